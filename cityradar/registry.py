@@ -1,0 +1,190 @@
+"""The source registry (sources.yaml): one validated entry per source, errors that name entry and field."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+Kind = Literal["feed", "html", "sitemap"]
+OrgType = Literal["ministry", "city", "agency", "news", "trade"]
+
+# The kinds a spider exists for. An enabled entry of another kind is refused at load time
+# rather than skipped silently during a run; spiders/__init__.py holds the same list.
+KINDS_WITH_SPIDER: frozenset[str] = frozenset({"feed"})
+
+SOURCE_ID = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
+
+
+class RegistryError(ValueError):
+    """sources.yaml cannot be used; the message lists every problem found."""
+
+
+class Source(BaseModel):
+    """One source: where it lives, what it is, and how to read its dates."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(description="stable identifier, lower_snake_case")
+    name: str = Field(min_length=1)
+    kind: Kind
+    url: str
+    language: str = Field(description="ISO 639-1 code of the source's main language")
+    country: str = Field(description="ISO 3166-1 alpha-2 code")
+    org_type: OrgType
+    city: str = Field(default="", description="canonical city of a city government, else empty")
+    timezone: str = Field(description="IANA zone used for dates given without an offset")
+    enabled: bool = True
+    disabled_reason: str | None = None
+    notes: str | None = None
+    fetch_articles: bool = Field(default=True, description="follow feed links on the same site")
+    max_articles: int = Field(default=30, ge=0, le=1000)
+    allowed_domains: tuple[str, ...] = Field(
+        default=(), description="other hosts whose article pages may be fetched"
+    )
+    drop_params: tuple[str, ...] = Field(
+        default=(), description="query parameters that are session tokens on this site"
+    )
+    selectors: dict[str, str] | None = Field(default=None, description="CSS selectors (html)")
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, value: str) -> str:
+        if not SOURCE_ID.match(value):
+            raise ValueError("must be lower_snake_case: a letter, then letters, digits or _")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _language_code(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z]{2,3}", value):
+            raise ValueError(f"{value!r} is not an ISO 639-1 code such as 'ko' or 'en'")
+        return value
+
+    @field_validator("country")
+    @classmethod
+    def _country_code(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z]{2}", value):
+            raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 code such as 'KR'")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone such as 'Asia/Seoul'") from None
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Source:
+        if not self.enabled and not self.disabled_reason:
+            raise ValueError("disabled_reason: say why the source is disabled")
+        if self.enabled and self.kind not in KINDS_WITH_SPIDER:
+            raise ValueError(
+                f"kind: no spider reads kind {self.kind!r} yet; "
+                "set enabled: false with a disabled_reason"
+            )
+        if self.kind == "html" and self.enabled and not self.selectors:
+            raise ValueError("selectors: an html source needs its CSS selectors")
+        return self
+
+    @property
+    def host(self) -> str:
+        """The host name of the source URL."""
+        return urlsplit(self.url).hostname or ""
+
+
+def load_sources(path: Path, known_cities: Iterable[str] | None = None) -> list[Source]:
+    """Read and validate a registry file.
+
+    Args:
+        path: the YAML file, a list of source entries.
+        known_cities: canonical city names an entry's ``city`` may use; None skips the check.
+
+    Returns:
+        The sources in file order.
+
+    Raises:
+        RegistryError: naming every bad entry and field, or the file itself when unreadable.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RegistryError(f"{path}: cannot read the source registry ({exc.strerror})") from exc
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RegistryError(f"{path}: not valid YAML: {exc}") from exc
+    return parse_sources(document, origin=str(path), known_cities=known_cities)
+
+
+def parse_sources(
+    document: Any, origin: str = "sources.yaml", known_cities: Iterable[str] | None = None
+) -> list[Source]:
+    """Validate an already-parsed registry document (a list of mappings)."""
+    if not isinstance(document, list):
+        raise RegistryError(
+            f"{origin}: expected a list of sources, found {type(document).__name__}"
+        )
+    cities = set(known_cities) if known_cities is not None else None
+    problems: list[str] = []
+    sources: list[Source] = []
+    seen: dict[str, int] = {}
+    for position, entry in enumerate(document, start=1):
+        label = _entry_label(position, entry)
+        if not isinstance(entry, dict):
+            problems.append(f"{label}: expected a mapping of fields")
+            continue
+        try:
+            source = Source.model_validate(entry)
+        except ValidationError as exc:
+            problems.extend(f"{label}, {_describe(error)}" for error in exc.errors())
+            continue
+        if source.id in seen:
+            problems.append(f"{label}, field 'id': duplicates entry {seen[source.id]}")
+        seen.setdefault(source.id, position)
+        if cities is not None and source.city and source.city not in cities:
+            problems.append(f"{label}, field 'city': {source.city!r} is not a known canonical city")
+        sources.append(source)
+    if problems:
+        listing = "\n".join(f"  - {problem}" for problem in problems)
+        raise RegistryError(f"{origin}: {len(problems)} problem(s)\n{listing}")
+    return sources
+
+
+def _entry_label(position: int, entry: Any) -> str:
+    """'entry 3 (id 'x')' — the position always, the id when there is one."""
+    if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+        return f"entry {position} (id {entry['id']!r})"
+    return f"entry {position}"
+
+
+def _describe(error: Any) -> str:
+    """Turn one pydantic error into "field 'x': message"."""
+    location = ".".join(str(part) for part in error["loc"])
+    message = error["msg"].removeprefix("Value error, ")
+    if not location:
+        # model-level checks put the field name in front of their message
+        field, _, rest = message.partition(": ")
+        return f"field {field!r}: {rest}"
+    if error["type"] == "extra_forbidden":
+        return f"field {location!r}: unknown field (typo?)"
+    if error["type"] == "missing":
+        return f"field {location!r}: required"
+    return f"field {location!r}: {message}"

@@ -1,0 +1,80 @@
+"""Settings from CITYRADAR_* environment variables (and a .env file): the only place that reads them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class SmtpSecurity(StrEnum):
+    """How the SMTP connection is protected."""
+
+    NONE = "none"
+    STARTTLS = "starttls"
+    SSL = "ssl"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set, with defaults that serve one machine.
+
+    Relative paths are read from the working directory, like the CLI's own options.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="CITYRADAR_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    data_dir: Path = Path("data")
+    db: Path | None = Field(
+        default=None, description="DuckDB file; default DATA_DIR/cityradar.duckdb"
+    )
+    sources: Path = Path("sources.yaml")
+    timezone: str = "Asia/Seoul"
+
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: SmtpSecurity = SmtpSecurity.NONE
+    smtp_from: str = "cityradar@localhost"
+    smtp_timeout: float = Field(default=30.0, gt=0)
+    digest_to: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    crawl_delay: float = Field(
+        default=1.0, ge=0, description="seconds between requests to one host"
+    )
+    crawl_concurrency_per_host: int = Field(default=2, ge=1, le=16)
+    crawl_timeout: float = Field(
+        default=900.0, gt=0, description="seconds one source's crawl may take"
+    )
+    crawl_workers: int = Field(default=4, ge=1, le=64, description="sources crawled at once")
+
+    @field_validator("digest_to", mode="before")
+    @classmethod
+    def _split_recipients(cls, value: object) -> object:
+        """Accept "a@x, b@y" from the environment as well as a list."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def db_path(self) -> Path:
+        """The DuckDB file: CITYRADAR_DB, else cityradar.duckdb in the data directory."""
+        return self.db if self.db is not None else self.data_dir / "cityradar.duckdb"
+
+    @property
+    def staging_dir(self) -> Path:
+        """Where crawls leave batches until they are loaded."""
+        return self.data_dir / "staging"
+
+    @property
+    def digest_dir(self) -> Path:
+        """Where rendered digests are written by default."""
+        return self.data_dir / "digests"
