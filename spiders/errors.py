@@ -1,0 +1,46 @@
+"""Network failures described in words an operator understands."""
+
+from __future__ import annotations
+
+import re
+
+from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet import error as twisted_error
+from twisted.web._newclient import ResponseNeverReceived
+
+_HOST_IN_DNS_ERROR = re.compile(r"lookup:?\s+(\S+?)\.?$")
+_PLAIN: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
+    ((twisted_error.TimeoutError, TimeoutError), "timed out"),
+    (twisted_error.ConnectionRefusedError, "connection refused"),
+    ((twisted_error.ConnectionLost, ResponseNeverReceived), "connection closed by the server"),
+    (twisted_error.ConnectError, "could not connect"),
+)
+
+
+def describe_exception(exc: BaseException) -> str:
+    """One line saying what went wrong, keeping the library's detail after a colon."""
+    if isinstance(exc, HttpError):
+        response = exc.response
+        return f"HTTP {response.status} {_reason(response.status)} from {response.url}"
+    if isinstance(exc, IgnoreRequest):
+        return str(exc) or "request dropped"
+    if isinstance(exc, CannotResolveHostError):
+        match = _HOST_IN_DNS_ERROR.search(str(exc))
+        host = f" for {match.group(1)}" if match else ""
+        return f"DNS lookup failed{host} (unknown host, or no network)"
+    if "SSL" in type(exc).__name__ or "TLS" in str(exc)[:200] or "certificate" in str(exc).lower():
+        return f"TLS handshake failed (certificate or protocol): {exc}"
+    for kinds, words in _PLAIN:
+        if isinstance(exc, kinds):
+            return f"{words}: {exc}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""

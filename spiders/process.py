@@ -1,0 +1,79 @@
+"""Start one source's crawl in a child process and always come back with a crawl report."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from cityradar.items import CrawlReport, utc_now_iso
+from cityradar.registry import Source
+from cityradar.staging import Batch, read_jsonl
+
+LOG_TAIL_CHARS = 600
+
+
+def crawl_in_subprocess(
+    source: Source, batch: Batch, overrides: dict[str, object], timeout: float
+) -> CrawlReport:
+    """Crawl ``source`` into ``batch`` with ``python -m spiders.run``.
+
+    Args:
+        source: the registry entry.
+        batch: the staging batch to write into.
+        overrides: Scrapy settings for this crawl.
+        timeout: seconds before the child is killed (it closes itself a little earlier).
+
+    Returns:
+        The child's report; when the child died or hung, a failed report saying so, counting
+        the items it had already written (they stay in the batch).
+    """
+    command = [
+        sys.executable,
+        "-m",
+        "spiders.run",
+        "--batch",
+        str(batch.path),
+        "--source",
+        source.model_dump_json(),
+        "--settings",
+        json.dumps(overrides),
+    ]
+    started = utc_now_iso()
+    log_path = batch.log_file(source.id)
+    with log_path.open("ab") as log:
+        try:
+            code: int | None = subprocess.run(
+                command, stdout=log, stderr=subprocess.STDOUT, timeout=timeout, check=False
+            ).returncode
+        except subprocess.TimeoutExpired:
+            code = None
+    report = batch.read_report(source.id)
+    if report is not None:
+        return report
+    if code is None:
+        error = f"crawl process killed after {timeout:.0f} s without finishing"
+    else:
+        error = f"crawl process exited with status {code}: {_tail(log_path)}"
+    report = CrawlReport(
+        source_id=source.id,
+        batch_id=batch.batch_id,
+        started_at=started,
+        finished_at=utc_now_iso(),
+        status="failed",
+        items_seen=_count_items(batch.items_file(source.id)),
+        error=error,
+        finish_reason="process_failed",
+    )
+    batch.write_report(report)
+    return report
+
+
+def _count_items(path: Path) -> int:
+    return sum(1 for _ in read_jsonl(path)) if path.exists() else 0
+
+
+def _tail(path: Path) -> str:
+    text = path.read_text(encoding="utf-8", errors="replace")[-LOG_TAIL_CHARS:]
+    return " ".join(text.split())

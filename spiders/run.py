@@ -1,0 +1,53 @@
+"""Run one source's crawl in this process: ``python -m spiders.run --batch DIR --source JSON``.
+
+Twisted's reactor cannot restart, so the ingest flow starts this module once per crawl.
+Exit status 0 means the crawl ran and wrote its report (whatever the source's own status).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+from scrapy.utils.misc import load_object
+
+from cityradar.registry import Source
+from cityradar.staging import Batch
+from spiders import SPIDER_CLASSES
+from spiders import settings as default_settings
+
+
+def build_settings(overrides: dict[str, object]) -> Settings:
+    """The project's Scrapy settings with this crawl's overrides on top."""
+    settings = Settings()
+    settings.setmodule(default_settings, priority="project")
+    settings.update(overrides, priority="cmdline")
+    return settings
+
+
+def crawl(source: Source, batch: Batch, overrides: dict[str, object]) -> bool:
+    """Crawl one source into the batch; True when the crawl wrote its report."""
+    process = CrawlerProcess(build_settings(overrides))
+    process.crawl(load_object(SPIDER_CLASSES[source.kind]), source=source, batch=batch)
+    process.start()
+    return batch.report_file(source.id).exists()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments and crawl."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--batch", required=True, type=Path, help="staging batch folder")
+    parser.add_argument("--source", required=True, help="the source entry as JSON")
+    parser.add_argument("--settings", default="{}", help="Scrapy setting overrides as JSON")
+    args = parser.parse_args(argv)
+    source = Source.model_validate_json(args.source)
+    ok = crawl(source, Batch(args.batch), json.loads(args.settings))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

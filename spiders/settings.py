@@ -1,0 +1,64 @@
+"""Scrapy settings: polite by default. Per-run knobs come from ``crawl_overrides``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cityradar import USER_AGENT as _USER_AGENT
+
+BOT_NAME = "cityradar"
+SPIDER_MODULES = ["spiders"]
+USER_AGENT = _USER_AGENT
+
+# Politeness: obey robots.txt, pace requests per host, back off when a server slows down.
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 2.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+# Patience with slow government servers, but never forever.
+DOWNLOAD_TIMEOUT = 30
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+CLOSESPIDER_TIMEOUT = 900
+
+# Some ministries answer the first request with a 307 and a cookie (sources.md §5.1).
+COOKIES_ENABLED = True
+REDIRECT_ENABLED = True
+
+DOWNLOADER_MIDDLEWARES = {
+    # Scrapy 2.19's own robots middleware lets concurrent requests through while robots.txt
+    # is still loading; ours replaces it (see spiders/middlewares.py).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "spiders.middlewares.RobotsTxtMiddleware": 100,
+    # Just outside the retry middleware (550), so every attempt is logged, failures included.
+    "spiders.middlewares.FetchLogMiddleware": 560,
+}
+ITEM_PIPELINES = {"spiders.pipelines.StagingPipeline": 300}
+
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+
+
+def crawl_overrides(delay: float, per_host: int, timeout: float) -> dict[str, Any]:
+    """Settings for one crawl from the operator's knobs.
+
+    Args:
+        delay: seconds between requests to one host (0 on loopback test sites).
+        per_host: parallel requests per host.
+        timeout: seconds after which the crawl closes itself and reports what it has.
+    """
+    return {
+        "DOWNLOAD_DELAY": delay,
+        # AutoThrottle starts at its own delay and never goes below DOWNLOAD_DELAY.
+        "AUTOTHROTTLE_START_DELAY": max(delay, 0.05) if delay < AUTOTHROTTLE_START_DELAY else delay,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": per_host,
+        "CLOSESPIDER_TIMEOUT": timeout,
+    }
