@@ -1,0 +1,49 @@
+"""`cityradar classify`: one JSON record (id, title, summary, body, language) -> tags with reasons."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from transforms.language import detect_language
+from transforms.tagging import Reason, Tag, tag_item
+from transforms.text import clean_line, clean_text
+
+
+def classify_record(record: dict[str, Any]) -> dict[str, Any]:
+    """Tag one record.
+
+    Raises:
+        ValueError: the record is not an object with an ``id`` and a ``title``.
+    """
+    if not isinstance(record, dict):
+        raise ValueError("expected a JSON object")
+    if "id" not in record or not str(record.get("title") or "").strip():
+        raise ValueError("each record needs an 'id' and a non-empty 'title'")
+    title = clean_line(str(record["title"]))
+    summary = clean_text(str(record.get("summary") or ""))
+    body = clean_text(str(record.get("body") or ""))
+    tags = tag_item(title, summary, body)
+    return {
+        "id": record["id"],
+        "language": record.get("language") or detect_language(f"{title}\n{summary}\n{body}"),
+        "cities": [t.value for t in tags.cities],
+        "countries": [t.value for t in tags.countries],
+        "focus_areas": [t.value for t in tags.focus_areas],
+        "is_smart_city": tags.is_smart_city,
+        "relevance": tags.relevance,
+        "reasons": {
+            "cities": _reasons(tags.cities),
+            "countries": _reasons(tags.countries),
+            "focus_areas": _reasons(tags.focus_areas),
+            "smart_city": [_reason(r) for r in tags.relevance_reasons],
+        },
+    }
+
+
+def _reasons(tags: list[Tag]) -> dict[str, list[dict[str, Any]]]:
+    return {t.value: [_reason(r) for r in t.reasons] for t in tags}
+
+
+def _reason(reason: Reason) -> dict[str, Any]:
+    return {key: value for key, value in asdict(reason).items() if value is not None}

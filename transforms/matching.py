@@ -1,0 +1,234 @@
+"""Find vocabulary terms in text: word-bounded regexes for Latin script, morpheme boundaries for Korean.
+
+Korean has no spaces between a noun and its particles (부산시가, 부산에서), and substrings of
+words are often other words (부산물 "by-product" contains 부산). A Hangul term therefore only
+matches where Kiwi's morphological analysis puts a morpheme start, and where the match ends
+on a morpheme end, or is followed inside the same morpheme only by an administrative or
+place suffix (부산|시, 송도|국제도시, 부산|항).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from kiwipiepy import Kiwi
+
+# What may follow a name inside one morpheme: 부산시, 서울시민, 인천항, 세종시청…
+NAME_SUFFIXES: frozenset[str] = frozenset(
+    {
+        "시",
+        "도",
+        "군",
+        "구",
+        "동",
+        "읍",
+        "면",
+        "광역시",
+        "특별시",
+        "특별자치시",
+        "특별자치도",
+        "시청",
+        "시장",
+        "시민",
+        "시의회",
+        "시내",
+        "시교육청",
+        "도청",
+        "구청",
+        "항",
+        "역",
+        "공항",
+        "권",
+        "지역",
+        "지구",
+        "국제도시",
+        "신도시",
+        "형",
+        "시정",
+        "시립",
+    }
+)
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_LATIN_EDGE_BEFORE = r"(?<![A-Za-z0-9])"
+_LATIN_EDGE_AFTER = r"(?![A-Za-z0-9])"
+
+
+@dataclass(frozen=True)
+class Match:
+    """A term found in a field of the text."""
+
+    term: str
+    key: str
+    field: str
+    start: int
+    end: int
+
+
+def has_hangul(text: str) -> bool:
+    """True when the text contains Korean syllables."""
+    return bool(_HANGUL.search(text))
+
+
+@lru_cache(maxsize=1)
+def _kiwi() -> Kiwi:
+    # ~1 s to load; one analyser per process
+    return Kiwi()
+
+
+@dataclass(frozen=True)
+class Morphemes:
+    """Morpheme boundaries of a text, from Kiwi: for each character, its morpheme's span and kind."""
+
+    start_of: dict[int, int]
+    end_of: dict[int, int]
+    in_noun: frozenset[int]
+
+    @classmethod
+    def of(cls, text: str) -> Morphemes:
+        """Analyse ``text`` (empty result for text without Hangul)."""
+        if not has_hangul(text):
+            return cls({}, {}, frozenset())
+        start_of: dict[int, int] = {}
+        end_of: dict[int, int] = {}
+        in_noun: set[int] = set()
+        for token in _kiwi().tokenize(text):
+            end = token.start + token.len
+            for position in range(token.start, end):
+                start_of[position] = token.start
+                end_of[position] = end
+            if token.tag.startswith("NN"):
+                in_noun.update(range(token.start, end))
+        return cls(start_of, end_of, frozenset(in_noun))
+
+    def bounds_name(self, start: int, end: int, text: str, suffixes: frozenset[str]) -> bool:
+        """A name: starts a morpheme; ends one, or only an allowed suffix follows in it."""
+        if self.start_of.get(start) != start:
+            return False
+        morpheme_end = self.end_of.get(end - 1)
+        return morpheme_end == end or (
+            morpheme_end is not None and text[end:morpheme_end] in suffixes
+        )
+
+    def bounds_term(self, start: int, end: int) -> bool:
+        """A topic term: its edges are morpheme edges or fall inside a compound noun."""
+        starts_ok = self.start_of.get(start) == start or start in self.in_noun
+        ends_ok = self.end_of.get(end - 1) == end or (end - 1) in self.in_noun
+        return starts_ok and ends_ok
+
+
+class Vocabulary:
+    """A set of terms, each mapping to a key (a city, a focus area…)."""
+
+    def __init__(
+        self,
+        terms: Iterable[tuple[str, str]],
+        names: bool = False,
+        case_sensitive: bool | None = None,
+    ) -> None:
+        """Index terms.
+
+        Args:
+            terms: (term, key) pairs.
+            names: proper names (places): Hangul needs morpheme edges or a NAME_SUFFIXES suffix;
+                otherwise topic terms, which may also sit inside compound nouns (수소|버스).
+            case_sensitive: force Latin case handling; None decides per term (capitals or
+                digits mean an acronym or name, matched as written).
+        """
+        self._names = names
+        self._hangul: list[tuple[str, str]] = []
+        latin_exact: dict[str, str] = {}
+        latin_folded: dict[str, str] = {}
+        for term, key in terms:
+            term = term.strip()
+            if not term:
+                continue
+            if has_hangul(term):
+                self._hangul.append((term, key))
+            elif _is_case_sensitive(term, case_sensitive):
+                latin_exact[term] = key
+            else:
+                latin_folded[term.lower()] = key
+        self._hangul.sort(key=lambda pair: -len(pair[0]))
+        self._exact = _compile(latin_exact, ignore_case=False)
+        self._folded = _compile(latin_folded, ignore_case=True)
+        self._exact_keys = latin_exact
+        self._folded_keys = latin_folded
+        # spelling variants (spaces, hyphens) back to the vocabulary term
+        self._exact_forms = {_canonical_latin(t): t for t in latin_exact}
+        self._folded_forms = {_canonical_latin(t): t for t in latin_folded}
+
+    def find(self, text: str, field: str, morphemes: Morphemes | None = None) -> list[Match]:
+        """Every match of a term in ``text``; Hangul matches need ``morphemes`` of the same text."""
+        found: list[Match] = []
+        for pattern, keys, forms, fold in (
+            (self._exact, self._exact_keys, self._exact_forms, False),
+            (self._folded, self._folded_keys, self._folded_forms, True),
+        ):
+            if pattern is None:
+                continue
+            for m in pattern.finditer(text):
+                term = _lookup_latin(m.group(0), forms, fold)
+                if term is not None:
+                    found.append(Match(term, keys[term], field, m.start(), m.end()))
+        if self._hangul and has_hangul(text):
+            analysis = morphemes or Morphemes.of(text)
+            found.extend(self._find_hangul(text, field, analysis))
+        return found
+
+    def _find_hangul(self, text: str, field: str, morphemes: Morphemes) -> list[Match]:
+        found: list[Match] = []
+        taken: list[tuple[int, int]] = []
+        for term, key in self._hangul:  # longest first, so 송도국제도시 wins over 송도
+            start = text.find(term)
+            while start != -1:
+                end = start + len(term)
+                overlaps = any(s < end and start < e for s, e in taken)
+                if not overlaps and self._bounded(morphemes, start, end, text):
+                    found.append(Match(term, key, field, start, end))
+                    taken.append((start, end))
+                start = text.find(term, start + 1)
+        return found
+
+    def _bounded(self, morphemes: Morphemes, start: int, end: int, text: str) -> bool:
+        if self._names:
+            return morphemes.bounds_name(start, end, text, NAME_SUFFIXES)
+        return morphemes.bounds_term(start, end)
+
+
+def _is_case_sensitive(term: str, forced: bool | None) -> bool:
+    if forced is not None:
+        return forced
+    return any(ch.isupper() or ch.isdigit() for ch in term)
+
+
+def _term_pattern(term: str) -> str:
+    """Regex for a Latin term: '-' and ' ' interchangeable, optional plural."""
+    words = re.split(r"[\s\-]+", term)
+    body = r"[\s\-]?".join(re.escape(w) for w in words)
+    plural = "(?:s|es)?" if term[-1].isalpha() else ""
+    return body + plural
+
+
+def _compile(terms: dict[str, str], ignore_case: bool) -> re.Pattern[str] | None:
+    if not terms:
+        return None
+    ordered = sorted(terms, key=len, reverse=True)
+    alternation = "|".join(_term_pattern(t) for t in ordered)
+    flags = re.IGNORECASE if ignore_case else 0
+    return re.compile(f"{_LATIN_EDGE_BEFORE}(?:{alternation}){_LATIN_EDGE_AFTER}", flags)
+
+
+def _canonical_latin(text: str) -> str:
+    return re.sub(r"[\s\-]+", " ", text)
+
+
+def _lookup_latin(matched: str, forms: dict[str, str], fold: bool) -> str | None:
+    """The vocabulary term a regex match stands for (undoing plural and spacing variants)."""
+    variant = _canonical_latin(matched.lower() if fold else matched)
+    for form in (variant, variant[:-1], variant[:-2]):
+        if form in forms:
+            return forms[form]
+    return None

@@ -1,0 +1,167 @@
+"""Raw item + its source -> normalised, tagged item. Composition of the small transforms only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from cityradar.items import RawItem
+from cityradar.registry import Source
+from transforms import dedupe
+from transforms.dates import is_future, parse_datetime
+from transforms.language import detect_language
+from transforms.tagging import Defaults, Tags, tag_item
+from transforms.text import clean_line, clean_text, drop_leading_title
+from transforms.urls import canonical_url
+
+SUMMARY_MAX = 400
+# Government sources speak for their country; news and trade press may write about anywhere.
+_SPEAKS_FOR_COUNTRY = {"ministry", "city", "agency"}
+
+
+@dataclass
+class NormalizedItem:
+    """One item ready for the warehouse."""
+
+    item_id: str
+    keys: list[str]
+    source_id: str
+    batch_id: str
+    url: str | None
+    link_raw: str | None
+    guid: str | None
+    title: str
+    summary: str
+    body_text: str
+    language: str | None
+    published_at: datetime | None
+    published_raw: str | None
+    published_zone_assumed: bool
+    date_flag: str | None
+    fetched_at: datetime
+    authors: list[str]
+    categories: list[str]
+    content_hash: str
+    article_status: int | None
+    article_error: str | None
+    tags: Tags
+    seq: int = 0
+    duplicates_folded: int = 0
+
+
+def normalize(raw: RawItem, source: Source) -> NormalizedItem:
+    """Normalise and tag one raw item.
+
+    Args:
+        raw: the item as crawled.
+        source: its registry entry (time zone, default city, language).
+    """
+    link = raw.link or raw.article_url
+    url = canonical_url(link, source.drop_params) if link else None
+    title = clean_line(raw.title) or clean_line(raw.article_title)
+    feed_text = clean_text(raw.content_html) or clean_text(raw.summary_html)
+    body = drop_leading_title((raw.article_text or "").strip(), title) or feed_text
+    summary = shorten(clean_text(raw.summary_html) or body, SUMMARY_MAX)
+    fetched_at = datetime.fromisoformat(raw.fetched_at)
+    published = parse_datetime(raw.published_raw, source.timezone)
+    if published.value is None and raw.article_published_raw:
+        published = parse_datetime(raw.article_published_raw, source.timezone)
+    language = detect_language(
+        f"{title}\n{body[:2000]}", raw.article_language or raw.feed_language or source.language
+    )
+    keys = item_keys(raw, source, url, title)
+    return NormalizedItem(
+        item_id=dedupe.item_id_for(keys[0]),
+        keys=keys,
+        source_id=source.id,
+        batch_id=raw.batch_id,
+        url=url,
+        link_raw=raw.link,
+        guid=raw.guid,
+        title=title,
+        summary=summary,
+        body_text=body,
+        language=language,
+        published_at=published.value,
+        published_raw=published.raw,
+        published_zone_assumed=published.zone_assumed,
+        date_flag=_date_flag(published.value, published.raw, fetched_at),
+        fetched_at=fetched_at,
+        authors=[clean_line(a) for a in raw.authors if clean_line(a)],
+        categories=[clean_line(c) for c in raw.categories if clean_line(c)],
+        content_hash=dedupe.content_hash(title, body),
+        article_status=raw.article_status,
+        article_error=raw.article_error,
+        tags=tag_item(title, summary, body, source_defaults(source)),
+        seq=raw.seq,
+    )
+
+
+def normalize_batch(raws: Iterable[RawItem], sources: dict[str, Source]) -> list[NormalizedItem]:
+    """Normalise a batch and collapse exact duplicates (same canonical URL or same GUID).
+
+    Raises:
+        KeyError: an item's source is not among ``sources`` (a batch is never partly dropped).
+    """
+    items = [normalize(raw, _source_of(raw, sources)) for raw in raws]
+    kept = []
+    for item, keys, folded in dedupe.collapse(items, lambda i: i.keys, _completeness):
+        item.keys = keys
+        item.item_id = dedupe.item_id_for(keys[0])
+        item.duplicates_folded = folded
+        kept.append(item)
+    return kept
+
+
+def _source_of(raw: RawItem, sources: dict[str, Source]) -> Source:
+    try:
+        return sources[raw.source_id]
+    except KeyError:
+        raise KeyError(
+            f"item {raw.seq} of batch {raw.batch_id} names unknown source {raw.source_id!r}"
+        ) from None
+
+
+def source_defaults(source: Source) -> Defaults:
+    """What a source implies about all its items: its city, and for governments its country."""
+    return Defaults(
+        city=source.city or None,
+        country=source.country if source.org_type in _SPEAKS_FOR_COUNTRY else None,
+        source_name=source.name,
+    )
+
+
+def item_keys(raw: RawItem, source: Source, url: str | None, title: str) -> list[str]:
+    """The item's identity keys, the canonical URL first."""
+    keys = []
+    if url:
+        keys.append(dedupe.url_key(url))
+    if raw.guid:
+        keys.append(dedupe.guid_key(source.id, raw.guid))
+    if not keys:
+        keys.append(dedupe.text_key(source.id, title, raw.published_raw))
+    return keys
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut text at a sentence or word boundary near ``limit`` characters."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    for mark in (". ", "다. ", "。", "\n"):
+        position = cut.rfind(mark)
+        if position > limit // 2:
+            return cut[: position + len(mark)].strip()
+    return cut.rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def _date_flag(value: datetime | None, raw: str | None, fetched_at: datetime) -> str | None:
+    if value is None:
+        return "unparsed" if raw else "missing"
+    return "future" if is_future(value, fetched_at) else None
+
+
+def _completeness(item: NormalizedItem) -> tuple[int, int, int]:
+    """Prefer the copy with its article page, then the longest text, then the earliest seen."""
+    return (item.article_status == 200, len(item.body_text), -item.seq)

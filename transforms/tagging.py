@@ -1,0 +1,211 @@
+"""Cities, countries, focus areas and smart-city relevance of an item, each with its reasons.
+
+A reason names the term that matched, the field it was found in and how often, so an analyst
+can see why a tag is there (and a taxonomy change can be judged against the evaluation set).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from transforms.matching import Match, Morphemes
+from transforms.vocabularies import Gazetteer, Scoring, Taxonomy, gazetteer, taxonomy
+
+FIELDS: tuple[str, ...] = ("title", "summary", "body")
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One piece of evidence for a tag."""
+
+    term: str
+    field: str
+    count: int = 1
+    weight: float | None = None
+
+
+@dataclass
+class Tag:
+    """A city, country or focus area with its score and reasons."""
+
+    value: str
+    score: float
+    reasons: list[Reason] = field(default_factory=list)
+    country: str | None = None  # for cities
+
+
+@dataclass
+class Tags:
+    """Everything the tagger decided about one item."""
+
+    cities: list[Tag]
+    countries: list[Tag]
+    focus_areas: list[Tag]
+    is_smart_city: bool
+    relevance: float
+    relevance_reasons: list[Reason]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (the `classify` output uses it)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """What the source says about every item it publishes."""
+
+    city: str | None = None
+    country: str | None = None
+    source_name: str = "source"
+
+
+@dataclass
+class _Text:
+    fields: dict[str, str]
+    morphemes: dict[str, Morphemes]
+
+    @classmethod
+    def of(cls, title: str, summary: str, body: str) -> _Text:
+        fields = {"title": title or "", "summary": summary or "", "body": body or ""}
+        if fields["summary"] and fields["summary"] in fields["body"]:
+            fields["summary"] = ""  # a summary repeated in the body would count twice
+        return cls(fields, {name: Morphemes.of(text) for name, text in fields.items()})
+
+    def find(self, vocabulary: Any) -> list[Match]:
+        found: list[Match] = []
+        for name, text in self.fields.items():
+            if text:
+                found.extend(vocabulary.find(text, name, self.morphemes[name]))
+        return found
+
+
+def tag_item(
+    title: str, summary: str = "", body: str = "", defaults: Defaults | None = None
+) -> Tags:
+    """Tag one item's text.
+
+    Args:
+        title: clean title.
+        summary: clean summary (ignored where the body repeats it).
+        body: clean main text.
+        defaults: the source's own city and country, added with the source as their reason.
+
+    Returns:
+        Tags, each list sorted by score, strongest first.
+    """
+    text = _Text.of(title, summary, body)
+    geo, tax = gazetteer(), taxonomy()
+    defaults = defaults or Defaults()
+    cities = _cities(text, geo, tax.scoring, defaults)
+    countries = _countries(text, geo, cities, tax.scoring, defaults)
+    all_focus = _focus_scores(text, tax)
+    focus = [tag for tag in all_focus if tag.score >= tax.scoring.threshold]
+    relevance, reasons = _relevance(text, tax, all_focus)
+    return Tags(
+        cities=cities,
+        countries=countries,
+        focus_areas=focus,
+        is_smart_city=relevance >= tax.relevance_threshold,
+        relevance=round(relevance, 2),
+        relevance_reasons=reasons,
+    )
+
+
+def _excluded(match: Match, text: str, phrases: tuple[str, ...]) -> bool:
+    """True when the match lies inside a phrase where the name means something else."""
+    for phrase in phrases:
+        start = text.find(phrase)
+        while start != -1:
+            if start <= match.start and match.end <= start + len(phrase):
+                return True
+            start = text.find(phrase, start + 1)
+    return False
+
+
+def _score(
+    matches: list[Match], scoring: Scoring, weight: float = 1.0
+) -> tuple[float, list[Reason]]:
+    """Score the matches of one term-group: best field x weight, a bonus for repetition."""
+    by_term: dict[str, list[Match]] = defaultdict(list)
+    for m in matches:
+        by_term[m.term].append(m)
+    total, reasons = 0.0, []
+    for term, hits in by_term.items():
+        best = max(hits, key=lambda m: scoring.field_weights[m.field])
+        repeats = min(len(hits) - 1, scoring.max_repeats)
+        total += weight * scoring.field_weights[best.field] * (1 + scoring.repeat_bonus * repeats)
+        reasons.append(Reason(term, best.field, len(hits), weight if weight != 1.0 else None))
+    return total, reasons
+
+
+def _cities(text: _Text, geo: Gazetteer, scoring: Scoring, defaults: Defaults) -> list[Tag]:
+    per_city: dict[str, list[Match]] = defaultdict(list)
+    for m in text.find(geo.city_names):
+        if not _excluded(m, text.fields[m.field], geo.cities[m.key].not_in):
+            per_city[m.key].append(m)
+    tags = {}
+    for city, matches in per_city.items():
+        score, reasons = _score(matches, scoring)
+        tags[city] = Tag(city, round(score, 2), reasons, geo.cities[city].country)
+    if defaults.city and defaults.city in geo.cities:
+        tag = tags.setdefault(
+            defaults.city, Tag(defaults.city, 0.0, [], geo.cities[defaults.city].country)
+        )
+        tag.score = round(tag.score + 1.0, 2)
+        tag.reasons.append(Reason(defaults.source_name, "source"))
+    return sorted(tags.values(), key=lambda t: -t.score)
+
+
+def _countries(
+    text: _Text, geo: Gazetteer, cities: list[Tag], scoring: Scoring, defaults: Defaults
+) -> list[Tag]:
+    per_country: dict[str, list[Match]] = defaultdict(list)
+    for m in text.find(geo.country_names):
+        per_country[m.key].append(m)
+    tags = {}
+    for code, matches in per_country.items():
+        score, reasons = _score(matches, scoring)
+        tags[code] = Tag(code, round(score, 2), reasons)
+    for city in cities:
+        assert city.country is not None
+        tag = tags.setdefault(city.country, Tag(city.country, 0.0, []))
+        tag.score = round(tag.score + city.score, 2)
+        tag.reasons.append(Reason(city.value, "city"))
+    if defaults.country:
+        tag = tags.setdefault(defaults.country, Tag(defaults.country, 0.0, []))
+        tag.score = round(tag.score + 1.0, 2)
+        tag.reasons.append(Reason(defaults.source_name, "source"))
+    return sorted(tags.values(), key=lambda t: -t.score)
+
+
+def _focus_scores(text: _Text, tax: Taxonomy) -> list[Tag]:
+    matches = text.find(tax.focus_terms)
+    tags = []
+    for area, weights in tax.weights.items():
+        total, reasons = 0.0, []
+        for term in {m.term for m in matches if m.term in weights}:
+            score, term_reasons = _score(
+                [m for m in matches if m.term == term], tax.scoring, weights[term]
+            )
+            total += score
+            reasons.extend(term_reasons)
+        if total:
+            reasons.sort(key=lambda r: -(r.weight or 1.0))
+            tags.append(Tag(area, round(total, 2), reasons))
+    return sorted(tags, key=lambda t: -t.score)
+
+
+def _relevance(text: _Text, tax: Taxonomy, focus: list[Tag]) -> tuple[float, list[Reason]]:
+    matches = text.find(tax.relevance_terms)
+    total, reasons = 0.0, []
+    for term in {m.term for m in matches}:
+        weight = tax.relevance_weights[term]
+        score, term_reasons = _score([m for m in matches if m.term == term], tax.scoring, weight)
+        total += score
+        reasons.extend(term_reasons)
+    focus_part = tax.focus_share * sum(tag.score for tag in focus)
+    if focus_part:
+        reasons.append(Reason("focus areas", "score", weight=round(focus_part, 2)))
+    return total + focus_part, sorted(reasons, key=lambda r: -(r.weight or 0.0))
