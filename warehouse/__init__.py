@@ -1,0 +1,1 @@
+"""DuckDB: numbered migrations, the single-writer loader, analyst views as SQL files."""

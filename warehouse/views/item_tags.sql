@@ -1,0 +1,38 @@
+-- item_cities: one row per item and city, with the evidence.
+create or replace view item_cities as
+select item_id, city, country, score, reasons
+from core.item_cities;
+
+comment on view item_cities is 'One row per item and city it is tagged with, and why.';
+comment on column item_cities.item_id is 'items.item_id.';
+comment on column item_cities.city is 'Canonical city name.';
+comment on column item_cities.country is 'The city''s country (ISO 3166-1 alpha-2).';
+comment on column item_cities.score is 'Strength of the evidence (title counts more than body; the source''s own city adds 1).';
+comment on column item_cities.reasons is 'JSON list of {term, field, count}: the names matched and where (field source = the source is this city''s government).';
+
+-- item_focus_areas: one row per item and focus area, with the evidence.
+create or replace view item_focus_areas as
+select item_id, focus_area, score, reasons
+from core.item_focus_areas;
+
+comment on view item_focus_areas is 'One row per item and focus area it is tagged with, and why.';
+comment on column item_focus_areas.item_id is 'items.item_id.';
+comment on column item_focus_areas.focus_area is 'Focus-area id.';
+comment on column item_focus_areas.score is 'Sum of matched term weights x field weight; tagged from the taxonomy threshold up.';
+comment on column item_focus_areas.reasons is 'JSON list of {term, field, count, weight}.';
+
+-- item_versions: one row per item and content version.
+create or replace view item_versions as
+select item_id, version, content_hash, title, summary, body_text, published_at, observed_at, batch_id
+from core.item_versions;
+
+comment on view item_versions is 'One row per content version of an item: policy pages change, and each change is kept.';
+comment on column item_versions.item_id is 'items.item_id.';
+comment on column item_versions.version is '1 for the first content seen, +1 per change.';
+comment on column item_versions.content_hash is 'Hash of title and body that identifies the version.';
+comment on column item_versions.title is 'Title in this version.';
+comment on column item_versions.summary is 'Summary in this version.';
+comment on column item_versions.body_text is 'Main text in this version.';
+comment on column item_versions.published_at is 'Publication time stated in this version (UTC).';
+comment on column item_versions.observed_at is 'When cityradar fetched this version (UTC).';
+comment on column item_versions.batch_id is 'Staging batch that brought it.';

@@ -1,0 +1,100 @@
+-- source_health: one row per source: how its latest crawl went and how it has been doing.
+-- health: ok | degraded (zero items where it used to have some, or some pages failed)
+--         | failing (the last crawl failed) | empty (never had items) | never_run | disabled
+create or replace view source_health as
+with
+runs as (
+    select
+        r.*,
+        row_number() over (
+            partition by r.source_id order by coalesce(r.finished_at, r.started_at) desc, r.batch_id desc
+        ) as recency
+    from core.crawl_runs as r
+),
+latest as (
+    select * from runs where recency = 1
+),
+history as (
+    select
+        source_id,
+        max(items_seen) filter (where recency > 1) as best_items_before,
+        coalesce(min(recency) filter (where status <> 'failed'), max(recency) + 1) - 1
+            as consecutive_failures,
+        max(finished_at) filter (where status in ('ok', 'partial')) as last_success_at,
+        count(*) filter (where finished_at >= now() - interval 7 day) as runs_7d,
+        count(*) filter (where finished_at >= now() - interval 7 day and status = 'failed')
+            as failures_7d
+    from runs
+    group by source_id
+),
+judged as (
+    select
+        s.source_id,
+        s.name,
+        s.kind,
+        s.enabled,
+        l.finished_at as last_run_at,
+        l.status as last_run_status,
+        l.items_seen as last_items_seen,
+        l.items_new as last_items_new,
+        l.bytes as last_bytes,
+        epoch(l.finished_at - l.started_at) as last_duration_s,
+        l.error as last_error,
+        h.best_items_before,
+        coalesce(h.consecutive_failures, 0) as consecutive_failures,
+        h.last_success_at,
+        coalesce(h.runs_7d, 0) as runs_7d,
+        coalesce(h.failures_7d, 0) as failures_7d,
+        case
+            when not s.enabled then 'disabled'
+            when l.source_id is null then 'never_run'
+            when l.status = 'failed' then 'failing'
+            when l.items_seen = 0 and coalesce(h.best_items_before, 0) > 0 then 'degraded'
+            when l.status = 'partial' then 'degraded'
+            when l.items_seen = 0 then 'empty'
+            else 'ok'
+        end as health
+    from core.sources as s
+    left join latest as l using (source_id)
+    left join history as h using (source_id)
+)
+select
+    source_id,
+    name,
+    kind,
+    enabled,
+    health,
+    case
+        when health = 'degraded' and last_items_seen = 0
+            then format('0 items in the last crawl; earlier crawls had up to {}', best_items_before)
+        else last_error
+    end as problem,
+    last_run_at,
+    last_run_status,
+    last_items_seen,
+    last_items_new,
+    last_bytes,
+    last_duration_s,
+    consecutive_failures,
+    last_success_at,
+    runs_7d,
+    failures_7d
+from judged;
+
+comment on view source_health is 'One row per source: its health judged from the latest crawl and its history.';
+comment on column source_health.source_id is 'Registry id.';
+comment on column source_health.name is 'Human name of the source.';
+comment on column source_health.kind is 'feed, html or sitemap.';
+comment on column source_health.enabled is 'False when the registry disables the source.';
+comment on column source_health.health is 'ok, degraded (0 items where it used to have some, or pages failed), failing (last crawl failed), empty (never had items), never_run, disabled.';
+comment on column source_health.problem is 'What went wrong, in words; NULL when nothing did.';
+comment on column source_health.last_run_at is 'When the latest crawl finished (UTC).';
+comment on column source_health.last_run_status is 'ok, partial, empty or failed, as the crawl reported it.';
+comment on column source_health.last_items_seen is 'Entries the latest crawl found.';
+comment on column source_health.last_items_new is 'Stories new to the warehouse from the latest crawl.';
+comment on column source_health.last_bytes is 'Bytes downloaded by the latest crawl.';
+comment on column source_health.last_duration_s is 'Seconds the latest crawl took.';
+comment on column source_health.consecutive_failures is 'Failed crawls in a row up to the latest.';
+comment on column source_health.last_success_at is 'When a crawl last succeeded (UTC).';
+comment on column source_health.runs_7d is 'Crawls in the last 7 days.';
+comment on column source_health.failures_7d is 'Failed crawls in the last 7 days.';
