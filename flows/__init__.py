@@ -1,0 +1,1 @@
+"""Prefect flows and the cityradar CLI: orchestration only, no parsing or SQL."""

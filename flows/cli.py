@@ -1,0 +1,278 @@
+"""The `cityradar` command line: thin wrappers around the flows, with readable summaries."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
+
+import typer
+
+if TYPE_CHECKING:
+    from flows.ingest import IngestSummary
+    from flows.weekly_digest import DigestResult
+
+app = typer.Typer(
+    help="cityradar: smart-city news and policy updates, tagged by city and focus area.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+sources_app = typer.Typer(help="The source registry.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="DuckDB file [default: CITYRADAR_DB or data/cityradar.duckdb]"),
+]
+SourcesOption = Annotated[
+    Path | None,
+    typer.Option("--sources", help="source registry [default: CITYRADAR_SOURCES or sources.yaml]"),
+]
+WeekOption = Annotated[
+    str | None, typer.Option("--week", help="ISO week YYYY-Www [default: the last complete week]")
+]
+OutOption = Annotated[Path | None, typer.Option("--out", help="folder for the digest files")]
+SendOption = Annotated[bool, typer.Option("--send", help="deliver by SMTP (CITYRADAR_SMTP_*)")]
+ToOption = Annotated[list[str] | None, typer.Option("--to", help="recipient (repeatable)")]
+
+
+def main() -> None:
+    """Entry point of the `cityradar` command."""
+    _quiet_prefect()
+    app()
+
+
+@app.command()
+def ingest(
+    db: DbOption = None,
+    sources: SourcesOption = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="crawl only this source id")
+    ] = None,
+) -> None:
+    """Crawl the enabled sources and load them into the warehouse."""
+    from flows.ingest import ingest as ingest_flow
+
+    summary = _guarded(lambda: ingest_flow(sources_path=sources, db_path=db, only=source or None))
+    _print_ingest(summary)
+
+
+@app.command()
+def digest(
+    db: DbOption = None,
+    week: WeekOption = None,
+    out: OutOption = None,
+    send: SendOption = False,
+    to: ToOption = None,
+) -> None:
+    """Render the weekly digest as HTML and text (and send it with --send)."""
+    from flows.weekly_digest import weekly_digest
+
+    result = _guarded(
+        lambda: weekly_digest(week=week, db_path=db, out_dir=out, send=send, to=to or None)
+    )
+    _print_digest(result)
+
+
+@app.command()
+def run(
+    db: DbOption = None,
+    sources: SourcesOption = None,
+    week: WeekOption = None,
+    out: OutOption = None,
+    send: SendOption = False,
+    to: ToOption = None,
+) -> None:
+    """Ingest, then write the weekly digest."""
+    from flows.pipeline import pipeline
+
+    result = _guarded(
+        lambda: pipeline(
+            sources_path=sources, db_path=db, week=week, out_dir=out, send=send, to=to or None
+        )
+    )
+    _print_ingest(result.ingest)
+    _print_digest(result.digest)
+
+
+@app.command()
+def demo(
+    data_dir: Annotated[Path, typer.Option("--data-dir", help="folder for the demo's data")] = Path(
+        "data/demo"
+    ),
+) -> None:
+    """Run the whole pipeline offline on bundled sample sites served on 127.0.0.1."""
+    from flows.demo import run_demo
+
+    typer.echo(
+        "Serving the sample sites on 127.0.0.1 and running ingest + digest (about a minute)…"
+    )
+    result = _guarded(lambda: run_demo(data_dir))
+    _print_ingest(result.run.ingest)
+    counts = result.counts
+    typer.echo(
+        f"\nWarehouse: {counts.items} stories ({counts.smart_city_items} about smart cities); "
+        f"languages {_inline(counts.by_language)}"
+    )
+    typer.echo(f"Focus areas: {_inline(counts.by_focus_area)}")
+    typer.echo(f"Cities: {_inline(counts.by_city)}")
+    _print_digest(result.run.digest)
+    typer.echo(f"\nDuckDB file: {result.db_path}\nSources used: {result.sources_path}")
+    typer.echo(
+        f'Try: duckdb -readonly {result.db_path} "select title, cities, focus_areas from items"'
+    )
+
+
+@app.command()
+def classify(
+    input: Annotated[Path, typer.Argument(help="JSON Lines file, or - for stdin")] = Path("-"),
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="JSON Lines out, or - for stdout")
+    ] = Path("-"),
+) -> None:
+    """Tag JSON Lines (id, title, summary, body, language) with cities, focus areas and reasons."""
+    from transforms.classify import classify_record
+
+    source = sys.stdin if str(input) == "-" else input.open(encoding="utf-8")
+    sink = sys.stdout if str(output) == "-" else output.open("w", encoding="utf-8")
+    bad = 0
+    try:
+        for number, line in enumerate(source, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                result = classify_record(record)
+            except (ValueError, TypeError) as exc:
+                bad += 1
+                typer.echo(f"line {number}: skipped: {exc}", err=True)
+                continue
+            sink.write(json.dumps(result, ensure_ascii=False) + "\n")
+    finally:
+        _close(source, sink)
+    if bad:
+        raise typer.Exit(1)
+
+
+@sources_app.command("list")
+def sources_list(sources: SourcesOption = None) -> None:
+    """Validate the registry and list its sources."""
+    from cityradar.registry import load_sources
+    from cityradar.settings import Settings
+    from transforms.vocabularies import gazetteer
+
+    path = sources or Settings().sources
+    entries = _guarded(lambda: load_sources(path, known_cities=gazetteer().cities))
+    enabled = sum(s.enabled for s in entries)
+    typer.echo(f"{path}: {len(entries)} sources, {enabled} enabled\n")
+    typer.echo(f"{'id':28} {'kind':7} {'org':8} {'lang':4} {'city':9} {'on':3} url")
+    for s in entries:
+        typer.echo(
+            f"{s.id:28} {s.kind:7} {s.org_type:8} {s.language:4} {s.city or '-':9} "
+            f"{'yes' if s.enabled else 'no':3} {s.url}"
+        )
+
+
+@sources_app.command("check")
+def sources_check(db: DbOption = None) -> None:
+    """Print each source's health from the warehouse (latest crawl and history)."""
+    from cityradar.settings import Settings
+    from warehouse.db import connect
+    from warehouse.stats import health_table
+
+    path = db or Settings().db_path
+    if not path.exists():
+        _fail(f"no warehouse at {path}: run `cityradar ingest` first")
+    with connect(path, read_only=True) as con:
+        rows = health_table(con)
+    typer.echo(
+        f"{'source':28} {'health':9} {'last run (UTC)':17} {'seen':>5} {'new':>4} {'fails':>5}  problem"
+    )
+    for row in rows:
+        when = row["last_run_at"].strftime("%Y-%m-%d %H:%M") if row["last_run_at"] else "-"
+        typer.echo(
+            f"{row['source_id']:28} {row['health']:9} {when:17} {row['last_items_seen'] or 0:>5} "
+            f"{row['last_items_new'] or 0:>4} {row['consecutive_failures']:>5}  {row['problem'] or ''}"
+        )
+
+
+def _quiet_prefect() -> None:
+    """Embedded Prefect: no telemetry calls to the internet, only warnings on the terminal."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def _guarded(action: Any) -> Any:
+    """Run an action; turn expected failures into one clear line and a non-zero exit."""
+    from pydantic import ValidationError
+
+    from cityradar.registry import RegistryError
+
+    try:
+        return action()
+    except RegistryError as exc:
+        _fail(str(exc), code=2)
+    except (FileNotFoundError, FileExistsError, ValueError, ValidationError) as exc:
+        _fail(str(exc))
+    except OSError as exc:  # SMTP unreachable, disk full...
+        _fail(f"{type(exc).__name__}: {exc}")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _print_ingest(summary: IngestSummary) -> None:
+    for recovered in summary.recovered:
+        typer.echo(
+            f"Loaded batch {recovered.batch_id} left by an earlier run: {recovered.items_new} new items"
+        )
+    if not summary.reports:
+        typer.echo("No source was crawled.")
+        return
+    typer.echo(f"\nIngest batch {summary.batch_id} -> {summary.db_path}")
+    typer.echo(f"{'source':28} {'status':8} {'entries':>7} {'pages':>5}  problem")
+    for r in sorted(summary.reports, key=lambda r: (r.status == "ok", r.source_id)):
+        typer.echo(
+            f"{r.source_id:28} {r.status:8} {r.items_seen:>7} {r.articles_fetched:>5}  {r.error or ''}"
+        )
+    by_status: dict[str, int] = {}
+    for r in summary.reports:
+        by_status[r.status] = by_status.get(r.status, 0) + 1
+    load = summary.load
+    loaded = (
+        (
+            f"; {load.items_in} items in: {load.items_new} new, {load.items_changed} changed, "
+            f"{load.items_unchanged} unchanged, {load.duplicates_folded} duplicates folded"
+        )
+        if load
+        else ""
+    )
+    typer.echo(f"{len(summary.reports)} sources: {_inline(by_status)}{loaded}")
+    if len(summary.failed_sources) == len(summary.reports):
+        typer.echo(
+            "warning: every source failed. Is the network reachable? "
+            "(`make demo` runs the pipeline offline on sample sites.)",
+            err=True,
+        )
+
+
+def _print_digest(result: DigestResult) -> None:
+    typer.echo(f"\nDigest {result.week}: {result.stories} smart-city stories")
+    typer.echo(f"  HTML: {result.html_path}\n  text: {result.text_path}")
+    if result.sent_to:
+        typer.echo(f"  sent to {', '.join(result.sent_to)} ({result.message_id})")
+
+
+def _inline(counts: dict[str, int]) -> str:
+    return ", ".join(f"{key} {value}" for key, value in counts.items()) or "none"
+
+
+def _close(*handles: TextIO) -> None:
+    for handle in handles:
+        if handle not in (sys.stdin, sys.stdout):
+            handle.close()
