@@ -90,8 +90,9 @@ def raw_item_from_entry(
         title=entry.get("title") or None,
         summary_html=entry.get("summary") or None,
         content_html=_content_html(entry),
-        published_raw=entry.get("published") or entry.get("created") or None,
-        updated_raw=entry.get("updated") or None,
+        # plain dict.get: feedparser's own get() maps a missing "updated" to "published"
+        published_raw=dict.get(entry, "published") or dict.get(entry, "created") or None,
+        updated_raw=dict.get(entry, "updated") or None,
         authors=_authors(entry),
         categories=[tag.get("term") for tag in entry.get("tags", []) if tag.get("term")],
         feed_language=_entry_language(entry) or feed.language,
