@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from cityradar.items import RawItem
 from cityradar.registry import Source
@@ -46,6 +47,7 @@ class NormalizedItem:
     article_status: int | None
     article_error: str | None
     tags: Tags
+    own_site: bool = True  # the link points at the source's own host (not a roundup's link)
     seq: int = 0
     duplicates_folded: int = 0
 
@@ -94,6 +96,7 @@ def normalize(raw: RawItem, source: Source) -> NormalizedItem:
         article_status=raw.article_status,
         article_error=raw.article_error,
         tags=tag_item(title, summary, body, source_defaults(source)),
+        own_site=bool(url) and urlsplit(url).hostname == source.host,
         seq=raw.seq,
     )
 
@@ -162,6 +165,8 @@ def _date_flag(value: datetime | None, raw: str | None, fetched_at: datetime) ->
     return "future" if is_future(value, fetched_at) else None
 
 
-def _completeness(item: NormalizedItem) -> tuple[int, int, int]:
-    """Prefer the copy with its article page, then the longest text, then the earliest seen."""
-    return (item.article_status == 200, len(item.body_text), -item.seq)
+def _completeness(item: NormalizedItem) -> tuple[object, ...]:
+    """Which copy of a story to keep: the publisher's own entry, then one with its article page,
+    then the first published (roundups come later), then the longest text."""
+    published = item.published_at.timestamp() if item.published_at else float("inf")
+    return (item.own_site, item.article_status == 200, -published, len(item.body_text), -item.seq)

@@ -192,8 +192,7 @@ def _focus_scores(text: _Text, tax: Taxonomy) -> list[Tag]:
             total += score
             reasons.extend(term_reasons)
         if total:
-            reasons.sort(key=lambda r: -(r.weight or 1.0))
-            tags.append(Tag(area, round(total, 2), reasons))
+            tags.append(Tag(area, round(total, 2), _strongest_first(reasons, tax.scoring)))
     return sorted(tags, key=lambda t: -t.score)
 
 
@@ -208,4 +207,13 @@ def _relevance(text: _Text, tax: Taxonomy, focus: list[Tag]) -> tuple[float, lis
     focus_part = tax.focus_share * sum(tag.score for tag in focus)
     if focus_part:
         reasons.append(Reason("focus areas", "score", weight=round(focus_part, 2)))
-    return total + focus_part, sorted(reasons, key=lambda r: -(r.weight or 0.0))
+    return total + focus_part, _strongest_first(reasons, tax.scoring)
+
+
+def _strongest_first(reasons: list[Reason], scoring: Scoring) -> list[Reason]:
+    """Order reasons by what they contributed (weight x field weight), then by term."""
+
+    def contribution(reason: Reason) -> float:
+        return (reason.weight or 1.0) * scoring.field_weights.get(reason.field, 1.0)
+
+    return sorted(reasons, key=lambda r: (-contribution(r), r.term))
