@@ -1,0 +1,132 @@
+"""The source registry: the shipped file, and errors that name the entry and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cityradar.registry import KINDS_WITH_SPIDER, RegistryError, load_sources, parse_sources
+from spiders import SPIDER_CLASSES
+from transforms.vocabularies import gazetteer
+
+REPO = Path(__file__).resolve().parents[2]
+GOOD = {
+    "id": "seoul_news",
+    "name": "Seoul news",
+    "kind": "feed",
+    "url": "https://news.seoul.go.kr/gov/feed/",
+    "language": "ko",
+    "country": "KR",
+    "org_type": "city",
+    "city": "Seoul",
+    "timezone": "Asia/Seoul",
+}
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_sources(REPO / "sources.yaml", known_cities=gazetteer().cities)
+
+
+def test_shipped_registry_lists_at_least_25_enabled_sources(shipped):
+    enabled = [s for s in shipped if s.enabled]
+    assert len(enabled) >= 25
+
+
+def test_shipped_registry_covers_the_sources_the_design_names(shipped):
+    hosts = {s.host for s in shipped if s.enabled}
+    for host in (
+        "www.molit.go.kr",
+        "www.msit.go.kr",
+        "www.mois.go.kr",
+        "news.seoul.go.kr",
+        "info.daegu.go.kr",
+        "www.korea.net",
+        "en.yna.co.kr",
+        "www.koreaherald.com",
+        "feed.koreatimes.co.kr",
+        "www.businesskorea.co.kr",
+        "koreabizwire.com",
+        "www.smartcitiesdive.com",
+        "cities-today.com",
+        "www.smartcitiesworld.net",
+    ):
+        assert host in hosts, host
+
+
+def test_dead_korea_kr_rss_feeds_are_not_listed(shipped):
+    assert not [s.url for s in shipped if "korea.kr/rss/" in s.url]
+
+
+def test_disabled_entries_say_why(shipped):
+    assert all(s.disabled_reason for s in shipped if not s.enabled)
+
+
+def test_every_kind_the_registry_accepts_has_a_spider():
+    assert set(SPIDER_CLASSES) == set(KINDS_WITH_SPIDER)
+
+
+def test_a_good_entry_loads_with_defaults():
+    (source,) = parse_sources([GOOD])
+    assert source.enabled
+    assert source.fetch_articles
+    assert source.max_articles == 30
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {"timezone": "Asia/Seol"},
+            "entry 1 (id 'seoul_news'), field 'timezone': 'Asia/Seol' is not an IANA",
+        ),
+        (
+            {"url": "ftp://example.org/feed"},
+            "field 'url': 'ftp://example.org/feed' is not an http(s) URL",
+        ),
+        ({"colour": "red"}, "field 'colour': unknown field (typo?)"),
+        ({"language": "korean"}, "field 'language': 'korean' is not an ISO 639-1 code"),
+        ({"country": "kr"}, "field 'country': 'kr' is not an ISO 3166-1 alpha-2 code"),
+        ({"org_type": "blog"}, "field 'org_type':"),
+        ({"id": "Seoul-News"}, "field 'id': must be lower_snake_case"),
+        ({"enabled": False}, "field 'disabled_reason': say why the source is disabled"),
+        ({"kind": "html"}, "field 'kind': no spider reads kind 'html' yet"),
+        ({"city": "Seol"}, "field 'city': 'Seol' is not a known canonical city"),
+    ],
+)
+def test_a_bad_entry_is_named_with_its_field(change, expected):
+    with pytest.raises(RegistryError) as error:
+        parse_sources([{**GOOD, **change}], known_cities=gazetteer().cities)
+    assert expected in str(error.value)
+
+
+def test_a_missing_field_is_named():
+    entry = {k: v for k, v in GOOD.items() if k != "url"}
+    with pytest.raises(RegistryError, match=r"entry 1 \(id 'seoul_news'\), field 'url': required"):
+        parse_sources([entry])
+
+
+def test_every_problem_is_reported_at_once_with_positions():
+    second = {**GOOD, "id": "other", "timezone": "Nowhere/City"}
+    duplicate = dict(GOOD)
+    with pytest.raises(RegistryError) as error:
+        parse_sources([GOOD, second, duplicate])
+    message = str(error.value)
+    assert "2 problem(s)" in message
+    assert "entry 2 (id 'other'), field 'timezone'" in message
+    assert "entry 3 (id 'seoul_news'), field 'id': duplicates entry 1" in message
+
+
+def test_unreadable_files_are_reported_with_their_path(tmp_path):
+    with pytest.raises(RegistryError, match="cannot read"):
+        load_sources(tmp_path / "missing.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("- id: [unclosed\n", encoding="utf-8")
+    with pytest.raises(RegistryError, match=r"broken\.yaml: not valid YAML"):
+        load_sources(broken)
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(yaml.safe_dump({"sources": [GOOD]}), encoding="utf-8")
+    with pytest.raises(RegistryError, match="expected a list of sources, found dict"):
+        load_sources(mapping)

@@ -1,0 +1,51 @@
+"""Settings come from CITYRADAR_* variables with defaults for one machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from cityradar.settings import Settings, SmtpSecurity
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch, tmp_path):
+    for name in [n for n in __import__("os").environ if n.startswith("CITYRADAR_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no .env file here
+
+
+def test_defaults_serve_one_machine():
+    settings = Settings()
+    assert settings.db_path == Path("data/cityradar.duckdb")
+    assert settings.sources == Path("sources.yaml")
+    assert settings.smtp_security is SmtpSecurity.NONE
+    assert settings.timezone == "Asia/Seoul"
+
+
+def test_variables_with_the_prefix_override(monkeypatch):
+    monkeypatch.setenv("CITYRADAR_DATA_DIR", "/srv/radar")
+    monkeypatch.setenv("CITYRADAR_SMTP_SECURITY", "starttls")
+    monkeypatch.setenv("CITYRADAR_SMTP_PORT", "587")
+    monkeypatch.setenv("CITYRADAR_SMTP_PASSWORD", "s3cret")
+    monkeypatch.setenv("CITYRADAR_DIGEST_TO", "a@example.org, b@example.org")
+    settings = Settings()
+    assert settings.db_path == Path("/srv/radar/cityradar.duckdb")
+    assert settings.smtp_security is SmtpSecurity.STARTTLS
+    assert settings.smtp_port == 587
+    assert settings.digest_to == ["a@example.org", "b@example.org"]
+    assert "s3cret" not in repr(settings)  # secrets never print
+
+
+def test_an_explicit_db_wins_over_the_data_dir(monkeypatch):
+    monkeypatch.setenv("CITYRADAR_DATA_DIR", "/srv/radar")
+    monkeypatch.setenv("CITYRADAR_DB", "/tmp/other.duckdb")
+    assert Settings().db_path == Path("/tmp/other.duckdb")
+
+
+def test_a_bad_value_names_the_setting(monkeypatch):
+    monkeypatch.setenv("CITYRADAR_SMTP_SECURITY", "tls")
+    with pytest.raises(ValidationError, match="smtp_security"):
+        Settings()

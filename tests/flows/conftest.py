@@ -1,0 +1,89 @@
+"""One real ingest run, shared by the flow tests: sample sites and two broken sources on 127.0.0.1."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cityradar.demo.server import Canned, SiteServer
+from cityradar.demo.sites import Site, bundled_sites
+from digest.week import IsoWeek
+from tests.conftest import FIXTURES
+
+
+@dataclass
+class Ingested:
+    """What the shared ingest run produced."""
+
+    summary: object
+    db_path: Path
+    data_dir: Path
+    sources_path: Path
+    sites: list[Site]
+    week: IsoWeek
+    requested: list[str]
+
+
+def broken_entries(base: str) -> list[dict[str, object]]:
+    """A feed that went 404, and one that now answers with an HTML page."""
+    common = {
+        "kind": "feed",
+        "language": "ko",
+        "country": "KR",
+        "org_type": "city",
+        "timezone": "Asia/Seoul",
+    }
+    return [
+        {
+            **common,
+            "id": "gone_feed",
+            "name": "Moved feed",
+            "url": f"{base}/gone/rss.xml",
+            "city": "Daegu",
+        },
+        {
+            **common,
+            "id": "html_feed",
+            "name": "Feed replaced by a page",
+            "url": f"{base}/html/rss.xml",
+        },
+    ]
+
+
+@pytest.fixture(scope="session")
+def ingested(prefect_harness, tmp_path_factory) -> Ingested:
+    from flows.ingest import ingest
+
+    now = datetime.now(UTC)
+    sites = bundled_sites(now)
+    data_dir = tmp_path_factory.mktemp("data")
+    canned = {
+        "/gone/rss.xml": Canned(404, b"<html><body>Not Found</body></html>"),
+        "/html/rss.xml": Canned(200, (FIXTURES / "feeds/html_error.html").read_bytes()),
+    }
+    with SiteServer(sites, canned) as server:
+        entries = [site.source_entry(server.base_url) for site in sites] + broken_entries(
+            server.base_url
+        )
+        sources_path = data_dir / "sources.yaml"
+        sources_path.write_text(yaml.safe_dump(entries, allow_unicode=True), encoding="utf-8")
+        summary = ingest(
+            sources_path=sources_path,
+            db_path=data_dir / "w.duckdb",
+            data_dir=data_dir,
+            crawl_delay=0.0,
+        )
+        requested = server.paths_requested()
+    return Ingested(
+        summary,
+        data_dir / "w.duckdb",
+        data_dir,
+        sources_path,
+        sites,
+        IsoWeek.last_complete(now, "Asia/Seoul"),
+        requested,
+    )

@@ -1,0 +1,166 @@
+"""The `cityradar` command line as a user runs it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+
+runner = CliRunner()
+
+
+def test_classify_reads_and_writes_json_lines(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text(
+        json.dumps(
+            {
+                "id": "a",
+                "title": "부산시, 해운대 스마트 횡단보도 설치",
+                "body": "보행자를 감지하는 신호등과 자율주행 셔틀",
+            },
+            ensure_ascii=False,
+        )
+        + "\n"
+        + json.dumps(
+            {
+                "id": "b",
+                "title": "Helsinki opens its digital twin",
+                "summary": "open data for residents",
+                "language": "en",
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["classify", str(source), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    first, second = (json.loads(line) for line in out.read_text(encoding="utf-8").splitlines())
+    assert first["id"] == "a"
+    assert first["cities"] == ["Busan"]
+    assert first["language"] == "ko"
+    assert "mobility" in first["focus_areas"]
+    assert first["is_smart_city"] is True
+    assert {"term": "부산", "field": "title", "count": 1} in first["reasons"]["cities"]["Busan"]
+    assert second["cities"] == ["Helsinki"]
+    assert second["countries"] == ["FI"]
+    assert second["reasons"]["focus_areas"]["ai_data"][0]["term"] == "digital twin"
+
+
+def test_classify_skips_bad_lines_with_their_number_and_exits_1(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text(
+        '{"id": 1, "title": "서울 자율주행"}\nnot json\n{"id": 3}\n', encoding="utf-8"
+    )
+    result = runner.invoke(app, ["classify", str(source)])
+    assert result.exit_code == 1
+    assert result.stdout.count('"id": 1') == 1
+    assert "line 2: skipped:" in result.stderr
+    assert "line 3: skipped:" in result.stderr
+
+
+def test_a_bad_registry_stops_with_entry_and_field(tmp_path):
+    bad = tmp_path / "sources.yaml"
+    bad.write_text(
+        "- id: seoul_news\n  name: x\n  kind: feed\n  url: https://a.kr/rss\n  language: ko\n"
+        "  country: KR\n  org_type: city\n  timezone: Asia/Seol\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["sources", "list", "--sources", str(bad)])
+    assert result.exit_code == 2
+    assert "entry 1 (id 'seoul_news'), field 'timezone'" in result.stderr
+
+
+def test_sources_list_shows_the_shipped_registry():
+    result = runner.invoke(app, ["sources", "list"])
+    assert result.exit_code == 0
+    assert "sources.yaml: 40 sources, 28 enabled" in result.stdout
+    assert "seoul_news" in result.stdout
+
+
+def test_digest_command_writes_the_week(ingested, tmp_path):
+    result = runner.invoke(
+        app,
+        [
+            "digest",
+            "--db",
+            str(ingested.db_path),
+            "--week",
+            str(ingested.week),
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert f"Digest {ingested.week}:" in result.stdout
+    assert (tmp_path / f"digest-{ingested.week}.html").exists()
+
+
+def test_digest_without_a_warehouse_says_to_ingest_first(prefect_harness, tmp_path):
+    result = runner.invoke(
+        app, ["digest", "--db", str(tmp_path / "none.duckdb"), "--week", "2026-W47"]
+    )
+    assert result.exit_code == 1
+    assert "run `cityradar ingest` first" in result.stderr
+
+
+def test_sources_check_prints_health(ingested):
+    result = runner.invoke(app, ["sources", "check", "--db", str(ingested.db_path)])
+    assert result.exit_code == 0
+    first_rows = result.stdout.splitlines()[1:3]
+    assert all("failing" in row for row in first_rows)  # worst first
+    assert "HTTP 404 Not Found" in result.stdout
+
+
+def test_ingest_rejects_an_unknown_source_id(prefect_harness, ingested, tmp_path):
+    result = runner.invoke(
+        app,
+        [
+            "ingest",
+            "--sources",
+            str(ingested.sources_path),
+            "--db",
+            str(tmp_path / "w.duckdb"),
+            "--source",
+            "no_such_source",
+        ],
+    )
+    assert result.exit_code == 1
+    assert "unknown source id(s): no_such_source" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def demo_run(prefect_harness, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo") / "demo"
+    return folder, runner.invoke(app, ["demo", "--data-dir", str(folder)])
+
+
+def test_demo_runs_offline_and_prints_where_things_are(demo_run):
+    folder, result = demo_run
+    assert result.exit_code == 0, result.output
+    assert "5 sources: ok 5; 47 items in: 47 new" in result.stdout
+    assert "Warehouse: 47 stories" in result.stdout
+    assert "languages ko" in result.stdout
+    assert f"DuckDB file: {folder / 'cityradar.duckdb'}" in result.stdout
+
+
+def test_demo_digest_lists_tagged_korean_and_english_items(demo_run):
+    folder, _ = demo_run
+    (text_file,) = (folder / "digests").glob("digest-*.txt")
+    text = text_file.read_text(encoding="utf-8")
+    assert "[KO] 서울시, 심야 자율주행버스 강남 노선 확대" in text
+    assert "서울특별시 새소식 (demo) ·" in text
+    assert "· Seoul" in text
+    assert "[EN] Barcelona expands superblocks with sensor-based traffic monitoring" in text
+    assert "## Mobility & transport / 모빌리티·교통" in text
+
+
+def test_demo_never_deletes_a_folder_it_did_not_create(prefect_harness, tmp_path):
+    (tmp_path / "precious.txt").write_text("keep me", encoding="utf-8")
+    result = runner.invoke(app, ["demo", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "is not a cityradar demo folder" in result.stderr
+    assert (tmp_path / "precious.txt").read_text(encoding="utf-8") == "keep me"

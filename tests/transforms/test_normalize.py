@@ -1,0 +1,132 @@
+"""Raw item -> normalised item, and exact duplicates (same canonical URL or GUID) -> one item."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.conftest import make_raw, make_source
+from transforms import dedupe
+from transforms.normalize import normalize, normalize_batch, shorten
+
+SEOUL = make_source(id="seoul_news", org_type="city", city="Seoul", name="서울특별시 새소식")
+
+
+def test_a_raw_item_is_cleaned_dated_and_tagged():
+    raw = make_raw(
+        source_id="seoul_news",
+        link="https://news.seoul.example.kr/gov/archives/1?utm_source=rss",
+        title="서울시, 따릉이 &amp;middot; 공공자전거 데이터 개방",
+        summary_html="<p>따릉이 이용 데이터를 공개한다.</p>",
+        article_text="서울시, 따릉이 · 공공자전거 데이터 개방\n서울시는 따릉이 대여·반납 데이터를 공공데이터로 개방한다.",
+        article_status=200,
+        published_raw="2026-11-18 16:38:15",
+    )
+    item = normalize(raw, SEOUL)
+    assert item.url == "https://news.seoul.example.kr/gov/archives/1"
+    assert item.title == "서울시, 따릉이 · 공공자전거 데이터 개방"
+    assert (
+        item.body_text == "서울시는 따릉이 대여·반납 데이터를 공공데이터로 개방한다."
+    )  # title line dropped
+    assert item.published_at == datetime(2026, 11, 18, 7, 38, 15, tzinfo=UTC)
+    assert item.published_raw == "2026-11-18 16:38:15"
+    assert item.published_zone_assumed
+    assert item.language == "ko"
+    assert item.date_flag is None
+    assert [t.value for t in item.tags.cities] == ["Seoul"]
+    assert "mobility" in [t.value for t in item.tags.focus_areas]
+    assert item.keys == ["url:https://news.seoul.example.kr/gov/archives/1", "guid:seoul_news:g-1"]
+
+
+def test_without_a_feed_date_the_page_date_is_used():
+    item = normalize(
+        make_raw(published_raw=None, article_published_raw="2026-11-20T10:00:00+09:00"), SEOUL
+    )
+    assert item.published_at == datetime(2026, 11, 20, 1, tzinfo=UTC)
+    assert not item.published_zone_assumed
+
+
+def test_dates_far_in_the_future_or_missing_are_flagged_not_dropped():
+    future = normalize(make_raw(published_raw="2082-01-01T00:00:00+09:00"), SEOUL)
+    assert future.date_flag == "future"
+    assert future.published_at.year == 2081
+    missing = normalize(make_raw(published_raw=None), SEOUL)
+    assert missing.date_flag == "missing"
+    assert missing.published_at is None
+    garbled = normalize(make_raw(published_raw="조회수 1,024"), SEOUL)
+    assert garbled.date_flag == "unparsed"
+    assert garbled.published_raw == "조회수 1,024"
+
+
+def test_an_entry_without_link_or_guid_still_gets_a_stable_key():
+    one = normalize(make_raw(link=None, guid=None), SEOUL)
+    two = normalize(make_raw(link=None, guid=None), SEOUL)
+    assert one.keys == two.keys
+    assert one.keys[0].startswith("text:seoul_news:")
+    assert one.item_id == two.item_id
+
+
+def test_the_same_page_from_two_feeds_is_one_item_keeping_the_richer_copy():
+    trade = make_source(id="trade", language="en", org_type="trade")
+    news = make_source(id="news", language="en")
+    page = "https://www.koreadaily.example/view/AEN1"
+    raws = [
+        make_raw(
+            source_id="trade",
+            seq=0,
+            link=page + "?utm_source=weekly",
+            guid="t-1",
+            title="Songdo shuttles",
+        ),
+        make_raw(
+            source_id="news",
+            seq=0,
+            link=page,
+            guid="n-1",
+            title="Songdo shuttles",
+            article_text="INCHEON -- Self-driving shuttles start.",
+            article_status=200,
+        ),
+    ]
+    (item,) = normalize_batch(raws, {"trade": trade, "news": news})
+    assert item.source_id == "news"
+    assert item.article_status == 200
+    assert item.duplicates_folded == 1
+    assert set(item.keys) == {f"url:{page}", "guid:trade:t-1", "guid:news:n-1"}
+
+
+def test_a_feed_that_moved_its_urls_keeps_its_guids():
+    raws = [
+        make_raw(seq=0, link="https://a.example/old/1", guid="same"),
+        make_raw(seq=1, link="https://a.example/new/1", guid="same"),
+    ]
+    (item,) = normalize_batch(raws, {"test_feed": make_source()})
+    assert item.duplicates_folded == 1
+
+
+def test_different_stories_stay_apart():
+    raws = [
+        make_raw(seq=0, link="https://a.example/1", guid="1"),
+        make_raw(seq=1, link="https://a.example/2", guid="2"),
+    ]
+    assert len(normalize_batch(raws, {"test_feed": make_source()})) == 2
+
+
+def test_an_item_from_a_source_the_batch_does_not_know_is_an_error():
+    with pytest.raises(KeyError, match="unknown source 'ghost'"):
+        normalize_batch([make_raw(source_id="ghost")], {"test_feed": make_source()})
+
+
+def test_item_ids_are_stable_and_short():
+    assert dedupe.item_id_for("url:https://a.example/1") == dedupe.item_id_for(
+        "url:https://a.example/1"
+    )
+    assert len(dedupe.item_id_for("url:https://a.example/1")) == 16
+
+
+def test_summaries_are_cut_at_a_sentence():
+    text = "첫 문장입니다. " * 80
+    short = shorten(text, 100)
+    assert len(short) <= 100
+    assert short.endswith("다.")

@@ -1,0 +1,172 @@
+"""Cities, countries, focus areas and relevance, in Korean and English, each with its reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from transforms.matching import Morphemes, Vocabulary
+from transforms.tagging import Defaults, tag_item
+from transforms.vocabularies import FOCUS_AREAS, taxonomy
+
+
+def cities(title: str, body: str = "") -> list[str]:
+    return [t.value for t in tag_item(title, "", body).cities]
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("부산시, 스마트 횡단보도 설치", ["Busan"]),
+        ("부산물 비료 활용 농가 지원", []),  # by-product, not Busan
+        ("부산항 신항 자율운항 선박", ["Busan"]),
+        ("고양이 카페가 고양시에 문을 열었다", ["Goyang"]),  # 고양이 is a cat
+        ("세종대왕 동상 앞 광장 정비", []),  # King Sejong, not the city
+        ("세종시청 스마트시티 실증", ["Sejong"]),
+        ("세종특별자치시 5-1생활권 입주", ["Sejong"]),
+        ("인천 송도국제도시에서 자율주행 셔틀", ["Incheon"]),
+        ("청라 스마트 가로등", ["Incheon"]),
+        ("판교테크노밸리 자율주행 실증", ["Seongnam"]),
+        ("마곡 R&D 단지 배달로봇", ["Seoul"]),
+        ("에코델타시티 스마트 물관리", ["Busan"]),
+        ("용인할 수 없는 행정 지연", []),  # 용인 "to tolerate"
+        ("전주 대비 물가 상승", []),  # 전주 "last week"
+        ("서울특별시는 24일 AI 교통신호를 발표했다", ["Seoul"]),
+        ("Songdo pilots autonomous shuttles", ["Incheon"]),
+        ("Busan Eco Delta City opens smart water plant", ["Busan"]),
+        ("FC Barcelona signs Korean midfielder", []),
+        ("Barcelona expands superblocks", ["Barcelona"]),
+        ("King Sejong dramas are popular", []),
+        ("Christopher Columbus statue removed", []),
+        ("Columbus publishes smart mobility report", ["Columbus"]),
+        ("the busan lower-case word", []),  # names are matched as written
+    ],
+)
+def test_cities(title, expected):
+    assert cities(title) == expected
+
+
+def test_every_city_tag_says_where_it_was_found():
+    tags = tag_item("Songdo hosts expo", "", "The Incheon Free Economic Zone showed sensors.")
+    (incheon,) = tags.cities
+    assert incheon.country == "KR"
+    assert {(r.term, r.field) for r in incheon.reasons} == {
+        ("Songdo", "title"),
+        ("Incheon Free Economic Zone", "body"),
+    }
+
+
+def test_a_city_government_source_adds_its_city_with_the_source_as_reason():
+    tags = tag_item(
+        "신년 음악회 관람 안내", defaults=Defaults(city="Seoul", country="KR", source_name="서울시")
+    )
+    assert [t.value for t in tags.cities] == ["Seoul"]
+    assert tags.cities[0].reasons[0].field == "source"
+    assert [t.value for t in tags.countries] == ["KR"]
+
+
+def test_countries_come_from_cities_and_from_names():
+    tags = tag_item("Helsinki and Singapore compare digital twins", "", "Finland leads.")
+    assert {t.value for t in tags.countries} == {"FI", "SG"}
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "expected"),
+    [
+        (
+            "서울시, 심야 자율주행버스 노선 확대",
+            "자율주행 버스가 강남역과 수서역을 잇는다.",
+            "mobility",
+        ),
+        ("빗물받이 IoT 센서로 침수 예측", "하수도 수위가 높아지면 침수 경보를 보낸다.", "water"),
+        ("울산 가상발전소로 전력망 안정", "태양광과 배터리를 묶은 가상발전소.", "energy"),
+        ("마곡 배달로봇 실증", "로봇이 택배를 배송한다.", "robotics"),
+        (
+            "Daejeon to build AI data center",
+            "artificial intelligence models for public services",
+            "ai_data",
+        ),
+        (
+            "Suwon opens citizen participation platform",
+            "participatory budgeting for residents",
+            "governance",
+        ),
+        (
+            "Gwangju launches disaster warning system",
+            "floods and landslides alerts with CCTV",
+            "health_safety",
+        ),
+        ("노후 교량 터널 안전관리", "준공 30년이 넘은 교량과 터널 기반시설", "buildings_infra"),
+        (
+            "5G coverage reaches every subway line",
+            "public Wi-Fi and broadband upgrades",
+            "connectivity",
+        ),
+        ("Amsterdam maps urban heat islands", "climate adaptation with green space", "environment"),
+    ],
+)
+def test_each_focus_area_is_found_in_its_own_words(title, body, expected):
+    tags = tag_item(title, "", body)
+    assert tags.focus_areas[0].value == expected
+    assert all(r.weight for r in tags.focus_areas[0].reasons)
+
+
+def test_focus_areas_are_multi_label_and_explain_themselves():
+    tags = tag_item(
+        "AI가 신호 바꾼다… 스마트 교차로 50곳",
+        "",
+        "인공지능이 교통량을 분석해 신호를 바꾼다. 교통 데이터는 공공데이터로 개방한다.",
+    )
+    assert {t.value for t in tags.focus_areas} == {"mobility", "ai_data"}
+    ai = next(t for t in tags.focus_areas if t.value == "ai_data")
+    assert {"인공지능", "공공데이터"} <= {r.term for r in ai.reasons}
+
+
+def test_compound_nouns_still_count_for_topics():
+    # Kiwi keeps 수소버스 and 로봇산업 as single nouns; their parts still count
+    tags = tag_item("수소버스와 로봇산업 육성", "", "")
+    assert {t.value for t in tags.focus_areas} == {"energy", "mobility", "robotics"}
+    assert {r.term for t in tags.focus_areas for r in t.reasons} == {"수소", "버스", "로봇"}
+
+
+def test_relevance_is_decided_separately_with_reasons():
+    smart = tag_item(
+        "Songdo pilots autonomous shuttle buses",
+        "",
+        "self-driving shuttles share data with sensors",
+    )
+    assert smart.is_smart_city
+    assert smart.relevance >= taxonomy().relevance_threshold
+    assert "self-driving" in {r.term for r in smart.relevance_reasons}
+    concert = tag_item(
+        "K-pop concert sells out in minutes in Seoul", "", "Fans crashed the ticketing site."
+    )
+    assert not concert.is_smart_city
+    assert concert.cities[0].value == "Seoul"
+
+
+def test_the_taxonomy_has_exactly_the_ten_focus_areas_with_both_languages():
+    tax = taxonomy()
+    assert tuple(tax.weights) == FOCUS_AREAS
+    for area, names in tax.names.items():
+        assert names["en"], area
+        assert names["ko"], area
+    for area, weights in tax.weights.items():
+        assert any(any("\uac00" <= ch <= "\ud7a3" for ch in t) for t in weights), (
+            f"{area} has no Korean term"
+        )
+        assert any(t.isascii() for t in weights), f"{area} has no English term"
+
+
+def test_latin_terms_match_plurals_and_spelling_variants_but_not_inside_words():
+    vocabulary = Vocabulary([("self-driving", "m"), ("robot", "r"), ("AI", "a")])
+    found = {
+        m.term
+        for m in vocabulary.find("Self driving buses, delivery robots; AIDS and Aide", "body")
+    }
+    assert found == {"self-driving", "robot"}
+
+
+def test_kiwi_boundaries_are_computed_once_per_text():
+    morphemes = Morphemes.of("부산물 재활용을 부산시가 추진")
+    assert morphemes.bounds_name(9, 11, "부산물 재활용을 부산시가 추진", frozenset({"시"}))
+    assert not morphemes.bounds_name(0, 2, "부산물 재활용을 부산시가 추진", frozenset({"시"}))

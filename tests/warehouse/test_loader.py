@@ -1,0 +1,215 @@
+"""The loader: one transaction per batch, idempotent, versions on change, keys that survive URL changes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cityradar.items import CrawlReport
+from tests.conftest import make_raw, make_source
+from transforms.normalize import normalize_batch
+from warehouse.db import connect
+from warehouse.loader import BatchPayload, load_batch
+
+SOURCE = make_source(id="test_feed", org_type="city", city="Busan", name="부산광역시")
+TABLES = [
+    "raw.items",
+    "raw.fetches",
+    "core.batches",
+    "core.sources",
+    "core.crawl_runs",
+    "core.items",
+    "core.item_keys",
+    "core.item_versions",
+    "core.item_cities",
+    "core.item_countries",
+    "core.item_focus_areas",
+]
+
+
+def payload(batch_id, raws, status="ok", sources=(SOURCE,)):
+    raws = [make_raw(**{**r, "batch_id": batch_id}) if isinstance(r, dict) else r for r in raws]
+    by_id = {s.id: s for s in sources}
+    reports = [
+        CrawlReport(
+            s.id,
+            batch_id,
+            "2026-11-20T00:00:00+00:00",
+            "2026-11-20T00:01:00+00:00",
+            status,
+            items_seen=sum(r.source_id == s.id for r in raws),
+        )
+        for s in sources
+    ]
+    return BatchPayload(
+        batch_id,
+        "2026-11-20T00:00:00+00:00",
+        list(sources),
+        [r.to_dict() for r in raws],
+        normalize_batch(raws, by_id),
+        reports,
+        [],
+    )
+
+
+def counts(con):
+    return {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in TABLES}
+
+
+@pytest.fixture
+def con(tmp_path):
+    with connect(tmp_path / "w.duckdb") as connection:
+        yield connection
+
+
+STORY = {
+    "link": "https://www.busan.example.kr/news/1",
+    "guid": "n1",
+    "title": "부산시, 스마트 횡단보도 설치",
+    "summary_html": "<p>해운대에 스마트 횡단보도를 설치한다.</p>",
+    "published_raw": "2026-11-20 09:00:00",
+}
+
+
+def test_a_batch_lands_everything_once(con):
+    result = load_batch(
+        con,
+        payload(
+            "b1",
+            [
+                STORY,
+                {
+                    **STORY,
+                    "seq": 1,
+                    "link": "https://www.busan.example.kr/news/2",
+                    "guid": "n2",
+                    "title": "부산 미세먼지 센서 확대",
+                },
+            ],
+        ),
+    )
+    assert (result.items_new, result.items_changed, result.items_unchanged) == (2, 0, 0)
+    row = con.execute(
+        "select title, cities, focus_areas, is_smart_city, published_at::varchar from items"
+        " where url = 'https://www.busan.example.kr/news/1'"
+    ).fetchone()
+    assert row[0] == "부산시, 스마트 횡단보도 설치"
+    assert row[1] == ["Busan"]
+    assert "mobility" in row[2]
+    assert row[3] is True
+    assert row[4].startswith("2026-11-20 00:00:00")  # 09:00 KST, stored as UTC
+    reasons = json.loads(
+        con.execute("select reasons from item_cities where city = 'Busan' limit 1").fetchone()[0]
+    )
+    assert {"term": "부산", "field": "title", "count": 1} in reasons
+
+
+def test_loading_the_same_batch_twice_changes_nothing(con):
+    batch = payload("b1", [STORY])
+    load_batch(con, batch)
+    before = counts(con)
+    again = load_batch(con, batch)
+    assert again.already_loaded
+    assert counts(con) == before
+
+
+def test_the_same_items_in_a_new_batch_are_unchanged_not_duplicated(con):
+    load_batch(con, payload("b1", [STORY]))
+    result = load_batch(con, payload("b2", [STORY]))
+    assert (result.items_new, result.items_changed, result.items_unchanged) == (0, 0, 1)
+    assert con.execute("select count(*), max(version) from items").fetchone() == (1, 1)
+    assert con.execute("select count(*) from raw.items").fetchone() == (
+        2,
+    )  # the landing keeps both
+
+
+def test_changed_content_becomes_a_new_version_and_retags(con):
+    load_batch(con, payload("b1", [STORY]))
+    edited = {
+        **STORY,
+        "title": "인천시, 스마트 횡단보도 설치",
+        "summary_html": "<p>송도에 스마트 횡단보도.</p>",
+    }
+    result = load_batch(con, payload("b2", [edited]))
+    assert result.items_changed == 1
+    assert con.execute("select version, title from items").fetchone() == (
+        2,
+        "인천시, 스마트 횡단보도 설치",
+    )
+    versions = con.execute("select version, title from item_versions order by version").fetchall()
+    assert versions == [(1, "부산시, 스마트 횡단보도 설치"), (2, "인천시, 스마트 횡단보도 설치")]
+    assert con.execute("select cities from items").fetchone()[0] == ["Incheon", "Busan"]
+
+
+def test_a_moved_url_with_the_same_guid_is_the_same_item(con):
+    load_batch(con, payload("b1", [STORY]))
+    moved = {**STORY, "link": "https://www.busan.example.kr/board/view.do?id=1"}
+    result = load_batch(con, payload("b2", [moved]))
+    assert result.items_new == 0
+    assert con.execute("select count(*) from items").fetchone() == (1,)
+    keys = {k for (k,) in con.execute("select key from core.item_keys").fetchall()}
+    assert "url:https://www.busan.example.kr/board/view.do?id=1" in keys
+
+
+def test_the_same_page_from_another_source_later_joins_the_stored_story(con):
+    other = make_source(id="other_feed", org_type="news", language="ko")
+    load_batch(con, payload("b1", [STORY]))
+    copy = make_raw(
+        **{
+            **STORY,
+            "source_id": "other_feed",
+            "guid": "x9",
+            "batch_id": "b2",
+            "link": STORY["link"] + "?utm_source=partner",
+        }
+    )
+    result = load_batch(con, payload("b2", [copy], sources=(other,)))
+    assert result.items_new == 0
+    assert con.execute("select source_id, count(*) over () from items").fetchone() == (
+        "test_feed",
+        1,
+    )
+
+
+def test_a_failing_load_leaves_nothing_behind(con):
+    batch = payload("b1", [STORY])
+    batch.items[0].title = None  # violates NOT NULL in core.items, after raw rows were written
+    with pytest.raises(Exception, match="NOT NULL"):
+        load_batch(con, batch)
+    assert all(count == 0 for count in counts(con).values())
+
+
+def health(con, source_id="test_feed"):
+    return con.execute(
+        "select health, problem, consecutive_failures from source_health where source_id = ?",
+        [source_id],
+    ).fetchone()
+
+
+def test_source_health_says_failing_degraded_and_ok(con):
+    load_batch(con, payload("b1", [STORY]))
+    assert health(con) == ("ok", None, 0)
+    load_batch(con, payload("b2", [], status="empty"))
+    assert health(con)[0] == "degraded"
+    assert health(con)[1] == "0 items in the last crawl; earlier crawls had up to 1"
+    failed = payload("b3", [], status="failed")
+    failed.reports[
+        0
+    ].error = "DNS lookup failed for www.busan.example.kr (unknown host, or no network)"
+    load_batch(con, failed)
+    failed4 = payload("b4", [], status="failed")
+    failed4.reports[0].error = "HTTP 503 Service Unavailable from https://www.busan.example.kr/rss"
+    load_batch(con, failed4)
+    assert health(con) == (
+        "failing",
+        "HTTP 503 Service Unavailable from https://www.busan.example.kr/rss",
+        2,
+    )
+
+
+def test_a_source_that_never_had_items_is_empty_and_a_disabled_one_says_so(con):
+    disabled = make_source(id="old_board", enabled=False, disabled_reason="no spider yet")
+    load_batch(con, payload("b1", [], status="empty", sources=(SOURCE, disabled)))
+    assert health(con)[0] == "empty"
+    assert health(con, "old_board")[0] == "disabled"
