@@ -25,7 +25,9 @@ run: $(STAMP)  ## ingest every enabled source in sources.yaml, then write last w
 demo: $(STAMP)  ## the whole pipeline offline, on sample sites served on 127.0.0.1
 	$(BIN)/cityradar demo
 
-test: $(STAMP)  ## run the test suite (offline)
+test: $(STAMP)  ## lint, then the test suite (offline)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
 lint: $(STAMP)  ## ruff lint and format check
