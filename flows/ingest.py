@@ -96,7 +96,8 @@ def load_staged(db_path: Path, batch_path: Path, items: list[NormalizedItem]) ->
     return result
 
 
-@flow(name="ingest", task_runner=ThreadPoolTaskRunner(max_workers=4))
+# sources crawled at once (each in its own child process); CITYRADAR_CRAWL_WORKERS
+@flow(name="ingest", task_runner=ThreadPoolTaskRunner(max_workers=Settings().crawl_workers))
 def ingest(
     sources_path: Path | None = None,
     db_path: Path | None = None,
