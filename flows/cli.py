@@ -121,8 +121,10 @@ def demo(
     typer.echo(f"Cities: {_inline(counts.by_city)}")
     _print_digest(result.run.digest)
     typer.echo(f"\nDuckDB file: {result.db_path}\nSources used: {result.sources_path}")
+    query = "select title, cities, focus_areas from items"
     typer.echo(
-        f'Try: duckdb -readonly {result.db_path} "select title, cities, focus_areas from items"'
+        'Look inside: .venv/bin/python -c "import duckdb; duckdb.connect('
+        f"'{result.db_path}', read_only=True).sql('{query}').show()\""
     )
 
 
