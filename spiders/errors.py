@@ -4,13 +4,29 @@ from __future__ import annotations
 
 import re
 
-from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+    UnsupportedURLSchemeError,
+)
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import error as twisted_error
 from twisted.web._newclient import ResponseNeverReceived
 
 _HOST_IN_DNS_ERROR = re.compile(r"lookup:?\s+(\S+?)\.?$")
+# Scrapy 2.19 wraps download failures in its own classes; Twisted's are kept for older paths.
 _PLAIN: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
+    (DownloadTimeoutError, "timed out"),
+    (DownloadConnectionRefusedError, "connection refused"),
+    (ResponseDataLossError, "response cut short (fewer bytes than announced)"),
+    (DownloadCancelledError, "download cancelled (too large, or stopped)"),
+    (UnsupportedURLSchemeError, "URL scheme not supported"),
+    (DownloadFailedError, "download failed"),
     ((twisted_error.TimeoutError, TimeoutError), "timed out"),
     (twisted_error.ConnectionRefusedError, "connection refused"),
     ((twisted_error.ConnectionLost, ResponseNeverReceived), "connection closed by the server"),

@@ -78,7 +78,9 @@ class FeedSpider(scrapy.Spider):
 
     def parse_feed(self, response: Response) -> Iterator[RawItem | Request]:
         """Yield each entry, or a request for its article page that yields it later."""
-        feed = raw.parse_feed(response.body, _content_type(response), response.url)
+        feed = raw.parse_feed(
+            response.body, _content_type(response), response.url, _headers(response)
+        )
         if feed.error:
             self.state.feed_error = f"{feed.error} at {response.url}"
             return
@@ -140,6 +142,13 @@ class FeedSpider(scrapy.Spider):
             cb_kwargs={"item": item},
             meta={"cityradar_kind": "article"},
         )
+
+
+def _headers(response: Response) -> dict[str, str]:
+    return {
+        name.decode("latin-1"): b", ".join(values).decode("latin-1")
+        for name, values in response.headers.items()
+    }
 
 
 def _content_type(response: Response) -> str | None:

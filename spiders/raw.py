@@ -32,13 +32,17 @@ class ParsedFeed:
     warning: str | None = None
 
 
-def parse_feed(body: bytes, content_type: str | None, url: str) -> ParsedFeed:
+def parse_feed(
+    body: bytes, content_type: str | None, url: str, headers: dict[str, str] | None = None
+) -> ParsedFeed:
     """Parse an RSS/Atom body with feedparser after decoding it ourselves.
 
     Args:
         body: the response bytes.
         content_type: the real Content-Type header (feedparser needs it).
         url: the final feed URL, against which relative links resolve.
+        headers: the other response headers (Content-Language, ETag, Last-Modified...), given
+            to feedparser as received; only the charset is rewritten, as the body is re-encoded.
 
     Returns:
         The entries; ``error`` says why a body that is not a usable feed was refused, because
@@ -50,10 +54,9 @@ def parse_feed(body: bytes, content_type: str | None, url: str) -> ParsedFeed:
         return ParsedFeed(
             encoding=decoded.encoding, error=f"not a feed: the server sent an HTML page ({mime})"
         )
-    parsed = feedparser.parse(
-        io.BytesIO(as_utf8_xml(decoded)),
-        response_headers={"content-type": f"{mime}; charset=utf-8", "content-location": url},
-    )
+    response_headers = {name.lower(): value for name, value in (headers or {}).items()}
+    response_headers |= {"content-type": f"{mime}; charset=utf-8", "content-location": url}
+    parsed = feedparser.parse(io.BytesIO(as_utf8_xml(decoded)), response_headers=response_headers)
     problem = _bozo_message(parsed)
     if not parsed.entries and (problem or not parsed.version):
         return ParsedFeed(

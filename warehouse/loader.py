@@ -71,7 +71,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: BatchPayload) -> LoadResul
         _upsert_sources(con, batch.sources, now)
         _land_raw(con, batch.raw_records, batch.fetches, now)
         resolved = _resolve(con, items)
-        _register(con, "incoming", _items_table(resolved))
+        con.register("incoming", _items_table(resolved))
         plan = _plan(con)
         _apply(con, plan, now)
         _write_keys(con, resolved, now)
@@ -114,10 +114,6 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: BatchPayload) -> LoadResul
     )
 
 
-def _register(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
-    con.register(name, table)
-
-
 def _unregister(con: duckdb.DuckDBPyConnection, name: str) -> None:
     with contextlib.suppress(duckdb.Error):  # never registered in this load
         con.unregister(name)
@@ -141,7 +137,7 @@ def _upsert_sources(
             "config": [s.model_dump_json() for s in sources],
         }
     )
-    _register(con, "source_rows", rows)
+    con.register("source_rows", rows)
     con.execute("delete from core.sources where source_id in (select source_id from source_rows)")
     con.execute("insert into core.sources select *, ? as updated_at from source_rows", [now])
 
@@ -152,8 +148,7 @@ def _land_raw(
     fetches: Iterable[FetchRecord],
     now: datetime,
 ) -> None:
-    _register(
-        con,
+    con.register(
         "raw_items",
         pa.table(
             {
@@ -167,7 +162,7 @@ def _land_raw(
     con.execute("insert or ignore into raw.items select *, ? from raw_items", [now])
     records = [f.to_dict() for f in fetches]
     if records:
-        _register(con, "raw_fetches", pa.Table.from_pylist(records))
+        con.register("raw_fetches", pa.Table.from_pylist(records))
         con.execute(
             "insert into raw.fetches by name select * replace (fetched_at::timestamptz as fetched_at)"
             " from raw_fetches"
@@ -179,8 +174,7 @@ def _resolve(
 ) -> list[NormalizedItem]:
     """Give each item the id of the stored item it shares a key with; merge items that meet there."""
     pairs = [(index, key) for index, item in enumerate(items) for key in item.keys]
-    _register(
-        con,
+    con.register(
         "incoming_keys",
         pa.table(
             {
@@ -300,8 +294,7 @@ def _write_keys(
     con: duckdb.DuckDBPyConnection, items: Sequence[NormalizedItem], now: datetime
 ) -> None:
     pairs = {(key, item.item_id) for item in items for key in item.keys}
-    _register(
-        con,
+    con.register(
         "incoming_keys",
         pa.table(
             {
@@ -324,7 +317,7 @@ def _write_tags(
     if not retag:
         return
     ids = pa.table({"item_id": [i.item_id for i in retag]})
-    _register(con, "incoming_tags", ids)
+    con.register("incoming_tags", ids)
     for table in ("item_cities", "item_countries", "item_focus_areas"):
         con.execute(
             f"delete from core.{table} where item_id in (select item_id from incoming_tags)"
@@ -388,7 +381,7 @@ def _write_runs(
     if not reports:
         return
     rows = [{**asdict(r), "items_new": new_by_source.get(r.source_id, 0)} for r in reports]
-    _register(con, "run_rows", pa.Table.from_pylist(rows))
+    con.register("run_rows", pa.Table.from_pylist(rows))
     con.execute(
         """
         insert into core.crawl_runs by name

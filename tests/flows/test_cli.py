@@ -164,3 +164,25 @@ def test_demo_never_deletes_a_folder_it_did_not_create(prefect_harness, tmp_path
     assert result.exit_code == 1
     assert "is not a cityradar demo folder" in result.stderr
     assert (tmp_path / "precious.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_run_completes_and_reports_when_every_source_is_down(ingested, tmp_path):
+    # the sample server of the shared ingest has stopped: every source now refuses connections
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            "--sources",
+            str(ingested.sources_path),
+            "--db",
+            str(tmp_path / "w.duckdb"),
+            "--out",
+            str(tmp_path / "digests"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "7 sources: failed 7" in result.stdout
+    assert "connection refused" in result.stdout
+    assert "warning: every source failed" in result.stderr
+    assert "Digest " in result.stdout
+    assert (tmp_path / "digests").is_dir()

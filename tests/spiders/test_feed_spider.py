@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import pytest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.http import HtmlResponse, Request, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from cityradar.items import RawItem
 from cityradar.staging import Batch
+from spiders.errors import describe_exception
 from spiders.feed import CrawlState, FeedSpider
 from tests.conftest import FIXTURES, make_source
 
@@ -138,3 +146,25 @@ def test_an_html_page_instead_of_the_feed_fails_the_crawl_loudly(tmp_path):
 )
 def test_crawl_status_rules(state, reason, status):
     assert state.status(reason) == status
+
+
+@pytest.mark.parametrize(
+    ("exception", "words"),
+    [
+        (
+            CannotResolveHostError(
+                "DNS lookup failed: no results for hostname lookup: www.molit.go.kr."
+            ),
+            "DNS lookup failed for www.molit.go.kr (unknown host, or no network)",
+        ),
+        (
+            DownloadConnectionRefusedError("Connection was refused by other side: 111"),
+            "connection refused: ",
+        ),
+        (DownloadTimeoutError("Getting https://x took longer than 30.0 seconds."), "timed out: "),
+        (ResponseDataLossError("Got data loss"), "response cut short"),
+        (IgnoreRequest("Forbidden by robots.txt"), "Forbidden by robots.txt"),
+    ],
+)
+def test_failures_are_described_in_words(exception, words):
+    assert describe_exception(exception).startswith(words)

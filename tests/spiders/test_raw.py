@@ -195,3 +195,11 @@ def test_real_declared_euc_kr_feed(realdata):
         (realdata / "feedparser/euc-kr.xml").read_bytes(), "application/xml", "https://x/"
     )
     assert feed.encoding == "cp949"
+
+
+def test_the_real_response_headers_reach_feedparser():
+    body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>x</title></item></channel></rss>'
+    feed = parse_feed(
+        body, "application/rss+xml", "https://x.example/rss", {"Content-Language": "ko-KR"}
+    )
+    assert feed.language == "ko-KR"  # the feed itself says nothing; the server's header does
