@@ -6,17 +6,28 @@ run in different processes (or on different machines) and a crash loses nothing 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, Literal, Self
 
-CrawlStatus = Literal["ok", "partial", "empty", "failed"]
-FetchKind = Literal["feed", "article", "robots", "other"]
+# unchanged: the feed or list page answered 304, or its body hash matched the last crawl
+CrawlStatus = Literal["ok", "partial", "unchanged", "empty", "failed"]
+FetchKind = Literal["feed", "list", "sitemap", "article", "attachment", "robots", "other"]
+# why an entry's article page was not fetched again
+ArticleSkip = Literal["unchanged", "not_modified"]
 
 
 def utc_now_iso() -> str:
     """The current time as an ISO-8601 UTC string (the format every record uses)."""
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def entry_fingerprint(title: str | None, published_raw: str | None, summary: str | None) -> str:
+    """What an entry says about itself in a feed or list. When it is the same as last time, its
+    article page is not fetched again (incremental crawling)."""
+    text = "\x1f".join(part or "" for part in (title, published_raw, summary))
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:20]
 
 
 class _Record:
@@ -61,6 +72,10 @@ class RawItem(_Record):
     article_published_raw: str | None = None
     article_language: str | None = None
     article_canonical: str | None = None
+    article_licence: str | None = None
+    article_skipped: ArticleSkip | None = None
+    entry_fingerprint: str | None = None
+    attachments: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -94,7 +109,35 @@ class CrawlReport(_Record):
     items_seen: int = 0
     articles_fetched: int = 0
     article_errors: int = 0
+    articles_skipped: int = 0
+    pages: int = 0
     requests: int = 0
     bytes: int = 0
     error: str | None = None
     finish_reason: str | None = None
+
+
+@dataclass(slots=True)
+class Validators(_Record):
+    """What cityradar knows about a URL's last good response, for conditional GET."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    body_sha256: str | None = None
+
+
+@dataclass(slots=True)
+class SourceState(_Record):
+    """What the warehouse knows of a source before a crawl (written into the batch for it).
+
+    validators: URL -> Validators of its last good response.
+    known: canonical URL of a stored entry -> its entry fingerprint.
+    """
+
+    validators: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    known: dict[str, str] = field(default_factory=dict)
+
+    def validators_for(self, url: str) -> Validators | None:
+        """The validators of a URL, if it was fetched before."""
+        found = self.validators.get(url)
+        return Validators.from_dict(found) if found else None

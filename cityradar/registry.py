@@ -17,13 +17,57 @@ OrgType = Literal["ministry", "city", "agency", "news", "trade"]
 
 # The kinds a spider exists for. An enabled entry of another kind is refused at load time
 # rather than skipped silently during a run; spiders/__init__.py holds the same list.
-KINDS_WITH_SPIDER: frozenset[str] = frozenset({"feed"})
+KINDS_WITH_SPIDER: frozenset[str] = frozenset({"feed", "html", "sitemap"})
 
 SOURCE_ID = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 
 
 class RegistryError(ValueError):
     """sources.yaml cannot be used; the message lists every problem found."""
+
+
+class Selectors(BaseModel):
+    """CSS selectors of an HTML list page and its article pages.
+
+    List fields are read inside each ``item``; a selector may end in ``::attr(name)`` or
+    ``::text``, otherwise the text of the first match is used.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    item: str = Field(description="each entry of the list")
+    link: str = Field(default="a::attr(href)", description="the entry's link, inside the item")
+    title: str | None = Field(default=None, description="the entry's title; default: the link text")
+    date: str | None = Field(default=None, description="the entry's date text")
+    date_pattern: str | None = Field(
+        default=None, description="regex picking the date out of the date text (or the item text)"
+    )
+    summary: str | None = None
+    body: str | None = Field(default=None, description="article main text; default: extracted")
+    article_date: str | None = None
+    attachments: str | None = Field(default=None, description="links to attached documents")
+
+    @field_validator("date_pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {exc}") from None
+        return value
+
+
+class Pagination(BaseModel):
+    """How to reach the next list page: a query parameter that counts pages."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    param: str = Field(
+        description="query parameter holding the page number (pageIndex, curPage...)"
+    )
+    start: int = Field(default=1, ge=0)
+    max_pages: int = Field(default=3, ge=1, le=100)
 
 
 class Source(BaseModel):
@@ -51,7 +95,21 @@ class Source(BaseModel):
     drop_params: tuple[str, ...] = Field(
         default=(), description="query parameters that are session tokens on this site"
     )
-    selectors: dict[str, str] | None = Field(default=None, description="CSS selectors (html)")
+    method: Literal["GET", "POST"] = Field(default="GET", description="POST for POST-only feeds")
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="extra request headers (Referer...)"
+    )
+    obey_robots: bool = True
+    robots_reason: str | None = Field(default=None, description="why robots.txt is not obeyed")
+    ca_file: str | None = Field(
+        default=None,
+        description="extra CA certificates (PEM) for a server with an incomplete chain",
+    )
+    selectors: Selectors | None = Field(default=None, description="CSS selectors (html)")
+    pagination: Pagination | None = None
+    max_age_days: int = Field(
+        default=7, ge=1, le=3650, description="sitemap entries younger than this"
+    )
 
     @field_validator("id")
     @classmethod
@@ -100,8 +158,10 @@ class Source(BaseModel):
                 f"kind: no spider reads kind {self.kind!r} yet; "
                 "set enabled: false with a disabled_reason"
             )
-        if self.kind == "html" and self.enabled and not self.selectors:
-            raise ValueError("selectors: an html source needs its CSS selectors")
+        if self.kind == "html" and not self.selectors:
+            raise ValueError("selectors: an html source needs its CSS selectors (at least item)")
+        if not self.obey_robots and not self.robots_reason:
+            raise ValueError("robots_reason: say why robots.txt is not obeyed for this source")
         return self
 
     @property
@@ -137,7 +197,9 @@ def load_sources(path: Path, known_cities: Iterable[str] | None = None) -> list[
 def parse_sources(
     document: Any, origin: str = "sources.yaml", known_cities: Iterable[str] | None = None
 ) -> list[Source]:
-    """Validate an already-parsed registry document (a list of mappings)."""
+    """Validate an already-parsed registry document (a list of mappings; empty when None)."""
+    if document is None:  # a file of comments only
+        document = []
     if not isinstance(document, list):
         raise RegistryError(
             f"{origin}: expected a list of sources, found {type(document).__name__}"

@@ -6,6 +6,8 @@ Layout of one batch (``<staging>/<batch_id>/``)::
     items/<source>.jsonl    RawItem per line, appended and flushed as the crawl goes
     fetches/<source>.jsonl  FetchRecord per line
     reports/<source>.json   CrawlReport, written when the crawl ends (or by the parent on a crash)
+    state/<source>.json     SourceState: what the warehouse knew before the crawl (validators,
+                            known entries), so the spider can fetch only what changed
     logs/<source>.log       the crawl process's own log
 
 After a successful load the whole folder moves to ``<staging>/loaded/``.
@@ -22,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from cityradar.items import CrawlReport, FetchRecord, RawItem, utc_now_iso
+from cityradar.items import CrawlReport, FetchRecord, RawItem, SourceState, utc_now_iso
 from cityradar.registry import Source
 
 log = logging.getLogger(__name__)
@@ -55,7 +57,7 @@ class Batch:
         configuration it was crawled with, even if sources.yaml changes before the load.
         """
         batch = cls(staging_dir / new_batch_id())
-        for sub in ("items", "fetches", "reports", "logs"):
+        for sub in ("items", "fetches", "reports", "logs", "state"):
             (batch.path / sub).mkdir(parents=True, exist_ok=True)
         meta = {
             "batch_id": batch.batch_id,
@@ -89,6 +91,21 @@ class Batch:
     def log_file(self, source_id: str) -> Path:
         """Where a source's crawl log goes."""
         return self.path / "logs" / f"{source_id}.log"
+
+    def state_file(self, source_id: str) -> Path:
+        """Where the warehouse's knowledge of a source is left for its crawl."""
+        return self.path / "state" / f"{source_id}.json"
+
+    def write_state(self, source_id: str, state: SourceState) -> None:
+        """Leave a source's state for its crawl."""
+        _write_json_atomic(self.state_file(source_id), state.to_dict())
+
+    def read_state(self, source_id: str) -> SourceState:
+        """A source's state (empty when the warehouse knew nothing of it)."""
+        path = self.state_file(source_id)
+        if not path.exists():
+            return SourceState()
+        return SourceState.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
     def write_report(self, report: CrawlReport) -> None:
         """Write (or replace) a source's crawl report atomically."""
