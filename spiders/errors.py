@@ -38,7 +38,11 @@ def describe_exception(exc: BaseException) -> str:
     """One line saying what went wrong, keeping the library's detail after a colon."""
     if isinstance(exc, HttpError):
         response = exc.response
-        return f"HTTP {response.status} {_reason(response.status)} from {response.url}"
+        text = f"HTTP {response.status} {_reason(response.status)} from {response.url}"
+        retry_after = response.headers.get(b"Retry-After")
+        if retry_after:
+            text += f" (the server asks to wait {retry_after.decode('latin-1')} before retrying)"
+        return text
     if isinstance(exc, IgnoreRequest):
         return str(exc) or "request dropped"
     if isinstance(exc, CannotResolveHostError):

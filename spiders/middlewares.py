@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -103,8 +106,8 @@ class FetchLogMiddleware:
 
 def _kind(request: Request) -> FetchKind:
     kind = request.meta.get("cityradar_kind")
-    if kind in ("feed", "article"):
-        return kind
+    if kind in ("feed", "list", "sitemap", "article", "attachment"):
+        return kind  # type: ignore[no-any-return]
     if request.meta.get("dont_obey_robotstxt") and request.url.endswith("/robots.txt"):
         return "robots"
     return "other"
@@ -113,3 +116,65 @@ def _kind(request: Request) -> FetchKind:
 def _header(headers: Any, name: bytes) -> str | None:
     value = headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+class RetryAfterMiddleware:
+    """Honour Retry-After on 429 and 503: slow the host down and retry after the time asked.
+
+    Scrapy's retry middleware retries at once. Here the host's download slot waits at least
+    as long as the server asked, and the retried request is held until then. A wait longer
+    than RETRY_AFTER_MAX is not worth holding a crawl for: the request fails with the wait in
+    its message (the next scheduled run tries again), and is not retried immediately.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.max_wait = crawler.settings.getfloat("RETRY_AFTER_MAX", 120.0)
+        self.max_times = crawler.settings.getint("RETRY_TIMES", 2)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+        """Scrapy's constructor hook."""
+        return cls(crawler)
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        """Wait and retry, or let the response fail without an immediate retry."""
+        if response.status not in (429, 503):
+            return response
+        wait = retry_after_seconds(_header(response.headers, b"Retry-After"))
+        if wait is None:
+            return response  # no advice: the ordinary retry middleware decides
+        tries = request.meta.get("retry_after_times", 0)
+        if wait > self.max_wait or tries >= self.max_times:
+            request.meta["dont_retry"] = True
+            return response
+        self._slow_down(request, wait)
+        await asyncio.sleep(wait)
+        retry = request.replace(dont_filter=True)
+        retry.meta["retry_after_times"] = tries + 1
+        return retry
+
+    def _slow_down(self, request: Request, wait: float) -> None:
+        engine = self.crawler.engine
+        if engine is None:
+            return
+        downloader = engine.downloader
+        slot = downloader.slots.get(downloader.get_slot_key(request))
+        if slot is not None:
+            slot.delay = max(slot.delay, wait)
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds a Retry-After header asks for (delta-seconds or an HTTP date); None if absent."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

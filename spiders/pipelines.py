@@ -12,7 +12,7 @@ from cityradar.staging import JsonlWriter
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-    from spiders.feed import FeedSpider
+    from spiders.base import SourceSpider
 
 
 class StagingPipeline:
@@ -61,6 +61,8 @@ class StagingPipeline:
                 items_seen=spider.state.items_seen,
                 articles_fetched=spider.state.articles_fetched,
                 article_errors=spider.state.article_errors,
+                articles_skipped=spider.state.articles_skipped,
+                pages=spider.state.pages,
                 requests=int(stats.get("downloader/request_count", 0)),
                 bytes=int(stats.get("downloader/response_bytes", 0)),
                 error=spider.state.error_text(reason),
@@ -68,7 +70,7 @@ class StagingPipeline:
             )
         )
 
-    def _spider(self) -> FeedSpider:
+    def _spider(self) -> SourceSpider:
         spider = self.crawler.spider
         assert spider is not None
         return spider  # type: ignore[return-value]

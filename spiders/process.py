@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import certifi
 
 from cityradar.items import CrawlReport, utc_now_iso
 from cityradar.registry import Source
@@ -45,7 +48,12 @@ def crawl_in_subprocess(
     with log_path.open("ab") as log:
         try:
             code: int | None = subprocess.run(
-                command, stdout=log, stderr=subprocess.STDOUT, timeout=timeout, check=False
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=timeout,
+                check=False,
+                env=_child_environment(source, batch),
             ).returncode
         except subprocess.TimeoutExpired:
             code = None
@@ -68,6 +76,23 @@ def crawl_in_subprocess(
     )
     batch.write_report(report)
     return report
+
+
+def _child_environment(source: Source, batch: Batch) -> dict[str, str]:
+    """The crawl's environment; a source's extra CA certificates join the trusted roots.
+
+    OpenSSL reads SSL_CERT_FILE when it verifies a server, so the child trusts the usual roots
+    (certifi's) plus the certificates a source needs for a server with an incomplete chain.
+    """
+    env = dict(os.environ)
+    if source.ca_file:
+        bundle = batch.path / "state" / f"{source.id}.ca.pem"
+        extra = Path(source.ca_file).read_text(encoding="ascii")
+        bundle.write_text(
+            Path(certifi.where()).read_text(encoding="ascii") + "\n" + extra, encoding="ascii"
+        )
+        env["SSL_CERT_FILE"] = str(bundle)
+    return env
 
 
 def _count_items(path: Path) -> int:

@@ -5,17 +5,24 @@ Pure functions over bytes, headers and URLs, so they are tested without a crawle
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin
 
 import feedparser
 import trafilatura
+from lxml import etree
 from lxml import html as lxml_html
+from parsel import Selector
 
 from cityradar.items import RawItem
+from cityradar.registry import Selectors
 from spiders.decoding import as_utf8_xml, decode_body
+from spiders.documents import attachment_kind
 
 _HTML_START = ("<!doctype html", "<html")
 _FEED_START = ("<?xml", "<rss", "<feed", "<rdf")
@@ -30,6 +37,7 @@ class ParsedFeed:
     encoding: str | None = None
     error: str | None = None
     warning: str | None = None
+    title: str | None = None
 
 
 def parse_feed(
@@ -68,6 +76,7 @@ def parse_feed(
         language=parsed.feed.get("language") or None,
         encoding=decoded.encoding,
         warning=problem,
+        title=parsed.feed.get("title") or None,
     )
 
 
@@ -112,6 +121,8 @@ class ArticleContent:
     published_raw: str | None
     language: str | None
     canonical: str | None
+    licence: str | None = None
+    attachments: list[dict[str, str]] = field(default_factory=list)
 
 
 _PUBLISHED_META = (
@@ -124,21 +135,277 @@ _PUBLISHED_META = (
 )
 
 
-def extract_article(body: bytes, content_type: str | None, url: str) -> ArticleContent:
-    """Main text and metadata of an article page (trafilatura for the text)."""
+def extract_article(
+    body: bytes, content_type: str | None, url: str, selectors: Selectors | None = None
+) -> ArticleContent:
+    """Main text and metadata of an article page.
+
+    Args:
+        body, content_type, url: the response.
+        selectors: the source's selectors; ``body``, ``article_date`` and ``attachments`` are
+            used when set, otherwise trafilatura finds the text and generic rules the rest.
+    """
     text = decode_body(body, content_type).text
     tree = _parse_html(text)
+    page = Selector(text=text)
     extracted = trafilatura.bare_extraction(
         text, url=url, with_metadata=True, include_comments=False, include_tables=True
     )
     data = extracted.as_dict() if extracted is not None else {}
+    chosen = selectors or Selectors(item="-")
+    main_text = _selected_text(page, chosen.body) if chosen.body else None
+    published = _node_text(page, chosen.article_date) if chosen.article_date else None
     return ArticleContent(
         title=data.get("title") or None,
-        text=data.get("text") or None,
-        published_raw=_published_from_page(tree) or data.get("date") or None,
+        text=main_text or data.get("text") or None,
+        published_raw=published or _published_from_page(tree) or data.get("date") or None,
         language=_first(tree, "/html/@lang") if tree is not None else None,
         canonical=_first(tree, "//link[@rel='canonical']/@href") if tree is not None else None,
+        licence=find_kogl_licence(page),
+        attachments=find_attachments(page, url, chosen.attachments),
     )
+
+
+# --- KOGL (공공누리) licence -----------------------------------------------------------------
+
+_KOGL_IMAGE = re.compile(r"open_?type_?0?([1-4])|kogl_?(?:type)?_?0?([1-4])", re.I)
+_KOGL_TEXT = re.compile(r"공공누리[^0-9]{0,12}제?\s*([1-4])\s*유형")
+
+
+def find_kogl_licence(page: Selector) -> str | None:
+    """The page's 공공누리 type as KOGL-1..KOGL-4, from its badge image or its notice text."""
+    for source in page.css("img::attr(src), img::attr(alt)").getall():
+        match = _KOGL_IMAGE.search(source) or _KOGL_TEXT.search(source)
+        if match:
+            return f"KOGL-{next(g for g in match.groups() if g)}"
+    match = _KOGL_TEXT.search(" ".join(page.css("body *::text").getall()))
+    return f"KOGL-{match.group(1)}" if match else None
+
+
+# --- attachments -------------------------------------------------------------------------
+
+
+def find_attachments(page: Selector, url: str, css: str | None) -> list[dict[str, str]]:
+    """Links to attached documents: those the selector names, else links that look like files.
+
+    Returns dicts with url, name and kind (pdf, hwpx, hwp, ...), one per URL.
+    """
+    anchors = page.css(css) if css else page.css("a[href]")
+    found: dict[str, dict[str, str]] = {}
+    for anchor in anchors:
+        href = anchor.attrib.get("href", "").strip()
+        if not href or href.startswith(("javascript:", "#", "mailto:")):
+            continue
+        name = " ".join(" ".join(anchor.css("::text").getall()).split())
+        kind = attachment_kind(href, name)
+        if kind is None and not css:
+            continue  # generic rule: only links that name a document type
+        link = urljoin(url, href)
+        found.setdefault(link, {"url": link, "name": name, "kind": kind or "unknown"})
+    return list(found.values())
+
+
+# --- HTML list pages -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    """One entry of a list page."""
+
+    link: str
+    title: str
+    date: str | None
+    summary: str | None
+
+
+def parse_list(
+    body: bytes, content_type: str | None, url: str, selectors: Selectors
+) -> list[ListEntry]:
+    """The entries of a list page (board), by the source's selectors.
+
+    Entries without a usable link (``javascript:`` handlers, empty hrefs) are left out.
+    """
+    page = Selector(text=decode_body(body, content_type).text)
+    entries = []
+    for node in page.css(selectors.item):
+        href = (_node_value(node, selectors.link) or "").strip()
+        if not href or href.startswith(("javascript:", "#")):
+            continue
+        title = _node_text(node, selectors.title) if selectors.title else _node_text(node, "a")
+        date_text = (
+            _node_text(node, selectors.date) if selectors.date else _node_text(node, ":scope")
+        )
+        entries.append(
+            ListEntry(
+                link=urljoin(url, href),
+                title=title or "",
+                date=_pick_date(date_text, selectors.date_pattern),
+                summary=_node_text(node, selectors.summary) if selectors.summary else None,
+            )
+        )
+    return entries
+
+
+def raw_item_from_listing(
+    entry: ListEntry, *, source_id: str, batch_id: str, seq: int, page_url: str, fetched_at: str
+) -> RawItem:
+    """A RawItem for a list entry (the page URL stands where a feed URL would)."""
+    return RawItem(
+        source_id=source_id,
+        batch_id=batch_id,
+        seq=seq,
+        feed_url=page_url,
+        fetched_at=fetched_at,
+        link=entry.link,
+        title=entry.title or None,
+        summary_html=entry.summary,
+        published_raw=entry.date,
+    )
+
+
+def _node_value(node: Selector, css: str) -> str | None:
+    """The value a selector names: an attribute or text when it says so, else the element's text."""
+    if "::" in css:
+        return node.css(css).get()
+    return _node_text(node, css)
+
+
+def _node_text(node: Selector, css: str) -> str | None:
+    """All text inside the first element the selector matches, whitespace collapsed."""
+    if css == ":scope":
+        found = node
+    else:
+        if "::" in css:
+            value = node.css(css).get()
+            return " ".join(value.split()) if value else None
+        matches = node.css(css)
+        if not matches:
+            return None
+        found = matches[0]
+    text = " ".join(" ".join(found.css("*::text").getall() or found.css("::text").getall()).split())
+    return text or None
+
+
+def _selected_text(page: Selector, css: str) -> str | None:
+    """Text of every element the selector matches, one block per element."""
+    blocks = [" ".join(" ".join(node.css("*::text").getall()).split()) for node in page.css(css)]
+    text = "\n".join(block for block in blocks if block)
+    return text or None
+
+
+_DATE_IN_TEXT = re.compile(r"\d{4}[.\-/]\s?\d{1,2}[.\-/]\s?\d{1,2}\.?")
+
+
+def _pick_date(text: str | None, pattern: str | None) -> str | None:
+    """The date inside a text: the source's pattern, else the first YYYY.MM.DD-like run."""
+    if not text:
+        return None
+    match = re.search(pattern, text) if pattern else _DATE_IN_TEXT.search(text)
+    if match is None:
+        return text if pattern is None and len(text) <= 40 else None
+    return (match.group(1) if match.groups() else match.group(0)).strip()
+
+
+# --- sitemaps ------------------------------------------------------------------------------
+
+_SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+_NEWS_NS = "{http://www.google.com/schemas/sitemap-news/0.9}"
+MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemap protocol's own limit, uncompressed
+
+
+@dataclass
+class SitemapPage:
+    """A sitemap index (children) or a URL set (entries), or why it could not be read."""
+
+    children: list[tuple[str, str | None]] = field(default_factory=list)  # (url, lastmod)
+    entries: list[dict[str, str | None]] = field(default_factory=list)
+    error: str | None = None
+
+
+def parse_sitemap(body: bytes) -> SitemapPage:
+    """Read a sitemap or sitemap index, gzipped or not, with Google News fields when present."""
+    if body[:2] == b"\x1f\x8b":
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(body)) as unzipped:
+                body = unzipped.read(MAX_SITEMAP_BYTES + 1)
+        except OSError as exc:
+            return SitemapPage(error=f"not a readable gzip sitemap: {exc}")
+        if len(body) > MAX_SITEMAP_BYTES:
+            return SitemapPage(error="sitemap larger than 50 MB uncompressed")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
+    try:
+        root = etree.fromstring(body, parser=parser)
+    except etree.XMLSyntaxError as exc:
+        return SitemapPage(error=f"not a readable sitemap: {exc}")
+    if root is None or not isinstance(root.tag, str):
+        return SitemapPage(error="not a readable sitemap: no XML root")
+    name = etree.QName(root).localname
+    if name == "sitemapindex":
+        return SitemapPage(
+            children=[
+                (_child(node, "loc") or "", _child(node, "lastmod"))
+                for node in root
+                if _child(node, "loc")
+            ]
+        )
+    if name != "urlset":
+        return SitemapPage(error=f"not a sitemap: the document is <{name}>")
+    entries = []
+    for node in root:
+        loc = _child(node, "loc")
+        if not loc:
+            continue
+        news = node.find(f"{_NEWS_NS}news")
+        entries.append(
+            {
+                "loc": loc,
+                "lastmod": _child(node, "lastmod"),
+                "title": _text(news, f"{_NEWS_NS}title"),
+                "published": _text(news, f"{_NEWS_NS}publication_date"),
+                "keywords": _text(news, f"{_NEWS_NS}keywords"),
+                "language": _text(
+                    news.find(f"{_NEWS_NS}publication") if news is not None else None,
+                    f"{_NEWS_NS}language",
+                ),
+            }
+        )
+    return SitemapPage(entries=entries)
+
+
+def raw_item_from_sitemap(
+    entry: dict[str, str | None],
+    *,
+    source_id: str,
+    batch_id: str,
+    seq: int,
+    sitemap_url: str,
+    fetched_at: str,
+) -> RawItem:
+    """A RawItem for a sitemap entry (Google News title and date when the sitemap has them)."""
+    keywords = [k.strip() for k in (entry.get("keywords") or "").split(",") if k.strip()]
+    return RawItem(
+        source_id=source_id,
+        batch_id=batch_id,
+        seq=seq,
+        feed_url=sitemap_url,
+        fetched_at=fetched_at,
+        link=entry["loc"],
+        title=entry.get("title"),
+        published_raw=entry.get("published") or entry.get("lastmod"),
+        categories=keywords,
+        feed_language=entry.get("language"),
+    )
+
+
+def _child(node: Any, name: str) -> str | None:
+    return _text(node, f"{_SITEMAP_NS}{name}") or _text(node, name)
+
+
+def _text(node: Any, path: str) -> str | None:
+    if node is None:
+        return None
+    found = node.find(path)
+    return found.text.strip() if found is not None and found.text and found.text.strip() else None
 
 
 def _looks_like_html(text: str, mime: str) -> bool:

@@ -1,0 +1,253 @@
+"""What every spider kind shares: conditional requests, article pages, attachments, the crawl state.
+
+A kind (feed, html list, sitemap) only finds entries; ``emit`` decides whether an entry's
+article page is fetched (same site, not known and unchanged, under the cap), and the article
+callbacks complete the item with its text, licence and attached documents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import scrapy
+from scrapy.http import Request, Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from cityradar.items import CrawlStatus, FetchKind, RawItem, entry_fingerprint
+from cityradar.registry import Source
+from cityradar.staging import Batch
+from spiders import raw
+from spiders.documents import document_text, is_readable
+from spiders.errors import describe_exception
+from spiders.links import is_followable
+from transforms.urls import canonical_url
+
+MAX_ATTACHMENTS_PER_ITEM = 3
+ATTACHMENT_MAXSIZE = 20 * 1024 * 1024
+
+
+@dataclass
+class CrawlState:
+    """What the spider saw, for the crawl report."""
+
+    items_seen: int = 0
+    articles_fetched: int = 0
+    article_errors: int = 0
+    articles_skipped: int = 0
+    pages: int = 0
+    unchanged: bool = False
+    feed_error: str | None = None
+    feed_warning: str | None = None
+    selector_miss: str | None = None
+
+    def status(self, finish_reason: str | None) -> CrawlStatus:
+        """ok, partial, unchanged, empty or failed."""
+        if self.feed_error:
+            return "failed"
+        if self.items_seen == 0:
+            if self.unchanged and finish_reason == "finished":
+                return "unchanged"
+            return "empty" if finish_reason == "finished" else "failed"
+        if self.article_errors or finish_reason != "finished":
+            return "partial"
+        return "ok"
+
+    def error_text(self, finish_reason: str | None) -> str | None:
+        """The problems of the crawl in one line, or None."""
+        problems = []
+        if self.feed_error:
+            problems.append(self.feed_error)
+        if self.selector_miss:
+            problems.append(self.selector_miss)
+        if self.article_errors:
+            problems.append(f"{self.article_errors} article page(s) could not be fetched")
+        if finish_reason not in ("finished", None):
+            problems.append(f"crawl stopped early ({finish_reason})")
+        if self.feed_warning and not self.feed_error:
+            problems.append(f"feed is malformed but readable: {self.feed_warning}")
+        return "; ".join(problems) or None
+
+
+class SourceSpider(scrapy.Spider):
+    """Base of the spider kinds: one source, written into one staging batch."""
+
+    def __init__(self, source: Source, batch: Batch, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.source = source
+        self.batch = batch
+        self.state = CrawlState()
+        self.known = batch.read_state(source.id)
+        self._requested: set[str] = set()
+
+    # --- requests ------------------------------------------------------------------------
+
+    def source_request(self, url: str, callback: Any, kind: FetchKind, **kwargs: Any) -> Request:
+        """A feed, list or sitemap request: conditional on what the last crawl saw."""
+        headers = {**self.source.headers, **self._conditional_headers(url)}
+        method, body = "GET", None
+        if self.source.method == "POST" and kind == "feed":
+            method, body = "POST", urlencode({})
+            headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        return Request(
+            url,
+            method=method,
+            body=body,
+            headers=headers,
+            callback=callback,
+            errback=self.source_failed,
+            meta=self._meta(kind),
+            dont_filter=True,
+            **kwargs,
+        )
+
+    def is_unchanged(self, response: Response) -> bool:
+        """304, or the very body the last crawl stored (servers with stale validators)."""
+        if response.status == 304:
+            return True
+        validators = self.known.validators_for(response.request.url)
+        digest = hashlib.sha256(response.body).hexdigest()
+        return validators is not None and validators.body_sha256 == digest
+
+    def _conditional_headers(self, url: str) -> dict[str, str]:
+        validators = self.known.validators_for(url)
+        headers = {}
+        if validators and validators.etag:
+            headers["If-None-Match"] = validators.etag
+        if validators and validators.last_modified:
+            headers["If-Modified-Since"] = validators.last_modified
+        return headers
+
+    def _meta(self, kind: FetchKind) -> dict[str, Any]:
+        meta: dict[str, Any] = {"cityradar_kind": kind, "handle_httpstatus_list": [304]}
+        if not self.source.obey_robots:  # the registry states why (robots_reason)
+            meta["dont_obey_robotstxt"] = True
+        return meta
+
+    # --- entries -------------------------------------------------------------------------
+
+    def emit(self, item: RawItem) -> RawItem | Request:
+        """The item itself, or a request for its article page that yields it later."""
+        item.entry_fingerprint = entry_fingerprint(
+            item.title, item.published_raw, item.summary_html
+        )
+        self.state.items_seen += 1
+        link = item.link
+        if not self.source.fetch_articles or not link or not is_followable(link, self.source):
+            return item
+        key = canonical_url(link, self.source.drop_params)
+        if self.known.known.get(key) == item.entry_fingerprint:
+            item.article_skipped = "unchanged"  # stored, and the entry says nothing new
+            self.state.articles_skipped += 1
+            return item
+        if key in self._requested:
+            return item  # a repeated entry; Scrapy's dupe filter would drop it silently
+        if len(self._requested) >= self.source.max_articles:
+            self.state.articles_skipped += 1
+            return item
+        self._requested.add(key)
+        return Request(
+            link,
+            headers={**self.source.headers, **self._conditional_headers(link)},
+            callback=self.parse_article,
+            errback=self.article_failed,
+            cb_kwargs={"item": item},
+            meta=self._meta("article"),
+        )
+
+    def parse_article(self, response: Response, item: RawItem) -> Iterator[RawItem | Request]:
+        """Complete an item with its article page, then fetch its readable attachments."""
+        item.article_url = response.url
+        item.article_status = response.status
+        if response.status == 304:
+            item.article_skipped = "not_modified"
+            yield item
+            return
+        content = raw.extract_article(
+            response.body, content_type(response), response.url, self.source.selectors
+        )
+        item.article_title = content.title
+        item.article_text = content.text
+        item.article_published_raw = content.published_raw
+        item.article_language = content.language
+        item.article_canonical = content.canonical
+        item.article_licence = content.licence
+        item.attachments = content.attachments
+        self.state.articles_fetched += 1
+        readable = [a for a in item.attachments if is_readable(a["kind"])][
+            :MAX_ATTACHMENTS_PER_ITEM
+        ]
+        yield from self._next_attachment(item, readable)
+
+    def article_failed(self, failure: Failure) -> Iterator[RawItem]:
+        """Keep the entry when its page cannot be fetched, and say why."""
+        item: RawItem = failure.request.cb_kwargs["item"]
+        item.article_error = describe_exception(failure.value)
+        if isinstance(failure.value, HttpError):
+            item.article_status = failure.value.response.status
+        self.state.article_errors += 1
+        yield item
+
+    def source_failed(self, failure: Failure) -> None:
+        """Record why the feed, list page or sitemap itself could not be fetched."""
+        self.state.feed_error = f"{describe_exception(failure.value)} ({failure.request.url})"
+
+    # --- attachments ---------------------------------------------------------------------
+
+    def _next_attachment(
+        self, item: RawItem, pending: list[dict[str, Any]]
+    ) -> Iterator[RawItem | Request]:
+        if not pending:
+            yield item
+            return
+        attachment, rest = pending[0], pending[1:]
+        meta = {**self._meta("attachment"), "download_maxsize": ATTACHMENT_MAXSIZE}
+        meta.pop("handle_httpstatus_list")
+        yield Request(
+            attachment["url"],
+            headers=self.source.headers,
+            callback=self.parse_attachment,
+            errback=self.attachment_failed,
+            meta=meta,
+            cb_kwargs={"item": item, "attachment": attachment, "pending": rest},
+        )
+
+    def parse_attachment(
+        self,
+        response: Response,
+        item: RawItem,
+        attachment: dict[str, Any],
+        pending: list[dict[str, Any]],
+    ) -> Iterator[RawItem | Request]:
+        """Keep an attached document's size, hash and text."""
+        attachment["bytes"] = len(response.body)
+        attachment["sha256"] = hashlib.sha256(response.body).hexdigest()
+        try:
+            attachment["text"] = document_text(response.body, attachment["kind"])
+        except ValueError as exc:
+            attachment["error"] = str(exc)
+        yield from self._next_attachment(item, pending)
+
+    def attachment_failed(self, failure: Failure) -> Iterator[RawItem | Request]:
+        """A document that cannot be fetched is noted; the item goes on."""
+        kwargs = failure.request.cb_kwargs
+        kwargs["attachment"]["error"] = describe_exception(failure.value)
+        yield from self._next_attachment(kwargs["item"], kwargs["pending"])
+
+
+def content_type(response: Response) -> str | None:
+    """A response's Content-Type header as text."""
+    value = response.headers.get(b"Content-Type")
+    return value.decode("latin-1") if value else None
+
+
+def response_headers(response: Response) -> dict[str, str]:
+    """A response's headers as text."""
+    return {
+        name.decode("latin-1"): b", ".join(values).decode("latin-1")
+        for name, values in response.headers.items()
+    }

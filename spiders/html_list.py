@@ -1,0 +1,92 @@
+"""The HTML list spider: a board of releases (list pages + article pages), driven by selectors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from scrapy.http import Request, Response
+
+from cityradar.items import RawItem, utc_now_iso
+from spiders import raw
+from spiders.base import SourceSpider, content_type
+from transforms.urls import canonical_url
+
+
+def page_url(url: str, param: str, number: int) -> str:
+    """The list URL with its page parameter set to ``number``."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != param]
+    query.append((param, str(number)))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+class HtmlListSpider(SourceSpider):
+    """Reads a board's list pages and follows each entry to its article page.
+
+    Paging stops at ``pagination.max_pages``, at a page that adds no new entry (some boards
+    repeat their last page forever), and at a page whose entries are all known already
+    (the first crawl goes deep, later crawls read only what is new).
+    """
+
+    name = "html"
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._seen: set[str] = set()  # canonical links listed so far in this crawl
+
+    async def start(self) -> AsyncIterator[Request]:
+        """The first list page."""
+        yield self._list_request(self._first_page())
+
+    def parse_list(self, response: Response, page: int) -> Iterator[RawItem | Request]:
+        """Yield the entries of one list page and ask for the next page when it is worth it."""
+        self.state.pages += 1
+        if page == self._first_page() and self.is_unchanged(response):
+            self.state.unchanged = True
+            return
+        assert self.source.selectors is not None  # the registry requires them for html
+        entries = raw.parse_list(
+            response.body, content_type(response), response.url, self.source.selectors
+        )
+        if not entries:
+            if page == self._first_page():
+                self.state.selector_miss = f"list selector {self.source.selectors.item!r} matched no entry on {response.url}"
+            return
+        fresh = [e for e in entries if self._key(e.link) not in self._seen]
+        fetched_at = utc_now_iso()
+        for entry in fresh:
+            self._seen.add(self._key(entry.link))
+            yield self.emit(
+                raw.raw_item_from_listing(
+                    entry,
+                    source_id=self.source.id,
+                    batch_id=self.batch.batch_id,
+                    seq=len(self._seen) - 1,
+                    page_url=response.url,
+                    fetched_at=fetched_at,
+                )
+            )
+        if self._worth_next_page(page, fresh):
+            yield self._list_request(page + 1)
+
+    def _worth_next_page(self, page: int, fresh: list[raw.ListEntry]) -> bool:
+        pagination = self.source.pagination
+        if pagination is None or not fresh:
+            return False
+        if page + 1 >= pagination.start + pagination.max_pages:
+            return False
+        return not all(self._key(e.link) in self.known.known for e in fresh)
+
+    def _first_page(self) -> int:
+        return self.source.pagination.start if self.source.pagination else 0
+
+    def _list_request(self, page: int) -> Request:
+        pagination = self.source.pagination
+        url = self.source.url
+        if pagination is not None and page != pagination.start:
+            url = page_url(url, pagination.param, page)
+        return self.source_request(url, self.parse_list, "list", cb_kwargs={"page": page})
+
+    def _key(self, link: str) -> str:
+        return canonical_url(link, self.source.drop_params)
