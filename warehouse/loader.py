@@ -70,6 +70,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: BatchPayload) -> LoadResul
     try:
         _upsert_sources(con, batch.sources, now)
         _land_raw(con, batch.raw_records, batch.fetches, now)
+        _update_http_cache(con, reports)
         resolved = _resolve(con, items)
         con.register("incoming", _items_table(resolved))
         plan = _plan(con)
@@ -161,12 +162,67 @@ def _land_raw(
     )
     con.execute("insert or ignore into raw.items select *, ? from raw_items", [now])
     records = [f.to_dict() for f in fetches]
-    if records:
-        con.register("raw_fetches", pa.Table.from_pylist(records))
+    con.register("raw_fetches", pa.Table.from_pylist(records, schema=_FETCH_SCHEMA))
+    con.execute(
+        "insert into raw.fetches by name select * replace (fetched_at::timestamptz as fetched_at)"
+        " from raw_fetches"
+    )
+
+
+_FETCH_SCHEMA = pa.schema(
+    [
+        ("source_id", pa.string()),
+        ("batch_id", pa.string()),
+        ("url", pa.string()),
+        ("kind", pa.string()),
+        ("fetched_at", pa.string()),
+        ("status", pa.int32()),
+        ("bytes", pa.int64()),
+        ("content_type", pa.string()),
+        ("etag", pa.string()),
+        ("last_modified", pa.string()),
+        ("body_sha256", pa.string()),
+        ("duration_ms", pa.float64()),
+        ("error", pa.string()),
+    ]
+)
+
+
+def _update_http_cache(con: duckdb.DuckDBPyConnection, reports: Sequence[CrawlReport]) -> None:
+    """Keep each URL's newest validators for the next conditional GET.
+
+    Feeds, lists and sitemaps of a crawl that failed or came back empty are left out: an error
+    page remembered by its hash would make the next crawl look "unchanged" and hide the fault.
+    """
+    trusted = [r.source_id for r in reports if r.status in ("ok", "partial")]
+    con.register("trusted_sources", pa.table({"source_id": pa.array(trusted, pa.string())}))
+    try:
         con.execute(
-            "insert into raw.fetches by name select * replace (fetched_at::timestamptz as fetched_at)"
-            " from raw_fetches"
+            """
+            insert or replace into core.http_cache
+            select url, source_id, kind, etag, last_modified, body_sha256, status, fetched_at
+            from (
+                select *, fetched_at::timestamptz as fetched_at,
+                       row_number() over (partition by url order by fetched_at desc) as newest
+                from raw_fetches
+                where status = 200
+                  and (kind = 'article'
+                       or (kind in ('feed', 'list', 'sitemap')
+                           and source_id in (select source_id from trusted_sources)))
+            )
+            where newest = 1
+            """
         )
+        # a 304 confirms what is cached; only its time moves
+        con.execute(
+            """
+            update core.http_cache as c set fetched_at = f.fetched_at::timestamptz
+            from raw_fetches as f
+            where f.status = 304 and f.url = c.url
+            """
+        )
+    finally:
+        _unregister(con, "trusted_sources")
 
 
 def _resolve(
@@ -224,6 +280,9 @@ def _items_table(items: Sequence[NormalizedItem]) -> pa.Table:
             "article_status": pa.array([i.article_status for i in items], pa.int32()),
             "article_error": [i.article_error for i in items],
             "batch_id": [i.batch_id for i in items],
+            "entry_fingerprint": [i.entry_fingerprint for i in items],
+            "licence": [i.licence for i in items],
+            "refetched": [i.refetched for i in items],
         }
     )
 
@@ -234,6 +293,7 @@ def _plan(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
         """
         select i.item_id,
                case when c.item_id is null then 'new'
+                    when not i.refetched then 'unchanged'
                     when c.content_hash <> i.content_hash then 'changed'
                     else 'unchanged' end
         from incoming as i left join core.items as c using (item_id)
@@ -255,22 +315,25 @@ def _apply(con: duckdb.DuckDBPyConnection, plan: dict[str, str], now: datetime) 
             authors = i.authors, categories = i.categories, content_hash = i.content_hash,
             version = c.version + 1, is_smart_city = i.is_smart_city, relevance = i.relevance,
             relevance_reasons = i.relevance_reasons, article_status = i.article_status,
-            article_error = i.article_error, batch_id = i.batch_id
+            article_error = i.article_error, batch_id = i.batch_id,
+            entry_fingerprint = i.entry_fingerprint, licence = coalesce(i.licence, c.licence)
         from incoming as i
-        where c.item_id = i.item_id and c.content_hash <> i.content_hash
+        where c.item_id = i.item_id and i.refetched and c.content_hash <> i.content_hash
         """
     )
     con.execute(
         """
-        update core.items as c set last_seen_at = greatest(c.last_seen_at, i.fetched_at)
+        update core.items as c set
+            last_seen_at = greatest(c.last_seen_at, i.fetched_at),
+            entry_fingerprint = coalesce(i.entry_fingerprint, c.entry_fingerprint)
         from incoming as i
-        where c.item_id = i.item_id and c.content_hash = i.content_hash
+        where c.item_id = i.item_id and (not i.refetched or c.content_hash = i.content_hash)
         """
     )
     con.execute(
         """
         insert into core.items by name
-        select i.*, i.fetched_at as first_seen_at, i.fetched_at as last_seen_at,
+        select i.* exclude (refetched), i.fetched_at as first_seen_at, i.fetched_at as last_seen_at,
                1 as version, null as cluster_id
         from incoming as i anti join core.items as c using (item_id)
         """
@@ -318,7 +381,7 @@ def _write_tags(
         return
     ids = pa.table({"item_id": [i.item_id for i in retag]})
     con.register("incoming_tags", ids)
-    for table in ("item_cities", "item_countries", "item_focus_areas"):
+    for table in ("item_cities", "item_countries", "item_focus_areas", "item_attachments"):
         con.execute(
             f"delete from core.{table} where item_id in (select item_id from incoming_tags)"
         )
@@ -351,6 +414,25 @@ def _write_tags(
             for t in i.tags.focus_areas
         ],
         ["item_id", "focus_area", "score", "reasons"],
+    )
+    _insert_tags(
+        con,
+        "item_attachments",
+        [
+            (
+                i.item_id,
+                a["url"],
+                a["name"],
+                a["kind"],
+                a.get("bytes"),
+                a.get("sha256"),
+                a.get("text"),
+                a.get("error"),
+            )
+            for i in retag
+            for a in {str(a["url"]): a for a in i.attachments}.values()
+        ],
+        ["item_id", "url", "name", "kind", "bytes", "sha256", "text", "error"],
     )
 
 
@@ -387,7 +469,8 @@ def _write_runs(
         insert into core.crawl_runs by name
         select batch_id, source_id, started_at::timestamptz as started_at,
                finished_at::timestamptz as finished_at, status, items_seen, items_new,
-               articles_fetched, article_errors, requests, bytes, error, finish_reason
+               articles_fetched, article_errors, requests, bytes, error, finish_reason,
+               articles_skipped, pages
         from run_rows
         """
     )

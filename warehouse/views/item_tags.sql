@@ -36,3 +36,17 @@ comment on column item_versions.body_text is 'Main text in this version.';
 comment on column item_versions.published_at is 'Publication time stated in this version (UTC).';
 comment on column item_versions.observed_at is 'When cityradar fetched this version (UTC).';
 comment on column item_versions.batch_id is 'Staging batch that brought it.';
+
+-- item_attachments: one row per item and attached document.
+create or replace view item_attachments as
+select item_id, url, name, kind, bytes, text, error
+from core.item_attachments;
+
+comment on view item_attachments is 'One row per item and attached document (PDF, HWP, HWPX...) of a government release, with the text of PDF and HWPX files.';
+comment on column item_attachments.item_id is 'items.item_id.';
+comment on column item_attachments.url is 'Where the document was linked from the article page.';
+comment on column item_attachments.name is 'The link text (usually the file name).';
+comment on column item_attachments.kind is 'pdf, hwpx, hwp, doc... (unknown when the link did not say).';
+comment on column item_attachments.bytes is 'Size of the downloaded document; NULL when it was not downloaded.';
+comment on column item_attachments.text is 'Text extracted from PDF and HWPX documents; NULL for other kinds.';
+comment on column item_attachments.error is 'Why the document could not be fetched or read; NULL when it was.';

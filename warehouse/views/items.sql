@@ -37,7 +37,8 @@ select
     i.date_flag,
     i.version,
     i.first_seen_at,
-    i.last_seen_at
+    i.last_seen_at,
+    i.licence
 from core.items as i
 left join cities as c using (item_id)
 left join countries as k using (item_id)
@@ -64,3 +65,4 @@ comment on column items.date_flag is 'NULL when the date is sound; missing, unpa
 comment on column items.version is 'Content version: 1, then +1 each time the source changed the text.';
 comment on column items.first_seen_at is 'When cityradar first fetched the story (UTC).';
 comment on column items.last_seen_at is 'When a feed last listed the story (UTC).';
+comment on column items.licence is '공공누리 (KOGL) type the article page shows: KOGL-1 (attribution) .. KOGL-4 (no commercial use, no derivatives); NULL when none is shown.';

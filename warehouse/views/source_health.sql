@@ -1,6 +1,7 @@
 -- source_health: one row per source: how its latest crawl went and how it has been doing.
--- health: ok | degraded (zero items where it used to have some, or some pages failed)
---         | failing (the last crawl failed) | empty (never had items) | never_run | disabled
+-- health: ok | degraded (zero items where it used to have some, selectors that stopped
+--         matching, or some pages failed) | failing (the last crawl failed) | empty (never had
+--         items) | never_run | disabled. A crawl answered "not modified" is ok.
 create or replace view source_health as
 with
 runs as (
@@ -20,7 +21,7 @@ history as (
         max(items_seen) filter (where recency > 1) as best_items_before,
         coalesce(min(recency) filter (where status <> 'failed'), max(recency) + 1) - 1
             as consecutive_failures,
-        max(finished_at) filter (where status in ('ok', 'partial')) as last_success_at,
+        max(finished_at) filter (where status in ('ok', 'partial', 'unchanged')) as last_success_at,
         count(*) filter (where finished_at >= now() - interval 7 day) as runs_7d,
         count(*) filter (where finished_at >= now() - interval 7 day and status = 'failed')
             as failures_7d
@@ -49,6 +50,7 @@ judged as (
             when not s.enabled then 'disabled'
             when l.source_id is null then 'never_run'
             when l.status = 'failed' then 'failing'
+            when l.status = 'unchanged' then 'ok'
             when l.items_seen = 0 and coalesce(h.best_items_before, 0) > 0 then 'degraded'
             when l.status = 'partial' then 'degraded'
             when l.items_seen = 0 then 'empty'
@@ -66,7 +68,11 @@ select
     health,
     case
         when health = 'degraded' and last_items_seen = 0
-            then format('0 items in the last crawl; earlier crawls had up to {}', best_items_before)
+            then concat_ws(
+                '; ',
+                format('0 items in the last crawl; earlier crawls had up to {}', best_items_before),
+                last_error
+            )
         else last_error
     end as problem,
     last_run_at,
@@ -89,7 +95,7 @@ comment on column source_health.enabled is 'False when the registry disables the
 comment on column source_health.health is 'ok, degraded (0 items where it used to have some, or pages failed), failing (last crawl failed), empty (never had items), never_run, disabled.';
 comment on column source_health.problem is 'What went wrong, in words; NULL when nothing did.';
 comment on column source_health.last_run_at is 'When the latest crawl finished (UTC).';
-comment on column source_health.last_run_status is 'ok, partial, empty or failed, as the crawl reported it.';
+comment on column source_health.last_run_status is 'ok, partial, unchanged (304 or same body as last time), empty or failed, as the crawl reported it.';
 comment on column source_health.last_items_seen is 'Entries the latest crawl found.';
 comment on column source_health.last_items_new is 'Stories new to the warehouse from the latest crawl.';
 comment on column source_health.last_bytes is 'Bytes downloaded by the latest crawl.';
