@@ -52,11 +52,16 @@ def ingest(
     source: Annotated[
         list[str] | None, typer.Option("--source", help="crawl only this source id")
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="crawl failing sources now, ignoring their backoff")
+    ] = False,
 ) -> None:
-    """Crawl the enabled sources and load them into the warehouse."""
+    """Crawl the enabled sources that are due and load them into the warehouse."""
     from flows.ingest import ingest as ingest_flow
 
-    summary = _guarded(lambda: ingest_flow(sources_path=sources, db_path=db, only=source or None))
+    summary = _guarded(
+        lambda: ingest_flow(sources_path=sources, db_path=db, only=source or None, force=force)
+    )
     _print_ingest(summary)
 
 
@@ -178,6 +183,48 @@ def sources_list(sources: SourcesOption = None) -> None:
         )
 
 
+@sources_app.command("add")
+def sources_add(
+    url: Annotated[str, typer.Argument(help="a site's home page, a news page, or a feed URL")],
+    sources: SourcesOption = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="append the proposed entry to the registry")
+    ] = False,
+) -> None:
+    """Find a site's feeds and sitemaps and propose a complete registry entry."""
+    import httpx
+    import yaml
+
+    from cityradar.registry import load_sources
+    from cityradar.settings import Settings
+    from spiders.discovery import discover, http_fetch, propose_entry
+    from transforms.vocabularies import gazetteer
+
+    path = sources or Settings().sources
+    cities = gazetteer().cities
+    registry = _guarded(lambda: load_sources(path, known_cities=cities))
+    try:
+        found = discover(url, http_fetch())
+    except httpx.HTTPError as exc:
+        _fail(f"could not reach {url}: {exc}")
+    for candidate in found.candidates:
+        typer.echo(f"found {candidate.kind}: {candidate.url} ({candidate.entries} entries)")
+    for note in found.notes:
+        typer.echo(f"note: {note}")
+    entry = _guarded(lambda: propose_entry(found, {s.id for s in registry}, cities))
+    block = yaml.safe_dump([entry], allow_unicode=True, sort_keys=False)
+    typer.echo(f"\nProposed entry:\n{block}")
+    if not yes:
+        typer.echo(
+            f"Check country, org_type and timezone, then run again with --yes to append it to {path}."
+        )
+        return
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(f"\n{block}")
+    _guarded(lambda: load_sources(path, known_cities=cities))  # the registry still validates
+    typer.echo(f"Appended {entry['id']} to {path}.")
+
+
 @sources_app.command("check")
 def sources_check(db: DbOption = None) -> None:
     """Print each source's health from the warehouse (latest crawl and history)."""
@@ -232,6 +279,11 @@ def _print_ingest(summary: IngestSummary) -> None:
     for recovered in summary.recovered:
         typer.echo(
             f"Loaded batch {recovered.batch_id} left by an earlier run: {recovered.items_new} new items"
+        )
+    for deferral in summary.deferred:
+        typer.echo(
+            f"Backing off {deferral.source_id}: {deferral.consecutive_failures} failures in a row, "
+            f"next try after {deferral.until:%Y-%m-%d %H:%M} UTC (--force to crawl now)"
         )
     if not summary.reports:
         typer.echo("No source was crawled.")

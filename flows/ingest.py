@@ -6,12 +6,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.cache_policies import NONE
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from cityradar.items import CrawlReport
+from cityradar.items import CrawlReport, SourceState
 from cityradar.registry import KINDS_WITH_SPIDER, Source, load_sources
+from cityradar.schedule import is_due, next_attempt
 from cityradar.settings import Settings
 from cityradar.staging import Batch, pending_batches
 from spiders.process import crawl_in_subprocess
@@ -20,10 +22,28 @@ from transforms.normalize import NormalizedItem, normalize_batch
 from transforms.vocabularies import gazetteer
 from warehouse.db import connect
 from warehouse.loader import BatchPayload, LoadResult, load_batch
+from warehouse.state import RunHistory, run_history, source_state
 
 # A batch still without its "crawled" mark after this many crawl timeouts was left by a run
 # that died; it is loaded with whatever it holds.
 ABANDONED_AFTER_TIMEOUTS = 2
+
+
+@dataclass(frozen=True)
+class Deferral:
+    """A failing source left out of this run while it backs off."""
+
+    source_id: str
+    consecutive_failures: int
+    until: datetime
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """What the warehouse knows before a crawl: run history and each source's state."""
+
+    history: dict[str, RunHistory]
+    states: dict[str, SourceState]
 
 
 @dataclass
@@ -35,6 +55,7 @@ class IngestSummary:
     reports: list[CrawlReport] = field(default_factory=list)
     load: LoadResult | None = None
     recovered: list[LoadResult] = field(default_factory=list)
+    deferred: list[Deferral] = field(default_factory=list)
 
     @property
     def failed_sources(self) -> list[CrawlReport]:
@@ -46,6 +67,19 @@ class IngestSummary:
 def load_registry(path: Path) -> list[Source]:
     """Read and validate sources.yaml (cities checked against the gazetteer)."""
     return load_sources(path, known_cities=gazetteer().cities)
+
+
+@task(name="read-warehouse", cache_policy=NONE)
+def read_knowledge(db_path: Path, sources: list[Source]) -> Knowledge:
+    """Run history and crawl state of the sources (nothing when there is no warehouse yet)."""
+    if not db_path.exists():
+        return Knowledge({}, {})
+    try:
+        with connect(db_path, read_only=True) as con:
+            return Knowledge(run_history(con), {s.id: source_state(con, s.id) for s in sources})
+    except duckdb.Error as exc:  # another process writing: crawl everything in full this once
+        get_run_logger().warning("warehouse not readable (%s); crawling without its state", exc)
+        return Knowledge({}, {})
 
 
 @task(name="crawl-source", cache_policy=NONE, task_run_name="crawl-{source.id}")
@@ -104,15 +138,17 @@ def ingest(
     data_dir: Path | None = None,
     only: list[str] | None = None,
     crawl_delay: float | None = None,
+    force: bool = False,
 ) -> IngestSummary:
-    """Crawl the enabled sources and load what they yield.
+    """Crawl the enabled sources that are due and load what they yield.
 
     Args:
         sources_path: the registry (default CITYRADAR_SOURCES).
         db_path: the DuckDB file (default CITYRADAR_DB).
         data_dir: staging and data folder (default CITYRADAR_DATA_DIR).
-        only: source ids to crawl instead of every enabled source.
+        only: source ids to crawl instead of every enabled source (backoff does not apply).
         crawl_delay: seconds between requests to one host (default CITYRADAR_CRAWL_DELAY).
+        force: crawl failing sources now, ignoring their backoff.
     """
     settings = Settings()
     staging = (data_dir or settings.data_dir) / "staging"
@@ -121,11 +157,15 @@ def ingest(
     for leftover in _abandoned(staging, settings.crawl_timeout):
         summary.recovered.append(load_staged(db, leftover.path, normalize_staged(leftover.path)))
     registry = load_registry(sources_path or settings.sources)
-    selected = _select(registry, only)
+    candidates = _select(registry, only)
+    knowledge = read_knowledge(db, candidates)
+    selected, summary.deferred = _due(candidates, knowledge.history, force or bool(only))
     if not selected:
-        get_run_logger().warning("no enabled source to crawl")
+        get_run_logger().warning("no source to crawl now")
         return summary
     batch = Batch.create(staging, selected)
+    for source in selected:
+        batch.write_state(source.id, knowledge.states.get(source.id, SourceState()))
     overrides = crawl_overrides(
         delay=settings.crawl_delay if crawl_delay is None else crawl_delay,
         per_host=settings.crawl_concurrency_per_host,
@@ -157,6 +197,27 @@ def _select(registry: list[Source], only: list[str] | None) -> list[Source]:
     if unreadable:
         raise ValueError(f"no spider reads the kind of: {', '.join(unreadable)}")
     return chosen
+
+
+def _due(
+    sources: list[Source], history: dict[str, RunHistory], ignore_backoff: bool
+) -> tuple[list[Source], list[Deferral]]:
+    """Split sources into those due now and failing ones still backing off."""
+    now = datetime.now(UTC)
+    due, deferred = [], []
+    for source in sources:
+        record = history.get(source.id)
+        if (
+            ignore_backoff
+            or record is None
+            or is_due(record.consecutive_failures, record.last_run_at, now)
+        ):
+            due.append(source)
+        else:
+            until = next_attempt(record.consecutive_failures, record.last_run_at)
+            assert until is not None
+            deferred.append(Deferral(source.id, record.consecutive_failures, until))
+    return due, deferred
 
 
 def _abandoned(staging: Path, crawl_timeout: float) -> list[Batch]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -47,6 +47,12 @@ class NormalizedItem:
     article_status: int | None
     article_error: str | None
     tags: Tags
+    entry_fingerprint: str | None = None
+    licence: str | None = None
+    attachments: list[dict[str, object]] = field(default_factory=list)
+    # False when the crawl did not fetch the article page again (known and unchanged): the
+    # stored content stands, and the feed's shorter text must not become a new version
+    refetched: bool = True
     own_site: bool = True  # the link points at the source's own host (not a roundup's link)
     seq: int = 0
     duplicates_folded: int = 0
@@ -95,7 +101,11 @@ def normalize(raw: RawItem, source: Source) -> NormalizedItem:
         content_hash=dedupe.content_hash(title, body),
         article_status=raw.article_status,
         article_error=raw.article_error,
-        tags=tag_item(title, summary, body, source_defaults(source)),
+        tags=tag_item(title, summary, _with_attachments(body, raw), source_defaults(source)),
+        entry_fingerprint=raw.entry_fingerprint,
+        licence=raw.article_licence,
+        attachments=[_attachment(a) for a in raw.attachments],
+        refetched=raw.article_skipped is None,
         own_site=bool(url) and urlsplit(url).hostname == source.host,
         seq=raw.seq,
     )
@@ -115,6 +125,20 @@ def normalize_batch(raws: Iterable[RawItem], sources: dict[str, Source]) -> list
         item.duplicates_folded = folded
         kept.append(item)
     return kept
+
+
+ATTACHMENT_CHARS_FOR_TAGGING = 20_000
+
+
+def _with_attachments(body: str, raw: RawItem) -> str:
+    """The body plus the text of attached documents, for tagging (stored apart from the body)."""
+    texts = [str(a["text"]) for a in raw.attachments if a.get("text")]
+    return "\n".join([body, *texts])[: len(body) + 1 + ATTACHMENT_CHARS_FOR_TAGGING]
+
+
+def _attachment(record: dict[str, object]) -> dict[str, object]:
+    keys = ("url", "name", "kind", "bytes", "sha256", "text", "error")
+    return {key: record.get(key) for key in keys}
 
 
 def _source_of(raw: RawItem, sources: dict[str, Source]) -> Source:

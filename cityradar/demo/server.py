@@ -1,10 +1,19 @@
-"""A small threaded HTTP server on 127.0.0.1 serving sample sites (and extra canned responses)."""
+"""A small threaded HTTP server on 127.0.0.1 serving sample sites (and extra canned responses).
+
+Like real servers it sends ETag and Last-Modified and answers conditional requests with 304.
+Routes can be dynamic (a function of the request) to play site quirks: cookie challenges,
+POST-only feeds, 429 with Retry-After.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -24,27 +33,57 @@ class Canned:
     delay: float = 0.0  # seconds before answering (a slow or hanging server)
 
 
-class SiteServer:
-    """Serves sites and canned responses on 127.0.0.1; use as a context manager.
+@dataclass(frozen=True)
+class Served:
+    """One request the server answered."""
 
-    ``requests`` records every (method, path, status) served, so tests can check what a crawl
-    asked for — and what it did not (robots.txt).
+    method: str
+    path: str
+    status: int
+    at: float
+    headers: dict[str, str]
+    body: bytes = b""
+
+
+Route = Callable[[Served], Canned]
+
+
+class SiteServer:
+    """Serves sites, canned responses and dynamic routes on 127.0.0.1; use as a context manager.
+
+    ``requests`` records every request served, so tests can check what a crawl asked for —
+    and what it did not (robots.txt), and how long it waited (Retry-After).
     """
 
-    def __init__(self, sites: list[Site], canned: dict[str, Canned] | None = None, port: int = 0):
+    def __init__(
+        self,
+        sites: list[Site],
+        canned: dict[str, Canned] | None = None,
+        port: int = 0,
+        routes: dict[str, Route] | None = None,
+        validators: bool = True,
+        tls: ssl.SSLContext | None = None,
+    ):
         self.sites = sites
         self.canned = dict(canned or {})
-        self.requests: list[tuple[str, str, int]] = []
+        self.routes = dict(routes or {})
+        self.validators = validators
+        self.requests: list[Served] = []
         self._lock = threading.Lock()
+        self._last_modified = formatdate(time.time() - 3600, usegmt=True)
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._httpd.daemon_threads = True
+        self._scheme = "http"
+        if tls is not None:  # HTTPS, for certificate tests
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
+            self._scheme = "https"
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:<port>``."""
+        """``http://127.0.0.1:<port>`` (https when serving TLS)."""
         host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{self._scheme}://{host!s}:{port}"
 
     def start(self) -> SiteServer:
         """Start serving in a background thread."""
@@ -65,10 +104,10 @@ class SiteServer:
     def paths_requested(self) -> list[str]:
         """Targets (path and query) of every request served so far."""
         with self._lock:
-            return [path for _, path, _ in self.requests]
+            return [served.path for served in self.requests]
 
     def respond(self, target: str) -> Canned:
-        """The response for a request target (path and query), as the handler sends it."""
+        """The static response for a request target (path and query)."""
         path = urlsplit(target).path
         for key in (target, path):
             if key in self.canned:
@@ -88,17 +127,48 @@ class SiteServer:
                     )
         return Canned(404, b"<!DOCTYPE html><html><body><h1>404 Not Found</h1></body></html>")
 
-    def _record(self, method: str, path: str, status: int) -> None:
+    def answer(self, request: Served) -> Canned:
+        """The response to a request: a dynamic route, else the static one, made conditional."""
+        path = urlsplit(request.path).path
+        route = self.routes.get(request.path) or self.routes.get(path)
+        reply = route(request) if route else self.respond(request.path)
+        if route or not self.validators or reply.status != 200 or request.method != "GET":
+            return reply
+        etag = '"' + hashlib.sha1(reply.body).hexdigest()[:16] + '"'
+        headers = {"ETag": etag, "Last-Modified": self._last_modified, **reply.headers}
+        if request.headers.get("If-None-Match") == etag:
+            return Canned(304, b"", reply.content_type, headers)
+        return Canned(reply.status, reply.body, reply.content_type, headers, reply.delay)
+
+    def _record(self, served: Served) -> None:
         with self._lock:
-            self.requests.append((method, path, status))
+            self.requests.append(served)
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                reply = server.respond(self.path)
-                server._record("GET", self.path, reply.status)
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                request = Served(
+                    self.command,
+                    self.path,
+                    0,
+                    time.monotonic(),
+                    dict(self.headers.items()),
+                    self.rfile.read(length) if length else b"",
+                )
+                reply = server.answer(request)
+                server._record(
+                    Served(
+                        request.method,
+                        request.path,
+                        reply.status,
+                        request.at,
+                        request.headers,
+                        request.body,
+                    )
+                )
                 if reply.delay:
                     time.sleep(reply.delay)
                 self.send_response(reply.status)
@@ -107,7 +177,10 @@ class SiteServer:
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(reply.body)
+                if self.command != "HEAD":
+                    self.wfile.write(reply.body)
+
+            do_GET = do_POST = do_HEAD = _serve
 
             def log_message(self, format: str, *args: object) -> None:
                 pass  # the request list is the log
