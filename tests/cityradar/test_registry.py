@@ -68,6 +68,23 @@ def test_every_kind_the_registry_accepts_has_a_spider():
     assert set(SPIDER_CLASSES) == set(KINDS_WITH_SPIDER)
 
 
+def test_every_board_the_issue_names_is_enabled(shipped):
+    enabled = {s.id for s in shipped if s.enabled}
+    assert {
+        "korea_kr_press",
+        "molit_press_list",
+        "mois_press_list",
+        "msit_en_press",
+        "busan_press",
+        "incheon_press",
+        "sejong_press",
+        "ifez_press",
+        "daegu_newsroom",
+        "jeonnam_gwangju_list",
+        "yonhap_en_sitemap",
+    } <= enabled
+
+
 def test_a_good_entry_loads_with_defaults():
     (source,) = parse_sources([GOOD])
     assert source.enabled
@@ -92,7 +109,15 @@ def test_a_good_entry_loads_with_defaults():
         ({"org_type": "blog"}, "field 'org_type':"),
         ({"id": "Seoul-News"}, "field 'id': must be lower_snake_case"),
         ({"enabled": False}, "field 'disabled_reason': say why the source is disabled"),
-        ({"kind": "html"}, "field 'kind': no spider reads kind 'html' yet"),
+        ({"kind": "html"}, "field 'selectors': an html source needs its CSS selectors"),
+        ({"kind": "html", "selectors": {"link": "a"}}, "field 'selectors.item': required"),
+        (
+            {"kind": "html", "selectors": {"item": "li", "date_pattern": "(\\d"}},
+            "field 'selectors.date_pattern': not a regular expression",
+        ),
+        ({"obey_robots": False}, "field 'robots_reason': say why robots.txt is not obeyed"),
+        ({"method": "PUT"}, "field 'method':"),
+        ({"pagination": {"param": "pageIndex", "max_pages": 0}}, "field 'pagination.max_pages':"),
         ({"city": "Seol"}, "field 'city': 'Seol' is not a known canonical city"),
     ],
 )

@@ -77,7 +77,7 @@ def test_a_bad_registry_stops_with_entry_and_field(tmp_path):
 def test_sources_list_shows_the_shipped_registry():
     result = runner.invoke(app, ["sources", "list"])
     assert result.exit_code == 0
-    assert "sources.yaml: 40 sources, 28 enabled" in result.stdout
+    assert "sources.yaml: 41 sources, 40 enabled" in result.stdout
     assert "seoul_news" in result.stdout
 
 

@@ -10,7 +10,7 @@ from scrapy.exceptions import (
     IgnoreRequest,
     ResponseDataLossError,
 )
-from scrapy.http import HtmlResponse, Request, TextResponse
+from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
@@ -19,6 +19,7 @@ from cityradar.staging import Batch
 from spiders.errors import describe_exception
 from spiders.feed import CrawlState, FeedSpider
 from tests.conftest import FIXTURES, make_source
+from tests.helpers.documents import minimal_hwpx
 
 FEED_URL = "https://www.koreadaily.example/rss/all.xml"
 
@@ -86,22 +87,55 @@ def test_links_that_are_not_http_are_never_followed(tmp_path):
     assert all(isinstance(o, RawItem) for o in outputs)
 
 
-def test_an_article_page_completes_its_item(tmp_path):
+def _article_response(url: str = "https://www.mois.example.kr/a") -> HtmlResponse:
+    return HtmlResponse(
+        url=url,
+        body=(FIXTURES / "pages/mois_article.html").read_bytes(),
+        headers={"Content-Type": "text/html; charset=UTF-8"},
+        request=Request(url),
+    )
+
+
+def test_an_article_page_completes_its_item_after_its_attachments(tmp_path):
     spider = _spider(tmp_path)
     item = RawItem(
         "s", "b", 0, FEED_URL, "2026-11-20T00:00:00+00:00", link="https://www.mois.example.kr/a"
     )
-    page = HtmlResponse(
-        url="https://www.mois.example.kr/a",
-        body=(FIXTURES / "pages/mois_article.html").read_bytes(),
-        headers={"Content-Type": "text/html; charset=UTF-8"},
-        request=Request("https://www.mois.example.kr/a"),
+    (attachment_request,) = list(spider.parse_article(_article_response(), item))
+    assert attachment_request.url.startswith("https://www.mois.example.kr/cmm/fms/FileDown.do")
+    assert attachment_request.meta["cityradar_kind"] == "attachment"
+    document = Response(
+        url=attachment_request.url,
+        body=minimal_hwpx(["행정안전부 디지털트윈 재난관리 플랫폼 계획", "대전 광주 시범 운영"]),
+        request=attachment_request,
     )
-    (done,) = list(spider.parse_article(page, item))
+    (done,) = list(attachment_request.callback(document, **attachment_request.cb_kwargs))
+    assert done is item
     assert done.article_status == 200
     assert "디지털트윈 기반 재난관리 플랫폼" in done.article_text
     assert done.article_published_raw == "2026-11-20T10:00:00+09:00"
+    assert done.article_licence == "KOGL-1"
+    (attachment,) = done.attachments
+    assert attachment["kind"] == "hwpx"
+    assert attachment["name"] == "(보도자료) 디지털트윈 재난관리 플랫폼.hwpx"
+    assert attachment["text"] == "행정안전부 디지털트윈 재난관리 플랫폼 계획\n대전 광주 시범 운영"
     assert spider.state.articles_fetched == 1
+
+
+def test_an_attachment_that_fails_is_noted_and_the_item_kept(tmp_path):
+    spider = _spider(tmp_path)
+    item = RawItem(
+        "s", "b", 0, FEED_URL, "2026-11-20T00:00:00+00:00", link="https://www.mois.example.kr/a"
+    )
+    (attachment_request,) = list(spider.parse_article(_article_response(), item))
+    gone = HtmlResponse(
+        url=attachment_request.url, status=404, body=b"", request=attachment_request
+    )
+    failure = Failure(HttpError(gone, "Ignoring non-200 response"))
+    failure.request = attachment_request
+    (done,) = list(spider.attachment_failed(failure))
+    assert done is item
+    assert done.attachments[0]["error"].startswith("HTTP 404 Not Found")
 
 
 def test_a_failed_article_page_keeps_the_item_and_says_why(tmp_path):

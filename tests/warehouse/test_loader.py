@@ -213,3 +213,50 @@ def test_a_source_that_never_had_items_is_empty_and_a_disabled_one_says_so(con):
     load_batch(con, payload("b1", [], status="empty", sources=(SOURCE, disabled)))
     assert health(con)[0] == "empty"
     assert health(con, "old_board")[0] == "disabled"
+
+
+def test_attachments_and_licence_reach_the_analyst_and_their_text_counts_for_tags(con):
+    attached = {
+        **STORY,
+        "link": "https://www.busan.example.kr/news/9",
+        "guid": "n9",
+        "title": "국토부 보도자료",
+        "summary_html": "<p>첨부 참조</p>",
+        "article_licence": "KOGL-1",
+        "attachments": [
+            {
+                "url": "https://www.busan.example.kr/f/1.hwpx",
+                "name": "보도자료.hwpx",
+                "kind": "hwpx",
+                "bytes": 7697,
+                "sha256": "ab" * 32,
+                "text": "세종 5-1생활권 자율주행 셔틀 실증",
+            },
+            {"url": "https://www.busan.example.kr/f/1.hwp", "name": "보도자료.hwp", "kind": "hwp"},
+        ],
+    }
+    load_batch(con, payload("b1", [attached]))
+    assert con.execute("select licence, cities from items").fetchone() == (
+        "KOGL-1",
+        ["Sejong", "Busan"],
+    )
+    rows = con.execute("select kind, bytes, text from item_attachments order by kind").fetchall()
+    assert rows == [("hwp", None, None), ("hwpx", 7697, "세종 5-1생활권 자율주행 셔틀 실증")]
+    body = con.execute("select body_text from items").fetchone()[0]
+    assert "세종" not in body  # attachment text stays in item_attachments
+
+
+def test_an_entry_whose_page_was_not_refetched_keeps_its_stored_content(con):
+    full = {
+        **STORY,
+        "article_text": "부산시는 해운대에 스마트 횡단보도를 설치한다. 보행자를 감지한다.",
+        "article_status": 200,
+    }
+    load_batch(con, payload("b1", [full]))
+    known = {**STORY, "article_skipped": "unchanged"}  # feed text only, page known and unchanged
+    result = load_batch(con, payload("b2", [known]))
+    assert (result.items_changed, result.items_unchanged) == (0, 1)
+    assert con.execute("select version, body_text from items").fetchone() == (
+        1,
+        "부산시는 해운대에 스마트 횡단보도를 설치한다. 보행자를 감지한다.",
+    )

@@ -1,0 +1,1 @@
+"""Builders for test documents (kept in code, so fixtures stay readable)."""
