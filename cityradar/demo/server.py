@@ -15,9 +15,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
-from cityradar.demo.sites import Site, content_type, render_article, render_feed
+from cityradar.demo.sites import (
+    Site,
+    content_type,
+    render_article,
+    render_attachment,
+    render_feed,
+    render_list_page,
+)
 
 ROBOTS_TXT = b"User-agent: *\nDisallow: /private/\n"
 
@@ -115,16 +122,24 @@ class SiteServer:
         if path == "/robots.txt":
             return Canned(200, ROBOTS_TXT, "text/plain")
         base = self.base_url
+        query = dict(parse_qsl(urlsplit(target).query))
         for site in self.sites:
-            if path == f"/{site.slug}/{site.feed_path}":
+            if site.board and path == f"/{site.slug}/{site.board.path}":
+                page = int(query.get(site.board.page_param, "1"))
+                return Canned(200, render_list_page(site, base, page), content_type(site, "page"))
+            if not site.board and path == f"/{site.slug}/{site.feed_path}":
                 return Canned(200, render_feed(site, base), content_type(site, "feed"))
-            for article in site.articles:
-                page = f"/{site.slug}/{site.article_path.format(id=article.id)}"
-                # like real servers, ignore query parameters the page does not use (utm_*)
-                if not article.link and page in (target, path):
+            if path == f"/{site.slug}/download.do":
+                found = [a for a in site.articles if f"{a.id}1" == query.get("fileId")]
+                if found:
                     return Canned(
-                        200, render_article(site, base, article), content_type(site, "page")
+                        200, render_attachment(site, found[0]), "application/octet-stream"
                     )
+            for article in site.articles:
+                page_target = f"/{site.slug}/{site.article_path.format(id=article.id)}"
+                if not article.link and _same_page(page_target, target):
+                    body = render_article(site, base, article)
+                    return Canned(200, body, content_type(site, "page"))
         return Canned(404, b"<!DOCTYPE html><html><body><h1>404 Not Found</h1></body></html>")
 
     def answer(self, request: Served) -> Canned:
@@ -186,3 +201,12 @@ class SiteServer:
                 pass  # the request list is the log
 
         return Handler
+
+
+def _same_page(page: str, target: str) -> bool:
+    """Like real servers: the page's own parameters must match; others (utm_*, pageIndex) are ignored."""
+    page_parts, target_parts = urlsplit(page), urlsplit(target)
+    if page_parts.path != target_parts.path:
+        return False
+    wanted = set(parse_qsl(page_parts.query))
+    return wanted <= set(parse_qsl(target_parts.query))

@@ -36,6 +36,16 @@ class Article:
 
 
 @dataclass(frozen=True)
+class Board:
+    """How an HTML board site lists its articles."""
+
+    path: str
+    page_param: str
+    per_page: int
+    selectors: dict[str, str]
+
+
+@dataclass(frozen=True)
 class Site:
     """A sample site and its registry entry fields."""
 
@@ -53,6 +63,7 @@ class Site:
     article_path: str
     layout: str
     articles: list[Article]
+    board: Board | None = None  # an HTML board instead of a feed
 
     def feed_url(self, base: str) -> str:
         """Absolute feed URL on a server at ``base``."""
@@ -64,19 +75,27 @@ class Site:
             return article.link.replace("{base}", base)
         return f"{base}/{self.slug}/{self.article_path.format(id=article.id)}"
 
+    def list_url(self, base: str) -> str:
+        """Absolute URL of the board's first list page."""
+        assert self.board is not None
+        return f"{base}/{self.slug}/{self.board.path}"
+
     def source_entry(self, base: str) -> dict[str, Any]:
         """The sources.yaml entry that reads this site."""
         entry: dict[str, Any] = {
             "id": self.slug.replace("-", "_"),
             "name": self.name,
-            "kind": "feed",
-            "url": self.feed_url(base),
+            "kind": "html" if self.board else "feed",
+            "url": self.list_url(base) if self.board else self.feed_url(base),
             "language": self.language,
             "country": self.country,
             "org_type": self.org_type,
             "city": self.city,
             "timezone": self.timezone,
         }
+        if self.board:
+            entry["selectors"] = dict(self.board.selectors)
+            entry["pagination"] = {"param": self.board.page_param, "start": 1, "max_pages": 3}
         return entry
 
 
@@ -107,9 +126,10 @@ def load_site(data: dict[str, Any], monday: date) -> Site:
                 link=entry.get("link"),
             )
         )
-    feed = data["feed"]
+    feed = data.get("feed", {"path": "", "date_style": "naive"})
     if feed["date_style"] not in DATE_STYLES:
         raise ValueError(f"site {data['slug']}: date_style must be one of {DATE_STYLES}")
+    board = Board(**data["board"]) if "board" in data else None
     return Site(
         slug=data["slug"],
         name=data["name"],
@@ -125,6 +145,7 @@ def load_site(data: dict[str, Any], monday: date) -> Site:
         article_path=data["article"]["path"],
         layout=data["article"].get("layout", "news"),
         articles=sorted(articles, key=lambda a: a.published, reverse=True),
+        board=board,
     )
 
 
@@ -170,6 +191,37 @@ def render_article(site: Site, base: str, article: Article) -> bytes:
         article_url=site.article_url,
     )
     return html.encode(_codec(site.encoding), errors="xmlcharrefreplace")
+
+
+def render_list_page(site: Site, base: str, page: int) -> bytes:
+    """One page of a board's list: its slice of the articles, newest first."""
+    assert site.board is not None
+    size = site.board.per_page
+    shown = site.articles[(page - 1) * size : page * size]
+    template = _templates().get_template("board_list.html.j2")
+    pages = range(1, (len(site.articles) + size - 1) // size + 1)
+    html = template.render(
+        site=site,
+        base=base,
+        articles=shown,
+        page=page,
+        pages=pages,
+        article_url=site.article_url,
+        first_number=len(site.articles) - (page - 1) * size,
+    )
+    return html.encode(_codec(site.encoding), errors="xmlcharrefreplace")
+
+
+def render_attachment(site: Site, article: Article) -> bytes:
+    """The release's attached document (보도자료.hwpx), made with python-hwpx."""
+    from hwpx import HwpxDocument
+
+    document = HwpxDocument.new()
+    document.add_paragraph(f"[보도자료] {article.title}")
+    for paragraph in article.body:
+        document.add_paragraph(paragraph)
+    document.add_paragraph(f"붙임: {site.name} 세부 추진 계획")
+    return document.to_bytes()
 
 
 def content_type(site: Site, kind: str) -> str:
