@@ -53,6 +53,7 @@ judged as (
             when l.status = 'unchanged' then 'ok'
             when l.items_seen = 0 and coalesce(h.best_items_before, 0) > 0 then 'degraded'
             when l.status = 'partial' then 'degraded'
+            when l.items_seen = 0 and l.error is not null then 'degraded'  -- selectors matched nothing
             when l.items_seen = 0 then 'empty'
             else 'ok'
         end as health
