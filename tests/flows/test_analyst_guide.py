@@ -11,7 +11,14 @@ import pytest
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "analyst-guide.md"
 QUERIES = re.findall(r"```sql\n(.*?)```", GUIDE.read_text(encoding="utf-8"), flags=re.S)
 # these must find rows in the shared ingest (the week query uses fixed dates, the data moves)
-EXPECT_ROWS = ("unnest(cities)", "item_cities", "org_type in", "source_health\nwhere")
+EXPECT_ROWS = (
+    "unnest(cities)",
+    "item_cities",
+    "org_type in",
+    "source_health\nwhere",
+    "item_attachments",
+    "from source_runs",
+)
 
 
 def test_the_guide_has_its_worked_queries():

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
+from cityradar.demo.sites import bundled_sites
 from flows.cli import app
 
 runner = CliRunner()
@@ -140,9 +142,13 @@ def demo_run(prefect_harness, tmp_path_factory):
 
 def test_demo_runs_offline_and_prints_where_things_are(demo_run):
     folder, result = demo_run
+    sites = bundled_sites()
+    stories = sum(len(site.articles) for site in sites) - 1  # one story is linked from two sites
     assert result.exit_code == 0, result.output
-    assert "5 sources: ok 5; 47 items in: 47 new" in result.stdout
-    assert "Warehouse: 47 stories" in result.stdout
+    assert (
+        f"{len(sites)} sources: ok {len(sites)}; {stories} items in: {stories} new" in result.stdout
+    )
+    assert f"Warehouse: {stories} stories" in result.stdout
     assert "languages ko" in result.stdout
     assert f"DuckDB file: {folder / 'cityradar.duckdb'}" in result.stdout
 
@@ -181,7 +187,8 @@ def test_run_completes_and_reports_when_every_source_is_down(ingested, tmp_path)
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "7 sources: failed 7" in result.stdout
+    count = len(yaml.safe_load(ingested.sources_path.read_text(encoding="utf-8")))
+    assert f"{count} sources: failed {count}" in result.stdout
     assert "connection refused" in result.stdout
     assert "warning: every source failed" in result.stderr
     assert "Digest " in result.stdout

@@ -161,3 +161,21 @@ def test_a_run_that_is_still_crawling_is_left_alone(tmp_path):
     busy = Batch.create(tmp_path, [make_source()])
     assert _abandoned(tmp_path, crawl_timeout=900) == []
     assert busy.created_before(datetime.now(UTC))
+
+
+def test_board_stories_keep_their_attachment_text_and_licence(ingested):
+    rows = query(
+        ingested.db_path,
+        "select i.title, i.licence, a.kind, a.text from items i"
+        " join item_attachments a using (item_id) where i.source_id = 'sejong_board'"
+        " and i.title like '세종 도심 침수%'",
+    )
+    ((_title, licence, kind, text),) = rows
+    assert licence == "KOGL-1"
+    assert kind == "hwpx"
+    assert text.startswith("[보도자료] 세종 도심 침수 예측 디지털트윈 구축")
+    assert "붙임: 세종특별자치시 보도자료 (demo) 세부 추진 계획" in text
+    runs = dict(query(ingested.db_path, "select source_id, pages from source_runs"))
+    assert (
+        runs["sejong_board"] == 3
+    )  # two pages of entries, then the empty third page ends the paging

@@ -202,3 +202,48 @@ def test_crawl_status_rules(state, reason, status):
 )
 def test_failures_are_described_in_words(exception, words):
     assert describe_exception(exception).startswith(words)
+
+
+def test_a_body_identical_to_the_last_crawl_is_unchanged_even_without_validators(tmp_path):
+    import hashlib
+
+    from cityradar.items import SourceState
+
+    body = (FIXTURES / "feeds/atom_news.xml").read_bytes()
+    source = make_source(url=FEED_URL, language="en")
+    batch = Batch.create(tmp_path, [source])
+    batch.write_state(
+        source.id,
+        SourceState(validators={FEED_URL: {"body_sha256": hashlib.sha256(body).hexdigest()}}),
+    )
+    spider = FeedSpider(source=source, batch=batch)
+    assert list(spider.parse_feed(_feed_response(body))) == []
+    assert spider.state.status("finished") == "unchanged"
+    changed = FeedSpider(source=source, batch=batch)
+    assert (
+        len(
+            list(
+                changed.parse_feed(_feed_response(body.replace(b"Busan pilots", b"Busan expands")))
+            )
+        )
+        == 2
+    )
+
+
+def test_conditional_headers_come_from_the_last_good_response(tmp_path):
+    from cityradar.items import SourceState
+
+    source = make_source(url=FEED_URL, language="en")
+    batch = Batch.create(tmp_path, [source])
+    batch.write_state(
+        source.id,
+        SourceState(
+            validators={
+                FEED_URL: {"etag": '"abc"', "last_modified": "Tue, 24 Nov 2026 00:00:00 GMT"}
+            }
+        ),
+    )
+    request = FeedSpider(source=source, batch=batch).source_request(FEED_URL, None, "feed")
+    assert request.headers[b"If-None-Match"] == b'"abc"'
+    assert request.headers[b"If-Modified-Since"] == b"Tue, 24 Nov 2026 00:00:00 GMT"
+    assert request.meta["handle_httpstatus_list"] == [304]

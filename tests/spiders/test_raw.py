@@ -203,3 +203,15 @@ def test_the_real_response_headers_reach_feedparser():
         body, "application/rss+xml", "https://x.example/rss", {"Content-Language": "ko-KR"}
     )
     assert feed.language == "ko-KR"  # the feed itself says nothing; the server's header does
+
+
+@pytest.mark.realdata
+def test_real_seoul_page_shows_its_kogl_type_and_attachment(realdata):
+    page = (realdata / "koreanewskorea/seoul_detail.html").read_bytes()
+    article = extract_article(
+        page, "text/html; charset=UTF-8", "https://news.seoul.go.kr/gov/archives/574155"
+    )
+    assert article.licence == "KOGL-4"
+    (attachment,) = article.attachments
+    assert attachment["kind"] == "pdf"
+    assert attachment["url"].startswith("https://news.seoul.go.kr/gov/files/2025/12/")

@@ -260,3 +260,13 @@ def test_an_entry_whose_page_was_not_refetched_keeps_its_stored_content(con):
         1,
         "부산시는 해운대에 스마트 횡단보도를 설치한다. 보행자를 감지한다.",
     )
+
+
+def test_a_first_crawl_whose_selectors_match_nothing_is_degraded_not_empty(con):
+    board = make_source(id="new_board", kind="html", selectors={"item": "table tbody tr"})
+    missed = payload("b1", [], status="empty", sources=(board,))
+    missed.reports[
+        0
+    ].error = "list selector 'table tbody tr' matched no entry on https://x.example/list"
+    load_batch(con, missed)
+    assert health(con, "new_board") == ("degraded", missed.reports[0].error, 0)
