@@ -8,6 +8,7 @@ from typing import Any
 from transforms.language import detect_language
 from transforms.tagging import Reason, Tag, tag_item
 from transforms.text import clean_line, clean_text
+from transforms.vocabularies import gazetteer
 
 
 def classify_record(record: dict[str, Any]) -> dict[str, Any]:
@@ -24,10 +25,15 @@ def classify_record(record: dict[str, Any]) -> dict[str, Any]:
     summary = clean_text(str(record.get("summary") or ""))
     body = clean_text(str(record.get("body") or ""))
     tags = tag_item(title, summary, body)
+    places = gazetteer().cities
+    provinces = {
+        t.value for t in tags.cities if t.value in places and places[t.value].kind == "province"
+    }
     return {
         "id": record["id"],
         "language": record.get("language") or detect_language(f"{title}\n{summary}\n{body}"),
-        "cities": [t.value for t in tags.cities],
+        "cities": [t.value for t in tags.cities if t.value not in provinces],
+        "regions": [t.value for t in tags.cities if t.value in provinces],
         "countries": [t.value for t in tags.countries],
         "focus_areas": [t.value for t in tags.focus_areas],
         "is_smart_city": tags.is_smart_city,

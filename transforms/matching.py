@@ -205,11 +205,14 @@ def _is_case_sensitive(term: str, forced: bool | None) -> bool:
 
 
 def _term_pattern(term: str) -> str:
-    """Regex for a Latin term: '-' and ' ' interchangeable, optional plural."""
+    """Regex for a Latin term: '-' and ' ' interchangeable, optional plural (battery/batteries)."""
     words = re.split(r"[\s\-]+", term)
     body = r"[\s\-]?".join(re.escape(w) for w in words)
-    plural = "(?:s|es)?" if term[-1].isalpha() else ""
-    return body + plural
+    if not term[-1].isalpha():
+        return body
+    if term[-1] == "y" and len(term) > 2 and term[-2] not in "aeiou":
+        return body[:-1] + "(?:y|ies)"
+    return body + "(?:s|es)?"
 
 
 def _compile(terms: dict[str, str], ignore_case: bool) -> re.Pattern[str] | None:
@@ -228,7 +231,10 @@ def _canonical_latin(text: str) -> str:
 def _lookup_latin(matched: str, forms: dict[str, str], fold: bool) -> str | None:
     """The vocabulary term a regex match stands for (undoing plural and spacing variants)."""
     variant = _canonical_latin(matched.lower() if fold else matched)
-    for form in (variant, variant[:-1], variant[:-2]):
+    candidates = (variant, variant[:-1], variant[:-2])
+    if variant.endswith("ies"):
+        candidates += (variant[:-3] + "y",)
+    for form in candidates:
         if form in forms:
             return forms[form]
     return None

