@@ -35,6 +35,10 @@ _LABEL = re.compile(
     re.I,
 )
 _DATE_TIME_DASH = re.compile(r"(\d{4})\s+-\s+(\d{1,2}:\d{2})")
+# HWP-exported pages split numbers from their units: "2026년 9 월 12 일"
+_SPACED_UNITS = re.compile(r"(\d+)\s+(년|월|일|시|분)")
+# event ranges ("2026.09.12 ~ 2026.09.14"): the start is the date
+_RANGE = re.compile(r"\s*[~∼〜]\s*")
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,7 @@ def parse_datetime(raw: str | None, default_tz: str) -> ParsedDate:
     if raw is None or not raw.strip():
         return ParsedDate(None, raw)
     text = _DATE_TIME_DASH.sub(r"\1 \2", _LABEL.sub("", " ".join(raw.split())))
+    text = _RANGE.split(_SPACED_UNITS.sub(r"\1\2", text), maxsplit=1)[0]
     zone = ZoneInfo(default_tz)
     for reader in (_read_iso, _read_rfc822, _read_any):
         value = reader(text, zone)

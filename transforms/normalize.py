@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
+import numpy as np
+
 from cityradar.items import RawItem
 from cityradar.registry import Source
-from transforms import dedupe
+from transforms import clusters, dedupe
 from transforms.dates import is_future, parse_datetime
 from transforms.language import detect_language
 from transforms.tagging import Defaults, Tags, tag_item
@@ -54,6 +56,7 @@ class NormalizedItem:
     # stored content stands, and the feed's shorter text must not become a new version
     refetched: bool = True
     own_site: bool = True  # the link points at the source's own host (not a roundup's link)
+    signature: np.ndarray | None = None  # MinHash of the story's text, for clustering
     seq: int = 0
     duplicates_folded: int = 0
 
@@ -107,6 +110,7 @@ def normalize(raw: RawItem, source: Source) -> NormalizedItem:
         attachments=[_attachment(a) for a in raw.attachments],
         refetched=raw.article_skipped is None,
         own_site=bool(url) and urlsplit(url).hostname == source.host,
+        signature=clusters.signature(clusters.story_text(title, summary, body)),
         seq=raw.seq,
     )
 

@@ -12,15 +12,18 @@ import contextlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from cityradar.items import CrawlReport, FetchRecord
 from cityradar.registry import Source
+from transforms import clusters
 from transforms.normalize import NormalizedItem
 from transforms.tagging import Reason
+from transforms.vocabularies import gazetteer
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: BatchPayload) -> LoadResul
         _apply(con, plan, now)
         _write_keys(con, resolved, now)
         _write_tags(con, resolved, plan)
+        _assign_clusters(con, resolved, plan, now)
         new_by_source = _new_by_source(resolved, plan)
         _write_runs(con, reports, new_by_source)
         counts = _count(plan)
@@ -389,11 +393,11 @@ def _write_tags(
         con,
         "item_cities",
         [
-            (i.item_id, t.value, t.country, t.score, _reasons_json(t.reasons))
+            (i.item_id, t.value, t.country, t.score, _reasons_json(t.reasons), _kind_of(t.value))
             for i in retag
             for t in i.tags.cities
         ],
-        ["item_id", "city", "country", "score", "reasons"],
+        ["item_id", "city", "country", "score", "reasons", "kind"],
     )
     _insert_tags(
         con,
@@ -487,3 +491,152 @@ def _reasons_json(reasons: Sequence[Reason]) -> str:
     return json.dumps(
         [{k: v for k, v in asdict(r).items() if v is not None} for r in reasons], ensure_ascii=False
     )
+
+
+# Stories are compared with those seen in this many days; older signatures are dropped.
+CLUSTER_WINDOW_DAYS = 30
+
+
+def _kind_of(place: str) -> str:
+    found = gazetteer().cities.get(place)
+    return found.kind if found is not None else "city"
+
+
+def _assign_clusters(
+    con: duckdb.DuckDBPyConnection,
+    items: Sequence[NormalizedItem],
+    plan: dict[str, str],
+    now: datetime,
+) -> None:
+    """Give new and changed items the cluster of the recent stories they repeat.
+
+    Candidates share a MinHash band key; the full signatures decide. A group takes the cluster
+    id of its earliest member, and clusters a new story bridges are merged.
+    """
+    fresh = [i for i in items if plan.get(i.item_id) in ("new", "changed")]
+    if not fresh:
+        return
+    ids = pa.table({"item_id": [i.item_id for i in fresh]})
+    con.register("fresh_ids", ids)
+    con.execute("delete from core.item_signatures where item_id in (select item_id from fresh_ids)")
+    con.execute("delete from core.item_bands where item_id in (select item_id from fresh_ids)")
+    signed = [i for i in fresh if i.signature is not None]
+    if signed:
+        con.register(
+            "fresh_signatures",
+            pa.table(
+                {
+                    "item_id": [i.item_id for i in signed],
+                    "signature": pa.array(
+                        [i.signature.tolist() for i in signed], pa.list_(pa.uint64())
+                    ),
+                }
+            ),
+        )
+        con.execute("insert into core.item_signatures select * from fresh_signatures")
+        con.register(
+            "fresh_bands",
+            pa.table(
+                {
+                    "band_key": pa.array(
+                        [k for i in signed for k in clusters.band_keys(i.signature)], pa.int64()
+                    ),
+                    "item_id": [i.item_id for i in signed for _ in range(clusters.BANDS)],
+                }
+            ),
+        )
+        con.execute("insert into core.item_bands select * from fresh_bands")
+    window = now - timedelta(days=CLUSTER_WINDOW_DAYS)
+    pairs = con.execute(
+        """
+        select distinct b.item_id, o.item_id
+        from core.item_bands as b
+        join core.item_bands as o on o.band_key = b.band_key and o.item_id <> b.item_id
+        join core.items as i on i.item_id = o.item_id
+        where b.item_id in (select item_id from fresh_ids) and i.last_seen_at >= ?
+        """,
+        [window],
+    ).fetchall()
+    nodes = {i.item_id for i in fresh} | {other for _, other in pairs}
+    con.register("cluster_nodes", pa.table({"item_id": sorted(nodes)}))
+    signatures = {
+        item_id: np.asarray(values, dtype=np.uint64)
+        for item_id, values in con.execute(
+            "select item_id, signature from core.item_signatures"
+            " where item_id in (select item_id from cluster_nodes)"
+        ).fetchall()
+    }
+    known = {
+        item_id: (cluster_id, first_seen)
+        for item_id, cluster_id, first_seen in con.execute(
+            "select item_id, cluster_id, first_seen_at from core.items"
+            " where item_id in (select item_id from cluster_nodes)"
+        ).fetchall()
+    }
+    groups = _connect(nodes, pairs, signatures)
+    updates: dict[str, str] = {}
+    merged: dict[str, str] = {}
+    for members in groups:
+        root = min(members, key=lambda m: (known[m][1], m))
+        target = known[root][0] or root
+        for member in members:
+            old = known[member][0]
+            if old and old != target:
+                merged[old] = target
+            updates[member] = target
+    if updates:
+        con.register(
+            "cluster_updates",
+            pa.table(
+                {
+                    "item_id": list(updates),
+                    "cluster_id": list(updates.values()),
+                }
+            ),
+        )
+        con.execute(
+            "update core.items as c set cluster_id = u.cluster_id from cluster_updates as u"
+            " where c.item_id = u.item_id"
+        )
+    for old, new in merged.items():  # the rest of a bridged cluster follows
+        con.execute("update core.items set cluster_id = ? where cluster_id = ?", [new, old])
+    con.execute(
+        "delete from core.item_bands where item_id in (select item_id from core.items"
+        " where last_seen_at < ?)",
+        [window],
+    )
+    con.execute(
+        "delete from core.item_signatures where item_id in (select item_id from core.items"
+        " where last_seen_at < ?)",
+        [window],
+    )
+    for name in (
+        "fresh_ids",
+        "fresh_signatures",
+        "fresh_bands",
+        "cluster_nodes",
+        "cluster_updates",
+    ):
+        _unregister(con, name)
+
+
+def _connect(
+    nodes: set[str], pairs: list[tuple[str, str]], signatures: dict[str, np.ndarray]
+) -> list[set[str]]:
+    """Connected groups of nodes, joined where two signatures are similar enough."""
+    parent = {node: node for node in nodes}
+
+    def root(node: str) -> str:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for a, b in pairs:
+        both = a in signatures and b in signatures
+        if both and clusters.similarity(signatures[a], signatures[b]) >= clusters.SIMILARITY:
+            parent[root(a)] = root(b)
+    groups: dict[str, set[str]] = {}
+    for node in nodes:
+        groups.setdefault(root(node), set()).add(node)
+    return list(groups.values())

@@ -1,12 +1,13 @@
 -- item_cities: one row per item and city, with the evidence.
 create or replace view item_cities as
-select item_id, city, country, score, reasons
+select item_id, city, country, coalesce(kind, 'city') as kind, score, reasons
 from core.item_cities;
 
-comment on view item_cities is 'One row per item and city it is tagged with, and why.';
+comment on view item_cities is 'One row per item and place (city or Korean province) it is tagged with, and why.';
 comment on column item_cities.item_id is 'items.item_id.';
 comment on column item_cities.city is 'Canonical city name.';
 comment on column item_cities.country is 'The city''s country (ISO 3166-1 alpha-2).';
+comment on column item_cities.kind is 'city, or province for a Korean province (shown in items.regions).';
 comment on column item_cities.score is 'Strength of the evidence (title counts more than body; the source''s own city adds 1).';
 comment on column item_cities.reasons is 'JSON list of {term, field, count}: the names matched and where (field source = the source is this city''s government).';
 

@@ -3,7 +3,10 @@
 create or replace view items as
 with
 cities as (
-    select item_id, list(city order by score desc, city) as cities
+    select
+        item_id,
+        list(city order by score desc, city) filter (where coalesce(kind, 'city') = 'city') as cities,
+        list(city order by score desc, city) filter (where kind = 'province') as regions
     from core.item_cities
     group by item_id
 ),
@@ -38,7 +41,8 @@ select
     i.version,
     i.first_seen_at,
     i.last_seen_at,
-    i.licence
+    i.licence,
+    coalesce(c.regions, []::varchar[]) as regions
 from core.items as i
 left join cities as c using (item_id)
 left join countries as k using (item_id)
@@ -58,11 +62,12 @@ comment on column items.cities is 'Canonical city names, strongest evidence firs
 comment on column items.countries is 'ISO 3166-1 alpha-2 codes, strongest first.';
 comment on column items.focus_areas is 'Focus-area ids (mobility, water, energy, robotics, ai_data, governance, health_safety, buildings_infra, connectivity, environment), strongest first; reasons in item_focus_areas.';
 comment on column items.is_smart_city is 'True when the story is about smart cities (relevance at or above the threshold).';
-comment on column items.cluster_id is 'Story cluster: items about the same event share it (each item is its own cluster until near-duplicate clustering).';
+comment on column items.cluster_id is 'Story cluster: items reporting the same story (wire copies, small edits) share it; the id of the earliest item. MinHash over character shingles, Korean and English.';
 comment on column items.relevance is 'Smart-city relevance score behind is_smart_city.';
 comment on column items.published_raw is 'The publication date exactly as the source wrote it.';
 comment on column items.date_flag is 'NULL when the date is sound; missing, unparsed, or future (more than a day after fetching).';
 comment on column items.version is 'Content version: 1, then +1 each time the source changed the text.';
 comment on column items.first_seen_at is 'When cityradar first fetched the story (UTC).';
 comment on column items.last_seen_at is 'When a feed last listed the story (UTC).';
+comment on column items.regions is 'Korean provinces the story is about (Gyeonggi, South Jeolla...), strongest first.';
 comment on column items.licence is '공공누리 (KOGL) type the article page shows: KOGL-1 (attribution) .. KOGL-4 (no commercial use, no derivatives); NULL when none is shown.';
