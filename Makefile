@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo test lint format lock clean
+.PHONY: help install run demo test eval lint format lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ test: $(STAMP)  ## lint, then the test suite (offline)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+eval: $(STAMP)  ## tagging quality: precision, recall and F1 per label and language
+	$(BIN)/cityradar eval
 
 lint: $(STAMP)  ## ruff lint and format check
 	$(BIN)/ruff check .

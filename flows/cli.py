@@ -164,6 +164,54 @@ def classify(
         raise typer.Exit(1)
 
 
+@app.command()
+def reclassify(db: DbOption = None) -> None:
+    """Re-tag every stored item from its stored text (after a taxonomy change), in one transaction."""
+    from cityradar.settings import Settings
+    from flows.reclassify import reclassify as run_reclassify
+
+    path = db or Settings().db_path
+    result = _guarded(lambda: run_reclassify(path))
+    typer.echo(
+        f"re-tagged {result.items} items in {result.seconds:.1f} s "
+        f"({result.items_per_second:.0f} items/s); smart-city items {result.smart_before} -> {result.smart_after}"
+    )
+
+
+@app.command("eval")
+def evaluate_tags(
+    eval_set: Annotated[Path, typer.Option("--set", help="the labelled evaluation set")] = Path(
+        "eval/tagging_set.yaml"
+    ),
+    baseline: Annotated[
+        Path, typer.Option("--baseline", help="figures a change may not lower")
+    ] = Path("eval/baseline.json"),
+    mistakes: Annotated[
+        bool, typer.Option("--mistakes", help="list every item the tagger got wrong")
+    ] = False,
+    write_baseline: Annotated[
+        bool, typer.Option("--write-baseline", help="store the current figures as the baseline")
+    ] = False,
+) -> None:
+    """Score tagging and clustering on the labelled set: P/R/F1 per label and language."""
+    from transforms.evaluation import check_against, evaluate, format_report, load_set
+
+    report = evaluate(_guarded(lambda: load_set(eval_set)))
+    typer.echo(format_report(report, show_mistakes=mistakes))
+    metrics = report.metrics()
+    if write_baseline:
+        baseline.write_text(json.dumps(metrics, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        typer.echo(f"\nbaseline written to {baseline}")
+        return
+    stored = json.loads(baseline.read_text(encoding="utf-8")) if baseline.exists() else {}
+    problems = check_against(metrics, stored)
+    for problem in problems:
+        typer.echo(f"FAIL {problem}", err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo(f"\nall figures meet the targets and are within 0.02 of {baseline}")
+
+
 @sources_app.command("list")
 def sources_list(sources: SourcesOption = None) -> None:
     """Validate the registry and list its sources."""
