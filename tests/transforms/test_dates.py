@@ -43,6 +43,10 @@ def utc(*parts: int) -> datetime:
         # Korea Herald byline and labelled dates
         ("Published : Apr 18, 2022 - 16:41", "Asia/Seoul", utc(2022, 4, 18, 7, 41), True),
         ("등록일 2026.01.07", "Asia/Seoul", utc(2026, 1, 6, 15), True),
+        # IFEZ events: a range, whose start is the date; HWP-exported spacing
+        ("2026.09.12 ~ 2026.09.14", "Asia/Seoul", utc(2026, 9, 11, 15), True),
+        ("2026년 9 월 12 일", "Asia/Seoul", utc(2026, 9, 11, 15), True),
+        ("2026. 9. 12.", "Asia/Seoul", utc(2026, 9, 11, 15), True),
         # the same naive time in another source's zone
         ("2026-05-22 16:38:15", "America/New_York", utc(2026, 5, 22, 20, 38, 15), True),
     ],

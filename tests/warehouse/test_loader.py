@@ -270,3 +270,61 @@ def test_a_first_crawl_whose_selectors_match_nothing_is_degraded_not_empty(con):
     ].error = "list selector 'table tbody tr' matched no entry on https://x.example/list"
     load_batch(con, missed)
     assert health(con, "new_board") == ("degraded", missed.reports[0].error, 0)
+
+
+WIRE = (
+    "서울시는 인공지능이 주 2회 홀몸 어르신에게 전화를 걸어 건강과 식사 여부를 확인하는 AI 안부전화 "
+    "서비스를 2만명으로 확대한다고 밝혔다. 응답이 없으면 동주민센터 담당자가 직접 방문한다."
+)
+
+
+def test_wire_copies_from_two_outlets_share_a_cluster_and_a_later_copy_joins_it(con):
+    other = make_source(id="other_feed", org_type="news")
+    first = make_raw(
+        source_id="test_feed",
+        link="https://a.example/1",
+        guid="a1",
+        title="서울시 AI 안부전화 확대",
+        summary_html="",
+        article_text=WIRE,
+        article_status=200,
+    )
+    copy = make_raw(
+        source_id="other_feed",
+        link="https://b.example/9",
+        guid="b9",
+        title="홀몸 어르신 AI 안부전화 2만명으로",
+        summary_html="",
+        article_status=200,
+        article_text=WIRE.replace("밝혔다", "24일 밝혔다"),
+    )
+    unrelated = make_raw(
+        source_id="test_feed",
+        seq=1,
+        link="https://a.example/2",
+        guid="a2",
+        title="부산 미세먼지 센서 확대",
+        summary_html="",
+        article_status=200,
+        article_text="부산시는 학교와 경로당 주변 등 생활권 1천곳에 미세먼지 간이 측정 센서를 설치한다고 밝혔다.",
+    )
+    load_batch(con, payload("b1", [first, unrelated], sources=(SOURCE, other)))
+    later = make_raw(
+        source_id="other_feed",
+        link="https://c.example/3",
+        guid="c3",
+        title="AI 안부전화",
+        summary_html="",
+        article_status=200,
+        article_text=WIRE + " 서비스는 내년에도 이어진다.",
+    )
+    load_batch(con, payload("b2", [copy, later], sources=(SOURCE, other)))
+    rows = dict(con.execute("select url, cluster_id from items").fetchall())
+    story = rows["https://a.example/1"]
+    assert rows["https://b.example/9"] == story
+    assert rows["https://c.example/3"] == story
+    assert rows["https://a.example/2"] != story
+    first_id = con.execute(
+        "select item_id from items where url = 'https://a.example/1'"
+    ).fetchone()[0]
+    assert story == first_id  # the earliest story names the cluster
