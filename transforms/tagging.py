@@ -20,12 +20,16 @@ FIELDS: tuple[str, ...] = ("title", "summary", "dateline", "body")
 CITY_THRESHOLD = 1.0
 
 # "SEOUL, Nov. 20 (Yonhap) -- ", "Incheon, South Korea — ", "(세종=연합뉴스) 김민수 기자 = "
-_DATELINE = re.compile(
-    r"^\s*(?:"
-    r"[A-Z][A-Za-z0-9 .,'-]{1,60}?(?:\((?:Yonhap|AFP|AP|Reuters|Xinhua|Kyodo|EFE|UPI|Bernama)\))?\s*(?:--|—|–)\s"
-    r"|\([^()=]{1,12}=[^()]{1,12}\)\s*(?:[^=\n]{1,20}=)?\s*"
-    r")"
+# Korean wires put their credit in titles as well as bodies.
+_KOREAN_DATELINE = r"\([^()=]{1,12}=[^()]{1,12}\)\s*(?:[^=\n]{1,20}=)?\s*"
+_ENGLISH_DATELINE = (
+    r"[A-Z][A-Za-z0-9 .,'-]{1,60}?(?:\((?:Yonhap|AFP|AP|Reuters|Xinhua|Kyodo|EFE|UPI|Bernama)\))?"
+    r"\s*(?:--|—|–)\s"
 )
+_BODY_DATELINE = re.compile(rf"^\s*(?:{_ENGLISH_DATELINE}|{_KOREAN_DATELINE})")
+# An English title such as "Songdo – a city from scratch" is not a dateline, so titles are only
+# searched for the Korean form.
+_TITLE_DATELINE = re.compile(rf"^\s*{_KOREAN_DATELINE}")
 
 
 @dataclass(frozen=True)
@@ -80,11 +84,12 @@ class _Text:
 
     @classmethod
     def of(cls, title: str, summary: str, body: str) -> _Text:
+        title_dateline, title = _split(_TITLE_DATELINE, title or "")
         dateline, rest = split_dateline(body or "")
         fields = {
-            "title": title or "",
+            "title": title,
             "summary": summary or "",
-            "dateline": dateline,
+            "dateline": f"{title_dateline} {dateline}".strip(),
             "body": rest,
         }
         if fields["summary"] and fields["summary"] in fields["body"]:
@@ -136,10 +141,14 @@ def tag_item(
 
 def split_dateline(body: str) -> tuple[str, str]:
     """(dateline, rest) of a body that opens with a wire dateline, else ("", body)."""
-    match = _DATELINE.match(body)
+    return _split(_BODY_DATELINE, body)
+
+
+def _split(pattern: re.Pattern[str], text: str) -> tuple[str, str]:
+    match = pattern.match(text)
     if not match:
-        return "", body
-    return match.group(0), body[match.end() :]
+        return "", text
+    return match.group(0), text[match.end() :]
 
 
 def _score(
