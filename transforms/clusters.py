@@ -63,30 +63,68 @@ def story_text(title: str, summary: str, body: str) -> str:
     return body if len(body) >= 200 else f"{title} {summary} {body}"
 
 
-def cluster(ids: Sequence[str], signatures: Sequence[np.ndarray | None]) -> dict[str, str]:
-    """Cluster items: id -> cluster id (the first id of its cluster, in the given order)."""
-    parent = {item: item for item in ids}
+def same_story(
+    a: np.ndarray,
+    b: np.ndarray,
+    places_a: frozenset[str] = frozenset(),
+    places_b: frozenset[str] = frozenset(),
+) -> bool:
+    """Whether two items tell one story: similar text, and no clash of places.
 
-    def root(item: str) -> str:
-        while parent[item] != item:
-            parent[item] = parent[parent[item]]
-            item = parent[item]
-        return item
+    Items that each name places, none of them shared, report two events even when they read
+    alike: "Anyang opens smart bus shelters" and "Gimhae installs smart bus shelters".
+    """
+    if places_a and places_b and not places_a & places_b:
+        return False
+    return similarity(a, b) >= SIMILARITY
 
+
+def connect(nodes: Sequence[str], links: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Connected groups: node -> the first node of its group, in the order of ``nodes``."""
+    order = {node: index for index, node in enumerate(nodes)}
+    parent = {node: node for node in nodes}
+
+    def root(node: str) -> str:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for a, b in links:
+        ra, rb = root(a), root(b)
+        if ra != rb:  # the earlier node stays the root
+            first, second = sorted((ra, rb), key=order.__getitem__)
+            parent[second] = first
+    return {node: root(node) for node in nodes}
+
+
+def cluster(
+    ids: Sequence[str],
+    signatures: Sequence[np.ndarray | None],
+    places: Sequence[frozenset[str]] | None = None,
+) -> dict[str, str]:
+    """Cluster items: id -> cluster id (the first id of its cluster, in the given order).
+
+    Args:
+        ids: item ids, earliest first.
+        signatures: their MinHash signatures (None: too short to compare).
+        places: the places each item was tagged with, to keep apart look-alike local stories.
+    """
+    places = places or [frozenset()] * len(ids)
+    links: list[tuple[str, str]] = []
     buckets: dict[int, list[int]] = {}
     for index, values in enumerate(signatures):
         if values is None:
             continue
+        candidates: set[int] = set()
         for key in band_keys(values):
-            for other in buckets.setdefault(key, []):
-                a, b = signatures[index], signatures[other]
-                if a is not None and b is not None and similarity(a, b) >= SIMILARITY:
-                    ra, rb = root(ids[index]), root(ids[other])
-                    if ra != rb:  # the earlier item stays the root
-                        first, second = sorted((ra, rb), key=ids.index)
-                        parent[second] = first
+            candidates.update(buckets.setdefault(key, []))
             buckets[key].append(index)
-    return {item: root(item) for item in ids}
+        for other in candidates:
+            theirs = signatures[other]
+            if theirs is not None and same_story(values, theirs, places[index], places[other]):
+                links.append((ids[index], ids[other]))
+    return connect(ids, links)
 
 
 def pairs_of(groups: Iterable[Iterable[str]]) -> set[frozenset[str]]:

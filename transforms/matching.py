@@ -51,6 +51,9 @@ NAME_SUFFIXES: frozenset[str] = frozenset(
         "시립",
     }
 )
+# Kiwi tags of nouns and of what names start with besides nouns: numbers and serials (5-1생활권),
+# Latin and Chinese letters (K-water, 世宗)
+_NOMINAL_TAGS = ("NN", "SN", "SL", "SH", "W_SERIAL")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _LATIN_EDGE_BEFORE = r"(?<![A-Za-z0-9])"
 _LATIN_EDGE_AFTER = r"(?![A-Za-z0-9])"
@@ -99,13 +102,15 @@ class Morphemes:
             for position in range(token.start, end):
                 start_of[position] = token.start
                 end_of[position] = end
-            if token.tag.startswith("NN"):
+            if token.tag.startswith(_NOMINAL_TAGS):
                 in_noun.update(range(token.start, end))
         return cls(start_of, end_of, frozenset(in_noun))
 
     def bounds_name(self, start: int, end: int, text: str, suffixes: frozenset[str]) -> bool:
-        """A name: starts a morpheme; ends one, or only an allowed suffix follows in it."""
-        if self.start_of.get(start) != start:
+        """A name: starts a noun morpheme; ends one, or only an allowed suffix follows in it."""
+        # a noun (or number), because verb forms hide names: 보여주는 ("showing") is 보이|어|주|는, and
+        # 여주 (Yeoju) would otherwise start at the contracted ending 어
+        if self.start_of.get(start) != start or start not in self.in_noun:
             return False
         morpheme_end = self.end_of.get(end - 1)
         return morpheme_end == end or (
@@ -225,7 +230,8 @@ def _compile(terms: dict[str, str], ignore_case: bool) -> re.Pattern[str] | None
 
 
 def _canonical_latin(text: str) -> str:
-    return re.sub(r"[\s\-]+", " ", text)
+    # the pattern allows "smart phone", "smart-phone" and "smartphone"; all three must map back
+    return re.sub(r"[\s\-]+", "", text)
 
 
 def _lookup_latin(matched: str, forms: dict[str, str], fold: bool) -> str | None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from transforms.matching import Match, Morphemes
-from transforms.vocabularies import Gazetteer, Scoring, Taxonomy, gazetteer, taxonomy
+from transforms.vocabularies import Gazetteer, Place, Scoring, Taxonomy, gazetteer, taxonomy
 
 FIELDS: tuple[str, ...] = ("title", "summary", "dateline", "body")
 # A city needs at least this much evidence: one mention in the body, or the source's own city.
@@ -99,12 +100,22 @@ class _Text:
     def contains(self, phrase: str) -> bool:
         return any(phrase in text for text in self.fields.values())
 
-    def find(self, vocabulary: Any) -> list[Match]:
+    def find(self, vocabulary: Any, neutral: Any = None) -> list[Match]:
+        """Matches of ``vocabulary`` in every field, leaving out those inside ``neutral`` phrases."""
         found: list[Match] = []
         for name, text in self.fields.items():
-            if text:
-                found.extend(vocabulary.find(text, name, self.morphemes[name]))
+            if not text:
+                continue
+            matches = vocabulary.find(text, name, self.morphemes[name])
+            if neutral is not None:
+                spans = [(m.start, m.end) for m in neutral.find(text, name, self.morphemes[name])]
+                matches = [m for m in matches if not _inside_any(m, spans)]
+            found.extend(matches)
         return found
+
+
+def _inside_any(match: Match, spans: list[tuple[int, int]]) -> bool:
+    return any(start <= match.start and match.end <= end for start, end in spans)
 
 
 def tag_item(
@@ -174,6 +185,9 @@ def _cities(text: _Text, geo: Gazetteer, scoring: Scoring, defaults: Defaults) -
         # one sense per discourse: where "FC Barcelona" appears, a bare "Barcelona" is the club
         if not any(text.contains(phrase) for phrase in place.not_in):
             per_city[m.key].append(m)
+    for name in [n for n in per_city if geo.cities[n].needs_context]:
+        if not _has_context(geo.cities[name], text, geo):
+            del per_city[name]
     tags = {}
     for city, matches in per_city.items():
         score, reasons = _score(matches, scoring)
@@ -185,6 +199,31 @@ def _cities(text: _Text, geo: Gazetteer, scoring: Scoring, defaults: Defaults) -
         tag.score = round(tag.score + 1.0, 2)
         tag.reasons.append(Reason(defaults.source_name, "source"))
     return sorted((t for t in tags.values() if t.score >= CITY_THRESHOLD), key=lambda t: -t.score)
+
+
+def _has_context(place: Place, text: _Text, geo: Gazetteer) -> bool:
+    """Whether an item supports reading an ambiguous name (Phoenix, Florence) as the city.
+
+    Another city of the same country is no support: "Lincoln Center" sits in New York.
+    """
+    if any(m.key == place.country for m in text.find(geo.country_names)):
+        return True
+    cue = _civic_cue(place.name)
+    return any(cue.search(field) for field in text.fields.values())
+
+
+@lru_cache(maxsize=256)
+def _civic_cue(name: str) -> re.Pattern[str]:
+    """Phrases that make a name a city: "city of X", "mayor of X", "in X", "X's council", "X, Ontario"."""
+    quoted = re.escape(name)
+    before = r"(?:[Cc]ity of|[Mm]ayor of|[Pp]eople of|[Rr]esidents of|[Dd]owntown|\bin|\bacross)"
+    after = (
+        r"(?:'s|’s)?\s(?:[Cc]ity\b|[Mm]ayor|[Cc]ouncil|officials|residents|police|[Mm]etro|"
+        r"area\b|downtown|[Dd]epartment)"
+    )
+    return re.compile(
+        rf"{before}\s{quoted}(?![A-Za-z])|(?<![A-Za-z]){quoted}(?:{after}|,\s[A-Z][a-z]+)"
+    )
 
 
 def _countries(
@@ -210,7 +249,7 @@ def _countries(
 
 
 def _focus_scores(text: _Text, tax: Taxonomy) -> list[Tag]:
-    matches = text.find(tax.focus_terms)
+    matches = text.find(tax.focus_terms, tax.neutral)
     tags = []
     for area, weights in tax.weights.items():
         total, reasons = 0.0, []
@@ -226,7 +265,7 @@ def _focus_scores(text: _Text, tax: Taxonomy) -> list[Tag]:
 
 
 def _relevance(text: _Text, tax: Taxonomy, focus: list[Tag]) -> tuple[float, list[Reason]]:
-    matches = text.find(tax.relevance_terms)
+    matches = text.find(tax.relevance_terms, tax.neutral)
     total, reasons = 0.0, []
     for term in {m.term for m in matches}:
         weight = tax.relevance_weights[term]

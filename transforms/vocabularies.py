@@ -34,6 +34,7 @@ class Place:
     country: str
     kind: str  # city | province
     not_in: tuple[str, ...]
+    needs_context: bool = False  # a name that is also a person or a word (Phoenix, Florence)
 
 
 # kept for callers that speak of cities
@@ -72,6 +73,7 @@ class Taxonomy:
     relevance_terms: Vocabulary
     relevance_threshold: float
     focus_share: float
+    neutral: Vocabulary  # phrases whose words count for nothing (ministry names, smartphone)
 
 
 def _read(name: str) -> Any:
@@ -92,7 +94,9 @@ def gazetteer() -> Gazetteer:
     for city in world_cities(world):
         if city.name in places:
             continue
-        places[city.name] = Place(city.name, city.country, "city", city.not_in)
+        places[city.name] = Place(
+            city.name, city.country, "city", city.not_in, city.name in world["needs_context"]
+        )
         terms.extend((name, city.name) for name in city.names if name not in taken)
     countries = _country_terms(world)
     return Gazetteer(
@@ -208,4 +212,7 @@ def taxonomy() -> Taxonomy:
         relevance_terms=Vocabulary((t, "smart_city") for t in relevance_weights),
         relevance_threshold=float(relevance["threshold"]),
         focus_share=float(relevance["focus_share"]),
+        neutral=Vocabulary(
+            (phrase, "neutral") for lang in data["neutral"].values() for phrase in lang
+        ),
     )

@@ -573,7 +573,7 @@ def _assign_clusters(
             " where item_id in (select item_id from cluster_nodes)"
         ).fetchall()
     }
-    groups = _connect(nodes, pairs, signatures)
+    groups = _connect(nodes, pairs, signatures, _story_places(con))
     updates: dict[str, str] = {}
     merged: dict[str, str] = {}
     for members in groups:
@@ -620,23 +620,39 @@ def _assign_clusters(
         _unregister(con, name)
 
 
+def _story_places(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
+    """Cities the text of each cluster candidate names (not its publisher's city)."""
+    places: dict[str, set[str]] = {}
+    for item_id, place, reasons in con.execute(
+        "select item_id, city, reasons from core.item_cities"
+        " where kind = 'city' and item_id in (select item_id from cluster_nodes)"
+    ).fetchall():
+        # the publisher's own city says nothing about which story this is
+        if any(reason["field"] != "source" for reason in json.loads(reasons)):
+            places.setdefault(item_id, set()).add(place)
+    return places
+
+
 def _connect(
-    nodes: set[str], pairs: list[tuple[str, str]], signatures: dict[str, np.ndarray]
+    nodes: set[str],
+    pairs: list[tuple[str, str]],
+    signatures: dict[str, np.ndarray],
+    places: dict[str, set[str]],
 ) -> list[set[str]]:
-    """Connected groups of nodes, joined where two signatures are similar enough."""
-    parent = {node: node for node in nodes}
+    """Connected groups of nodes, joined where two items tell the same story."""
 
-    def root(node: str) -> str:
-        while parent[node] != node:
-            parent[node] = parent[parent[node]]
-            node = parent[node]
-        return node
+    def same(a: str, b: str) -> bool:
+        if a not in signatures or b not in signatures:
+            return False
+        return clusters.same_story(
+            signatures[a],
+            signatures[b],
+            frozenset(places.get(a, ())),
+            frozenset(places.get(b, ())),
+        )
 
-    for a, b in pairs:
-        both = a in signatures and b in signatures
-        if both and clusters.similarity(signatures[a], signatures[b]) >= clusters.SIMILARITY:
-            parent[root(a)] = root(b)
+    roots = clusters.connect(sorted(nodes), ((a, b) for a, b in pairs if same(a, b)))
     groups: dict[str, set[str]] = {}
-    for node in nodes:
-        groups.setdefault(root(node), set()).add(node)
+    for node, root in roots.items():
+        groups.setdefault(root, set()).add(node)
     return list(groups.values())

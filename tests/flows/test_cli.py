@@ -193,3 +193,23 @@ def test_run_completes_and_reports_when_every_source_is_down(ingested, tmp_path)
     assert "warning: every source failed" in result.stderr
     assert "Digest " in result.stdout
     assert (tmp_path / "digests").is_dir()
+
+
+def test_eval_gates_on_the_shipped_sets_and_reports_any_other_set(tmp_path):
+    gate = runner.invoke(app, ["eval"])
+    assert gate.exit_code == 0, gate.output
+    assert "all          345" in gate.output
+    assert "within 0.02 of" in gate.output
+    worse = tmp_path / "mislabelled.yaml"
+    worse.write_text(
+        '- {id: x1, lang: en, title: "Seoul opens a smart bus stop", '
+        "cities: [Tokyo], focus: [water], smart: false}\n",
+        encoding="utf-8",
+    )
+    failed = runner.invoke(app, ["eval", "--set", str(worse)])
+    assert failed.exit_code == 1
+    assert "en.city.f1 is 0.000, below the target 0.90" in failed.output
+    assert "baseline" not in failed.output  # the stored baseline belongs to the gate's sets
+    reported = runner.invoke(app, ["eval", "--set", str(worse), "--report-only"])
+    assert reported.exit_code == 0
+    assert "NOTE en.city.f1 is 0.000" in reported.output

@@ -39,10 +39,52 @@ def cities(title: str, body: str = "") -> list[str]:
         ("Christopher Columbus statue removed", []),
         ("Columbus publishes smart mobility report", ["Columbus"]),
         ("the busan lower-case word", []),  # names are matched as written
+        (
+            "제주도 충전기 현황을 한 앱에서 보여주는 플랫폼",
+            ["Jeju Province"],
+        ),  # 보여주는 is not Yeoju
+        ("여주시, 도자기 축제 개막", ["Yeoju"]),
+        ("Real Madrid sign a Korean teenager", []),
+        ("Joaquin Phoenix wins award", []),
+        ("Nice weather draws crowds to beaches", []),
+        ("Abraham Lincoln biography tops list", []),
     ],
 )
 def test_cities(title, expected):
     assert cities(title) == expected
+
+
+def test_the_football_sense_holds_for_the_whole_item():
+    # one sense per discourse: once Real Madrid is named, a bare "Barcelona" is the club
+    assert cities("Real Madrid sign teenager", "He turned down an offer from Barcelona.") == []
+    assert cities("Barcelona opens superblock", "Residents of Barcelona voted for it.") == [
+        "Barcelona"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "expected"),
+    [
+        ("Phoenix expands robotaxi zone", "The city of Phoenix said it covers the airport.", True),
+        ("Smart parking comes to Nice, France", "", True),
+        ("Charlotte's city council approves smart streetlights", "", True),
+        ("Phoenix tests cool pavement", "Crews coated ten streets.", False),  # no context
+        ("Florence Nightingale's letters on show", "At a museum in Italy.", False),
+    ],
+)
+def test_names_that_are_also_people_or_words_need_context(title, body, expected):
+    found = [c for c in cities(title, body) if c in {"Phoenix", "Nice", "Charlotte", "Florence"}]
+    assert bool(found) is expected
+
+
+def test_a_korean_wire_credit_in_the_title_is_only_a_dateline():
+    tags = tag_item(
+        "(세종=뉴스1) 환경부, 폐기물 처리시설 확충", "", "폐기물 처리시설 10곳을 짓는다."
+    )
+    assert [t.value for t in tags.cities] == []
+    tagged = tag_item("(세종=뉴스1) 세종시, 자율주행 버스 확대", "", "")
+    assert [t.value for t in tagged.cities] == ["Sejong"]
+    assert {r.field for r in tagged.cities[0].reasons} == {"title", "dateline"}
 
 
 def test_every_city_tag_says_where_it_was_found():
@@ -126,6 +168,18 @@ def test_compound_nouns_still_count_for_topics():
     tags = tag_item("수소버스와 로봇산업 육성", "", "")
     assert {t.value for t in tags.focus_areas} == {"energy", "mobility", "robotics"}
     assert {r.term for t in tags.focus_areas for r in t.reasons} == {"수소", "버스", "로봇"}
+
+
+def test_names_of_ministries_and_phones_are_not_topic_evidence():
+    # 행정안전부 = "Ministry of the Interior and Safety": not a story about safety
+    ministry = tag_item("행정안전부, 모바일 주민등록증 전국 발급", "", "")
+    assert {t.value for t in ministry.focus_areas} == {"governance"}
+    assert "안전" not in {r.term for t in ministry.focus_areas for r in t.reasons}
+    molit = tag_item("Ministry of Land, Infrastructure and Transport names new minister", "", "")
+    assert molit.focus_areas == []
+    phone = tag_item("Smartphone makers cut prices", "", "Smart phones got cheaper.")
+    assert not phone.is_smart_city
+    assert phone.relevance_reasons == []
 
 
 def test_relevance_is_decided_separately_with_reasons():

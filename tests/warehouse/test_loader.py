@@ -328,3 +328,28 @@ def test_wire_copies_from_two_outlets_share_a_cluster_and_a_later_copy_joins_it(
         "select item_id from items where url = 'https://a.example/1'"
     ).fetchone()[0]
     assert story == first_id  # the earliest story names the cluster
+
+
+LOOKALIKE = (
+    "{city}시는 냉난방기와 공기청정기, 버스 도착 정보 안내기를 갖춘 스마트 버스정류장 50곳을 "
+    "설치한다고 밝혔다. 정류장에는 미세먼지 측정기와 무료 와이파이도 들어간다."
+)
+
+
+def test_look_alike_stories_from_two_cities_stay_apart(con):
+    stories = [
+        make_raw(
+            source_id="test_feed",
+            seq=seq,
+            link=f"https://a.example/{seq}",
+            guid=f"g{seq}",
+            title=f"{city}시, 스마트 버스정류장 50곳 설치",
+            summary_html="",
+            article_status=200,
+            article_text=LOOKALIKE.format(city=city),
+        )
+        for seq, city in enumerate(["안양", "김해"])
+    ]
+    load_batch(con, payload("b1", stories))
+    rows = dict(con.execute("select url, cluster_id from items").fetchall())
+    assert rows["https://a.example/0"] != rows["https://a.example/1"]
