@@ -198,6 +198,13 @@ def evaluate_tags(
     mistakes: Annotated[
         bool, typer.Option("--mistakes", help="list every item the tagger got wrong")
     ] = False,
+    realdata: Annotated[
+        Path | None,
+        typer.Option(
+            "--realdata",
+            help="score real captured text instead (../shared/realdata), labelled in eval/; reports only",
+        ),
+    ] = None,
     report_only: Annotated[
         bool, typer.Option("--report-only", help="print the figures; do not fail on targets")
     ] = False,
@@ -206,14 +213,28 @@ def evaluate_tags(
     ] = False,
 ) -> None:
     """Score tagging and clustering on labelled sets: P/R/F1 per label and language."""
-    from transforms.evaluation import GATE_SETS, check_against, evaluate, format_report, load_sets
+    from transforms.evaluation import (
+        GATE_SETS,
+        check_against,
+        evaluate,
+        format_report,
+        load_realdata_set,
+        load_sets,
+    )
 
-    gate = not eval_sets
-    paths = [EVAL_DIR / name for name in GATE_SETS] if gate else eval_sets
+    gate = not eval_sets and realdata is None
+    paths = [EVAL_DIR / name for name in GATE_SETS] if gate else eval_sets or []
     if baseline is None and gate:
         baseline = EVAL_DIR / "baseline.json"  # a baseline belongs to the sets it was taken on
-    report = evaluate(_guarded(lambda: load_sets(paths)))
-    typer.echo(f"sets: {', '.join(str(p) for p in paths)}")
+    if realdata is not None:
+        labels = EVAL_DIR / "realdata_labels.yaml"
+        items = _guarded(lambda: load_realdata_set(labels, realdata))
+        report_only = True  # a measurement of real text, never tuned on: not a gate
+        typer.echo(f"real text: {realdata}, labels: {labels}")
+    else:
+        items = _guarded(lambda: load_sets(paths))
+        typer.echo(f"sets: {', '.join(str(p) for p in paths)}")
+    report = evaluate(items)
     typer.echo(format_report(report, show_mistakes=mistakes))
     metrics = report.metrics()
     if write_baseline:

@@ -131,6 +131,35 @@ def load_sets(paths: Iterable[Path]) -> list[GoldItem]:
     return items
 
 
+def load_realdata_set(labels: Path, realdata: Path) -> list[GoldItem]:
+    """Labelled real items, their text read from the captured files under ``realdata``."""
+    from transforms.captured import read_captured
+
+    files: dict[str, dict[str, tuple[str, str, str]]] = {}
+    items = []
+    for entry in yaml.safe_load(labels.read_text(encoding="utf-8")):
+        name, key = entry["file"], str(entry["key"])
+        if name not in files:
+            files[name] = read_captured(realdata / name)
+        if key not in files[name]:
+            raise ValueError(f"{labels}: no item {key!r} in {realdata / name}")
+        title, summary, body = files[name][key]
+        items.append(
+            GoldItem(
+                id=f"{name}#{key}",
+                lang=entry["lang"],
+                title=title,
+                summary=summary,
+                body=body,
+                cities=frozenset(entry["cities"]),
+                focus=frozenset(entry["focus"]),
+                smart=bool(entry["smart"]),
+                story=None,
+            )
+        )
+    return items
+
+
 def load_set(path: Path) -> list[GoldItem]:
     """Read one evaluation set."""
     items = yaml.safe_load(path.read_text(encoding="utf-8"))
