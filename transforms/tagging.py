@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 from transforms.matching import Match, Morphemes
@@ -22,7 +23,8 @@ CITY_THRESHOLD = 1.0
 
 # "SEOUL, Nov. 20 (Yonhap) -- ", "Incheon, South Korea — ", "(세종=연합뉴스) 김민수 기자 = "
 # Korean wires put their credit in titles as well as bodies.
-_KOREAN_DATELINE = r"\([^()=]{1,12}=[^()]{1,12}\)\s*(?:[^=\n]{1,20}=)?\s*"
+# "(세종=연합뉴스) 김민수 기자 =", "[서울=뉴시스] 강세훈 기자 =", "【부산=뉴시스】"
+_KOREAN_DATELINE = r"[(\[【][^()\[\]【】=]{1,12}=[^()\[\]【】]{1,12}[)\]】]\s*(?:[^=\n]{1,20}=)?\s*"
 _ENGLISH_DATELINE = (
     r"[A-Z][A-Za-z0-9 .,'-]{1,60}?(?:\((?:Yonhap|AFP|AP|Reuters|Xinhua|Kyodo|EFE|UPI|Bernama)\))?"
     r"\s*(?:--|—|–)\s"
@@ -86,12 +88,13 @@ class _Text:
     @classmethod
     def of(cls, title: str, summary: str, body: str) -> _Text:
         title_dateline, title = _split(_TITLE_DATELINE, title or "")
-        dateline, rest = split_dateline(body or "")
+        summary_dateline, summary = split_dateline(summary or "")
+        body_dateline, body = split_dateline(body or "")
         fields = {
             "title": title,
-            "summary": summary or "",
-            "dateline": f"{title_dateline} {dateline}".strip(),
-            "body": rest,
+            "summary": summary,
+            "dateline": " ".join(filter(None, (title_dateline, summary_dateline, body_dateline))),
+            "body": body,
         }
         if fields["summary"] and fields["summary"] in fields["body"]:
             fields["summary"] = ""  # a summary repeated in the body would count twice
@@ -140,11 +143,13 @@ def tag_item(
     all_focus = _focus_scores(text, tax)
     focus = [tag for tag in all_focus if tag.score >= tax.scoring.threshold]
     relevance, reasons = _relevance(text, tax, all_focus)
+    context = _context(text, tax, cities)
+    reasons.extend(context or [Reason("no urban or public context", "text")])
     return Tags(
         cities=cities,
         countries=countries,
         focus_areas=focus,
-        is_smart_city=relevance >= tax.relevance_threshold,
+        is_smart_city=relevance >= tax.relevance_threshold and bool(context),
         relevance=round(relevance, 2),
         relevance_reasons=reasons,
     )
@@ -178,13 +183,61 @@ def _score(
     return total, reasons
 
 
+# A place name followed by these is an organisation's branch (부산지역본부, 인천지사), and one
+# joined by a hyphen to another word names a route (세종-포천고속도로): neither is where the story is.
+_BRANCH_SUFFIXES = ("지역본부", "본부", "지사", "지점", "지부", "지회", "지청")
+_DIRECTION = re.compile(r"^(?:동부|서부|남부|북부|중부)")
+_ROUTE_JOIN = re.compile(r"[\uac00-\ud7a3]")
+# Names listed one after another ("서울·경기·인천", "Seoul, Busan and Daegu") are weak evidence.
+_LIST_GAP = re.compile(r"^\s*(?:[·ㆍ,、/]|and|및|와|과)\s*$")
+LIST_RUN = 3
+
+
+def place_evidence(text: _Text, matches: list[Match]) -> list[Match]:
+    """Place matches that say where a story is: branches and routes dropped, lists marked weak."""
+    kept = [m for m in matches if not _is_branch_or_route(text.fields[m.field], m)]
+    listed = _in_lists(text, kept)
+    return [replace(m, field="list") if m in listed else m for m in kept]
+
+
+def _is_branch_or_route(field_text: str, m: Match) -> bool:
+    after = field_text[m.end :]
+    if _DIRECTION.sub("", after, count=1).startswith(_BRANCH_SUFFIXES):  # 서울동부지역본부
+        return True
+    before = field_text[: m.start]
+    joined_after = after[:1] == "-" and bool(_ROUTE_JOIN.match(after[1:2]))
+    joined_before = before[-1:] == "-" and bool(_ROUTE_JOIN.match(before[-2:-1]))
+    return joined_after or joined_before
+
+
+def _in_lists(text: _Text, matches: list[Match]) -> set[Match]:
+    listed: set[Match] = set()
+    by_field: dict[str, list[Match]] = defaultdict(list)
+    for m in matches:
+        by_field[m.field].append(m)
+    for name, found in by_field.items():
+        if name == "title":  # "Seoul, Busan and Daegu test drones" is about all three
+            continue
+        found.sort(key=lambda m: m.start)
+        run = found[:1]
+        for previous, current in pairwise(found):
+            if _LIST_GAP.match(text.fields[name][previous.end : current.start]):
+                run.append(current)
+                continue
+            if len(run) >= LIST_RUN:
+                listed.update(run)
+            run = [current]
+        if len(run) >= LIST_RUN:
+            listed.update(run)
+    return listed
+
+
 def _cities(text: _Text, geo: Gazetteer, scoring: Scoring, defaults: Defaults) -> list[Tag]:
     per_city: dict[str, list[Match]] = defaultdict(list)
-    for m in text.find(geo.city_names):
-        place = geo.cities[m.key]
-        # one sense per discourse: where "FC Barcelona" appears, a bare "Barcelona" is the club
-        if not any(text.contains(phrase) for phrase in place.not_in):
-            per_city[m.key].append(m)
+    for m in place_evidence(
+        text, [m for m in text.find(geo.city_names) if _means_place(text, m, geo)]
+    ):
+        per_city[m.key].append(m)
     for name in [n for n in per_city if geo.cities[n].needs_context]:
         if not _has_context(geo.cities[name], text, geo):
             del per_city[name]
@@ -199,6 +252,25 @@ def _cities(text: _Text, geo: Gazetteer, scoring: Scoring, defaults: Defaults) -
         tag.score = round(tag.score + 1.0, 2)
         tag.reasons.append(Reason(defaults.source_name, "source"))
     return sorted((t for t in tags.values() if t.score >= CITY_THRESHOLD), key=lambda t: -t.score)
+
+
+def _means_place(text: _Text, m: Match, geo: Gazetteer) -> bool:
+    place = geo.cities[m.key]
+    # one sense per discourse: where "FC Barcelona" appears, a bare "Barcelona" is the club
+    if any(text.contains(phrase) for phrase in place.other_sense):
+        return False
+    return not _inside_phrase(text.fields[m.field], m, place.not_in)  # 서울대 is no Seoul
+
+
+def _inside_phrase(field_text: str, m: Match, phrases: tuple[str, ...]) -> bool:
+    """Whether the match lies inside an occurrence of one of the phrases."""
+    for phrase in phrases:
+        start = field_text.find(phrase)
+        while start != -1:
+            if start <= m.start and m.end <= start + len(phrase):
+                return True
+            start = field_text.find(phrase, start + 1)
+    return False
 
 
 def _has_context(place: Place, text: _Text, geo: Gazetteer) -> bool:
@@ -272,10 +344,27 @@ def _relevance(text: _Text, tax: Taxonomy, focus: list[Tag]) -> tuple[float, lis
         score, term_reasons = _score([m for m in matches if m.term == term], tax.scoring, weight)
         total += score
         reasons.extend(term_reasons)
+    if total < tax.min_technology:
+        # topic words alone (housing, nuclear power) do not make a story about smart cities
+        return total, _strongest_first(reasons, tax.scoring)
     focus_part = tax.focus_share * sum(tag.score for tag in focus)
     if focus_part:
         reasons.append(Reason("focus areas", "score", weight=round(focus_part, 2)))
     return total + focus_part, _strongest_first(reasons, tax.scoring)
+
+
+def _context(text: _Text, tax: Taxonomy, places: list[Tag]) -> list[Reason]:
+    """Evidence that an item is set in a city or the public sector (datelines aside)."""
+    found = [
+        Reason(f"context: {m.term}", m.field)
+        for m in text.find(tax.context_terms)
+        if m.field != "dateline"
+    ]
+    for place in places:
+        fields = {r.field for r in place.reasons} - {"dateline", "source"}
+        found.extend(Reason(f"context: {place.value}", f) for f in sorted(fields))
+    unique = {(r.term, r.field): r for r in found}
+    return list(unique.values())[:3]  # a few suffice to explain
 
 
 def _strongest_first(reasons: list[Reason], scoring: Scoring) -> list[Reason]:

@@ -33,8 +33,11 @@ class Place:
     name: str
     country: str
     kind: str  # city | province
-    not_in: tuple[str, ...]
+    not_in: tuple[str, ...]  # phrases in which the name is not the place (서울대, Paris Agreement)
     needs_context: bool = False  # a name that is also a person or a word (Phoenix, Florence)
+    other_sense: tuple[
+        str, ...
+    ] = ()  # phrases that make every bare mention another sense (FC Barcelona)
 
 
 # kept for callers that speak of cities
@@ -71,8 +74,10 @@ class Taxonomy:
     focus_terms: Vocabulary  # key = the term; an area's weights say what it counts for
     relevance_weights: dict[str, float]
     relevance_terms: Vocabulary
+    context_terms: Vocabulary  # urban or public-sector words a smart-city item needs one of
     relevance_threshold: float
     focus_share: float
+    min_technology: float  # relevance terms an item needs before its focus areas count
     neutral: Vocabulary  # phrases whose words count for nothing (ministry names, smartphone)
 
 
@@ -88,14 +93,25 @@ def gazetteer() -> Gazetteer:
     terms: list[tuple[str, str]] = []
     for kind, entries in (("province", korea["provinces"]), ("city", korea["cities"])):
         for entry in entries:
-            places[entry["name"]] = Place(entry["name"], "KR", kind, tuple(entry.get("not_in", ())))
+            places[entry["name"]] = Place(
+                entry["name"],
+                "KR",
+                kind,
+                tuple(entry.get("not_in", ())),
+                other_sense=tuple(entry.get("other_sense", ())),
+            )
             terms.extend((term, entry["name"]) for term in _korean_names(entry))
     taken = {term for term, _ in terms}
     for city in world_cities(world):
         if city.name in places:
             continue
         places[city.name] = Place(
-            city.name, city.country, "city", city.not_in, city.name in world["needs_context"]
+            city.name,
+            city.country,
+            "city",
+            city.not_in,
+            city.name in world["needs_context"],
+            city.other_sense,
         )
         terms.extend((name, city.name) for name in city.names if name not in taken)
     countries = _country_terms(world)
@@ -115,6 +131,7 @@ class WorldCity:
     country: str
     names: tuple[str, ...]
     not_in: tuple[str, ...]
+    other_sense: tuple[str, ...] = ()
 
 
 def world_cities(spec: dict[str, Any]) -> list[WorldCity]:
@@ -136,7 +153,9 @@ def world_cities(spec: dict[str, Any]) -> list[WorldCity]:
         names = [name, _ascii(name), *spec["aliases"].get(name, ())]
         names += _hangul_names(record, spec["hangul_two_syllables_from"])
         not_in = tuple(spec["not_in"].get(name, ()))
-        cities.append(WorldCity(name, record["countrycode"], tuple(dict.fromkeys(names)), not_in))
+        other_sense = tuple(spec["other_sense"].get(name, ()))
+        unique_names = tuple(dict.fromkeys(names))
+        cities.append(WorldCity(name, record["countrycode"], unique_names, not_in, other_sense))
     for extra in spec["extra"]:
         names = (*extra.get("en", ()), *extra.get("ko", ()))
         cities.append(
@@ -210,8 +229,13 @@ def taxonomy() -> Taxonomy:
         focus_terms=Vocabulary((t, t) for t in {t for terms in weights.values() for t in terms}),
         relevance_weights=relevance_weights,
         relevance_terms=Vocabulary((t, "smart_city") for t in relevance_weights),
+        # whole words, like names: the 버스 in 메타버스 (metaverse) is no bus
+        context_terms=Vocabulary(
+            ((t, "context") for lang in relevance["context"].values() for t in lang), names=True
+        ),
         relevance_threshold=float(relevance["threshold"]),
         focus_share=float(relevance["focus_share"]),
+        min_technology=float(relevance["min_technology"]),
         neutral=Vocabulary(
             (phrase, "neutral") for lang in data["neutral"].values() for phrase in lang
         ),

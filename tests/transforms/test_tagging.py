@@ -179,7 +179,7 @@ def test_names_of_ministries_and_phones_are_not_topic_evidence():
     assert molit.focus_areas == []
     phone = tag_item("Smartphone makers cut prices", "", "Smart phones got cheaper.")
     assert not phone.is_smart_city
-    assert phone.relevance_reasons == []
+    assert [r.term for r in phone.relevance_reasons] == ["no urban or public context"]
 
 
 def test_relevance_is_decided_separately_with_reasons():
@@ -224,3 +224,51 @@ def test_kiwi_boundaries_are_computed_once_per_text():
     morphemes = Morphemes.of("부산물 재활용을 부산시가 추진")
     assert morphemes.bounds_name(9, 11, "부산물 재활용을 부산시가 추진", frozenset({"시"}))
     assert not morphemes.bounds_name(0, 2, "부산물 재활용을 부산시가 추진", frozenset({"시"}))
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "expected"),
+    [
+        # Newsis puts its credit in brackets, at the head of the feed's description
+        ("7월 수출 9.4% 늘었지만 무역 적자", "[세종=뉴시스] 김성진 기자 = 수출액이 늘었다.", []),
+        (
+            "LH 공공분양 청약",
+            "수도권(서울·경기·인천)에 사는 무주택 가구, 양주시 거주자 우선",
+            ["Yangju"],
+        ),
+        ("양주 신도시 교통", "양주IC를 통해 세종-포천고속도로를 이용할 수 있다.", []),  # a route
+        (
+            "[인사]기술보증기금",
+            "서울동부지역본부 남광일, 인천지역본부 박주선, 부산지역본부 이은일",
+            [],
+        ),
+        ("서울대와 서울시, 자율주행 실증", "", ["Seoul"]),  # 서울대 is not Seoul; 서울시 is
+        ("겨울 별미 대구탕 인기", "생대구로 끓인 대구가 제철이다.", []),  # cod, throughout
+        ("뉴욕 엑셀시어와 LA 글래디에이터의 개막전", "", []),
+    ],
+)
+def test_places_in_credits_lists_routes_and_other_names_are_not_the_story(title, summary, expected):
+    assert [t.value for t in tag_item(title, summary, "").cities] == expected
+
+
+def test_a_smart_city_item_needs_technology_and_an_urban_or_public_context():
+    business = tag_item(
+        "KT, 유튜브 결합 5G 요금제 출시", "", "무제한 데이터와 모바일 앱 혜택을 준다."
+    )
+    assert not business.is_smart_city
+    assert business.relevance_reasons[-1].term == "no urban or public context"
+    civic = tag_item("부천시, 5G 기반 버스정류장 안내 앱 출시", "", "")
+    assert civic.is_smart_city
+    assert any(r.term.startswith("context: ") for r in civic.relevance_reasons)
+    topic_only = tag_item(
+        "LH, 양주 공공분양 청약", "", "지하철 7호선 연장과 GTX-C 노선으로 대중교통 여건이 좋아진다."
+    )
+    assert topic_only.focus_areas
+    assert not topic_only.is_smart_city  # no technology word
+
+
+def test_context_words_are_whole_words():
+    # the 버스 in 메타버스 (metaverse) is no bus
+    shop = tag_item("SSG닷컴, 메타버스 쇼핑 서비스 출시", "", "온라인 플랫폼에서 특가 상품을 판다.")
+    assert not any(r.term == "context: 버스" for r in shop.relevance_reasons)
+    assert not shop.is_smart_city
