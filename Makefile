@@ -30,8 +30,12 @@ test: $(STAMP)  ## lint, then the test suite (offline)
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
-eval: $(STAMP)  ## tagging quality: precision, recall and F1 per label and language
+REALDATA ?= ../shared/realdata
+
+eval: $(STAMP)  ## tagging quality: P/R/F1 per label and language (gate), then on real text if present
 	$(BIN)/cityradar eval
+	@if [ -d "$(REALDATA)" ]; then $(BIN)/cityradar eval --realdata "$(REALDATA)"; \
+	else echo "($(REALDATA) not found: real-text figures skipped)"; fi
 
 lint: $(STAMP)  ## ruff lint and format check
 	$(BIN)/ruff check .

@@ -262,6 +262,9 @@ def format_report(report: EvalReport, show_mistakes: bool = False) -> str:
     ]
     for lang in LANGUAGES:
         s = report.scores[lang]
+        if not s.items:
+            lines.append(f"{lang:10} {0:>5}  (no items)")
+            continue
         lines.append(
             f"{lang:10} {s.items:>5}  {s.city.precision:6.3f} {s.city.recall:5.3f} {s.city.f1:5.3f}  "
             f"{s.focus.precision:7.3f} {s.focus.recall:5.3f} {s.focus.f1:5.3f}  "
