@@ -157,7 +157,7 @@ def test_demo_digest_lists_tagged_korean_and_english_items(demo_run):
     folder, _ = demo_run
     (text_file,) = (folder / "digests").glob("digest-*.txt")
     text = text_file.read_text(encoding="utf-8")
-    assert "[KO] 서울시, 심야 자율주행버스 강남 노선 확대" in text
+    assert "[KO] 따릉이 이용 데이터 전면 공개" in text  # the most relevant Seoul story
     assert "서울특별시 새소식 (demo) ·" in text
     assert "· Seoul" in text
     assert "[EN] Barcelona expands superblocks with sensor-based traffic monitoring" in text
