@@ -55,6 +55,11 @@ class Settings(BaseSettings):
         default=900.0, gt=0, description="seconds one source's crawl may take"
     )
     crawl_workers: int = Field(default=4, ge=1, le=64, description="sources crawled at once")
+    db_lock_timeout: float = Field(
+        default=300.0,
+        ge=0,
+        description="seconds a load waits for another process to release the DuckDB file",
+    )
 
     @field_validator("digest_to", mode="before")
     @classmethod

@@ -21,7 +21,7 @@ from spiders.settings import crawl_overrides
 from transforms.normalize import NormalizedItem, normalize_batch
 from transforms.vocabularies import gazetteer
 from warehouse.db import connect
-from warehouse.loader import BatchPayload, LoadResult, load_batch
+from warehouse.loader import BatchPayload, LoadResult, merge_tables
 from warehouse.state import RunHistory, run_history, source_state
 
 # A batch still without its "crawled" mark after this many crawl timeouts was left by a run
@@ -116,8 +116,9 @@ def load_staged(db_path: Path, batch_path: Path, items: list[NormalizedItem]) ->
         reports=batch.reports(),
         fetches=batch.fetch_records(),
     )
-    with connect(db_path) as con:
-        result = load_batch(con, payload)
+    tables = payload.tables()  # built before the file is opened: the lock is held only to merge
+    with connect(db_path, lock_timeout=Settings().db_lock_timeout) as con:
+        result = merge_tables(con, tables)
     batch.mark_loaded()
     get_run_logger().info(
         "batch %s: %d new, %d changed, %d unchanged%s",

@@ -217,7 +217,8 @@ def _score_clusters(
     signatures = [
         clusters.signature(clusters.story_text(i.title, i.summary, i.body)) for i in items
     ]
-    found = clusters.cluster(ids, signatures, [guess.cities for guess in predictions])
+    keys = [None if s is None else clusters.band_keys(s) for s in signatures]
+    found = clusters.cluster(ids, keys, [guess.cities for guess in predictions])
     lang_of = {item.id: item.lang for item in items}
     gold_groups: dict[str, list[str]] = {}
     for item in items:

@@ -82,6 +82,7 @@ def normalize(raw: RawItem, source: Source) -> NormalizedItem:
         f"{title}\n{body[:2000]}", raw.article_language or raw.feed_language or source.language
     )
     keys = item_keys(raw, source, url, title)
+    full_text = _with_attachments(body, raw)  # tags read attachments too
     return NormalizedItem(
         item_id=dedupe.item_id_for(keys[0]),
         keys=keys,
@@ -104,7 +105,7 @@ def normalize(raw: RawItem, source: Source) -> NormalizedItem:
         content_hash=dedupe.content_hash(title, body),
         article_status=raw.article_status,
         article_error=raw.article_error,
-        tags=tag_item(title, summary, _with_attachments(body, raw), source_defaults(source)),
+        tags=tag_item(title, summary, full_text, source_defaults(source)),
         entry_fingerprint=raw.entry_fingerprint,
         licence=raw.article_licence,
         attachments=[_attachment(a) for a in raw.attachments],

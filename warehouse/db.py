@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
+
+from warehouse.upgrades import UPGRADES
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _MIGRATION_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
@@ -43,8 +51,13 @@ def view_files() -> list[tuple[str, str]]:
     return sorted((f.name, f.read_text("utf-8")) for f in files if f.name.endswith(".sql"))
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+def migrate(con: duckdb.DuckDBPyConnection, upto: int | None = None) -> list[int]:
     """Apply pending migrations, each in its own transaction, then recreate the views.
+
+    Args:
+        con: a read-write connection.
+        upto: stop after this version (tests build files of an earlier schema with it); the
+            views are then left alone, since they follow the newest schema.
 
     Returns:
         The versions applied now (empty when the file was up to date).
@@ -59,9 +72,13 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     for migration in migrations():
         if migration.version in done:
             continue
+        if upto is not None and migration.version > upto:
+            break
         con.begin()
         try:
             con.execute(migration.sql)
+            if migration.version in UPGRADES:
+                UPGRADES[migration.version](con)
             con.execute(
                 "insert into core.schema_migrations values (?, ?, now())",
                 [migration.version, migration.name],
@@ -71,7 +88,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
             con.rollback()
             raise
         applied.append(migration.version)
-    refresh_views(con)
+    if upto is None:
+        refresh_views(con)
     return applied
 
 
@@ -84,18 +102,65 @@ def refresh_views(con: duckdb.DuckDBPyConnection) -> None:
             raise RuntimeError(f"view file {name} failed: {exc}") from exc
 
 
+class WarehouseLocked(RuntimeError):
+    """Another process holds the DuckDB file and did not let go in time."""
+
+
 @contextmanager
-def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(
+    path: Path, read_only: bool = False, lock_timeout: float = 0.0
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse; a writer also brings it up to date with the migrations.
 
-    The connection is closed on exit, so the write lock is held only as long as needed.
+    DuckDB lets one process write or many read, not both: while another process holds the file
+    the open is retried with growing pauses for up to ``lock_timeout`` seconds, each wait logged,
+    then WarehouseLocked is raised (nothing was written, so nothing is lost). The connection is
+    closed on exit, so the lock is held only as long as needed.
     """
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    con = _open(path, read_only, lock_timeout)
     try:
         if not read_only:
             migrate(con)
         yield con
     finally:
         con.close()
+
+
+def _open(path: Path, read_only: bool, lock_timeout: float) -> duckdb.DuckDBPyConnection:
+    return when_unlocked(lambda: duckdb.connect(str(path), read_only=read_only), path, lock_timeout)
+
+
+def when_unlocked(action: Callable[[], T], path: Path, lock_timeout: float) -> T:
+    """Run ``action`` (which opens ``path``), retrying with growing pauses while another
+    process holds the file, for up to ``lock_timeout`` seconds; then raise WarehouseLocked."""
+    deadline = time.monotonic() + lock_timeout
+    pause = 0.5
+    while True:
+        try:
+            return action()
+        except duckdb.IOException as exc:
+            if not _is_lock_error(exc):
+                raise
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise WarehouseLocked(
+                    f"{path} is in use by another process and was not released within "
+                    f"{lock_timeout:.0f} s ({_holder(exc)}); close it (analysts: open a "
+                    "`cityradar snapshot` instead) and run again. Nothing was written."
+                ) from exc
+            wait = min(pause, left)
+            log.warning("%s is in use by %s; retrying in %.1f s", path, _holder(exc), wait)
+            time.sleep(wait)
+            pause = min(pause * 2, 15.0)
+
+
+def _is_lock_error(exc: duckdb.Error) -> bool:
+    return "lock" in str(exc).lower()
+
+
+def _holder(exc: duckdb.Error) -> str:
+    """Who holds the lock, from DuckDB's message ("... (PID 1234)")."""
+    match = re.search(r"PID (\d+)", str(exc))
+    return f"process {match.group(1)}" if match else "another process"

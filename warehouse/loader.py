@@ -1,34 +1,38 @@
-"""The single writer: merges one normalised batch into DuckDB in one transaction, with Arrow bulk inserts.
+"""The single writer: merges one batch into DuckDB in one transaction, set-based.
 
-Steps: skip a batch already loaded; land raw items and the fetch log; resolve each incoming
-item to a stored one through any shared key (canonical URL or GUID); insert new items, turn
-changed content into a new version, touch unchanged ones; replace tags of new and changed
-items; record crawl runs and the batch. Any failure rolls the whole batch back.
+The batch arrives as Arrow tables (warehouse.columnar); every step below is SQL over them, so the
+load runs no Python per item. Steps: skip a batch already loaded; land raw items and the fetch
+log; resolve each incoming row to a stored story through any shared key (canonical URL or GUID);
+insert new stories, archive the old content of changed ones as a version and update them, touch
+unchanged ones; replace the tags, search terms and signatures of new and changed stories; cluster
+them with recent stories; record crawl runs and the batch. Any failure rolls the whole batch back.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import duckdb
-import numpy as np
+import orjson
 import pyarrow as pa
 
 from cityradar.items import CrawlReport, FetchRecord
 from cityradar.registry import Source
 from transforms import clusters
 from transforms.normalize import NormalizedItem
-from transforms.tagging import Reason
-from transforms.vocabularies import gazetteer
+from warehouse.columnar import BatchTables, batch_tables
+
+# Stories are compared with those seen in this many days; older signatures are dropped.
+CLUSTER_WINDOW_DAYS = 30
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
 class BatchPayload:
-    """Everything one staging batch brings to the warehouse."""
+    """Everything one staging batch brings to the warehouse, as Python objects."""
 
     batch_id: str
     created_at: str | None
@@ -37,6 +41,18 @@ class BatchPayload:
     items: Sequence[NormalizedItem]  # normalised, exact duplicates collapsed
     reports: Sequence[CrawlReport]
     fetches: Iterable[FetchRecord]
+
+    def tables(self) -> BatchTables:
+        """The batch as the Arrow tables the loader merges."""
+        return batch_tables(
+            self.batch_id,
+            self.created_at,
+            self.sources,
+            self.raw_records,
+            self.items,
+            self.reports,
+            self.fetches,
+        )
 
 
 @dataclass(frozen=True)
@@ -59,64 +75,104 @@ def is_loaded(con: duckdb.DuckDBPyConnection, batch_id: str) -> bool:
 
 
 def load_batch(con: duckdb.DuckDBPyConnection, batch: BatchPayload) -> LoadResult:
+    """Merge one batch given as Python objects (converted to Arrow first)."""
+    if is_loaded(con, batch.batch_id):
+        return LoadResult(batch.batch_id, already_loaded=True)
+    return merge_tables(con, batch.tables())
+
+
+def merge_tables(con: duckdb.DuckDBPyConnection, batch: BatchTables) -> LoadResult:
     """Merge one batch; loading the same batch again changes nothing.
 
     Args:
         con: a migrated read-write connection (the caller holds the file only for the load).
-        batch: the batch's sources, raw records, normalised items, crawl reports and fetch log.
+        batch: the batch as Arrow tables.
     """
-    batch_id, items, reports = batch.batch_id, batch.items, batch.reports
-    if is_loaded(con, batch_id):
-        return LoadResult(batch_id, already_loaded=True)
+    if is_loaded(con, batch.batch_id):
+        return LoadResult(batch.batch_id, already_loaded=True)
     now = datetime.now(UTC)
-    con.begin()
-    try:
-        _upsert_sources(con, batch.sources, now)
-        _land_raw(con, batch.raw_records, batch.fetches, now)
-        _update_http_cache(con, reports)
-        resolved = _resolve(con, items)
-        con.register("incoming", _items_table(resolved))
-        plan = _plan(con)
-        _apply(con, plan, now)
-        _write_keys(con, resolved, now)
-        _write_tags(con, resolved, plan)
-        _assign_clusters(con, resolved, plan, now)
-        new_by_source = _new_by_source(resolved, plan)
-        _write_runs(con, reports, new_by_source)
-        counts = _count(plan)
-        folded = sum(item.duplicates_folded for item in items) + len(items) - len(resolved)
-        con.execute(
-            "insert into core.batches values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                batch_id,
-                batch.created_at,
-                now,
-                len(reports),
-                len(items),
-                counts["new"],
-                counts["changed"],
-                counts["unchanged"],
-                folded,
-            ],
-        )
-        con.commit()
-    except Exception:
-        con.rollback()
-        raise
-    finally:
-        for name in (
-            "incoming",
-            "incoming_keys",
-            "incoming_tags",
-            "raw_items",
-            "raw_fetches",
-            "run_rows",
-            "source_rows",
-        ):
-            _unregister(con, name)
-    return LoadResult(
-        batch_id, False, len(items), counts["new"], counts["changed"], counts["unchanged"], folded
+    with _registered(con, batch):
+        con.begin()
+        try:
+            counts = _merge(con, batch, now)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+    return counts
+
+
+def _merge(con: duckdb.DuckDBPyConnection, batch: BatchTables, now: datetime) -> LoadResult:
+    _upsert_sources(con, now)
+    _land_raw(con, now)
+    _update_http_cache(con)
+    _resolve(con)
+    _plan(con)
+    counts = dict(con.execute("select action, count(*) from b_plan group by action").fetchall())
+    changed = counts.get("changed", 0) > 0
+    _apply(con, counts)
+    _write_keys(con, now)
+    _write_tags(con, changed)
+    _assign_clusters(con, now, changed)
+    _write_runs(con)
+    kept = sum(counts.values())
+    folded = batch.duplicates_folded + batch.row_count - kept
+    con.execute(
+        "insert into core.batches values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            batch.batch_id,
+            batch.created_at,
+            now,
+            batch.reports.num_rows,
+            batch.row_count,
+            counts.get("new", 0),
+            counts.get("changed", 0),
+            counts.get("unchanged", 0),
+            folded,
+        ],
     )
+    return LoadResult(
+        batch.batch_id,
+        False,
+        batch.row_count,
+        counts.get("new", 0),
+        counts.get("changed", 0),
+        counts.get("unchanged", 0),
+        folded,
+    )
+
+
+_TABLES = {
+    "b_sources": "sources",
+    "b_raw_items": "raw_items",
+    "b_fetches": "fetches",
+    "b_reports": "reports",
+    "b_items": "items",
+    "b_keys": "keys",
+    "b_cities": "cities",
+    "b_countries": "countries",
+    "b_focus_areas": "focus_areas",
+    "b_attachments": "attachments",
+    "b_band_keys": "band_keys",
+}
+_TEMP_TABLES = ("b_rowmap", "b_plan", "b_fresh")
+
+
+@contextlib.contextmanager
+def _registered(con: duckdb.DuckDBPyConnection, batch: BatchTables) -> Iterator[None]:
+    """The batch's tables visible to SQL as b_*, for the length of the load."""
+    for name, attribute in _TABLES.items():
+        con.register(name, getattr(batch, attribute))
+    try:
+        yield
+    finally:
+        for name in _TABLES:
+            _unregister(con, name)
+        with contextlib.suppress(duckdb.Error):
+            con.execute("drop view if exists b_incoming")
+        for name in _TEMP_TABLES:
+            with contextlib.suppress(duckdb.Error):
+                con.execute(f"drop table if exists {name}")
 
 
 def _unregister(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -124,189 +180,117 @@ def _unregister(con: duckdb.DuckDBPyConnection, name: str) -> None:
         con.unregister(name)
 
 
-def _upsert_sources(
-    con: duckdb.DuckDBPyConnection, sources: Sequence[Source], now: datetime
-) -> None:
-    rows = pa.table(
-        {
-            "source_id": [s.id for s in sources],
-            "name": [s.name for s in sources],
-            "kind": [s.kind for s in sources],
-            "url": [s.url for s in sources],
-            "language": [s.language for s in sources],
-            "country": [s.country for s in sources],
-            "org_type": [s.org_type for s in sources],
-            "city": [s.city for s in sources],
-            "timezone": [s.timezone for s in sources],
-            "enabled": [s.enabled for s in sources],
-            "config": [s.model_dump_json() for s in sources],
-        }
-    )
-    con.register("source_rows", rows)
-    con.execute("delete from core.sources where source_id in (select source_id from source_rows)")
-    con.execute("insert into core.sources select *, ? as updated_at from source_rows", [now])
+def _upsert_sources(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
+    con.execute("delete from core.sources where source_id in (select source_id from b_sources)")
+    con.execute("insert into core.sources select *, ? as updated_at from b_sources", [now])
 
 
-def _land_raw(
-    con: duckdb.DuckDBPyConnection,
-    raws: Sequence[dict[str, object]],
-    fetches: Iterable[FetchRecord],
-    now: datetime,
-) -> None:
-    con.register(
-        "raw_items",
-        pa.table(
-            {
-                "batch_id": [r["batch_id"] for r in raws],
-                "source_id": [r["source_id"] for r in raws],
-                "seq": pa.array([r["seq"] for r in raws], pa.int32()),
-                "record": [json.dumps(r, ensure_ascii=False) for r in raws],
-            }
-        ),
-    )
-    con.execute("insert or ignore into raw.items select *, ? from raw_items", [now])
-    records = [f.to_dict() for f in fetches]
-    con.register("raw_fetches", pa.Table.from_pylist(records, schema=_FETCH_SCHEMA))
+def _land_raw(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
+    con.execute("insert into raw.items select *, ? from b_raw_items", [now])
     con.execute(
         "insert into raw.fetches by name select * replace (fetched_at::timestamptz as fetched_at)"
-        " from raw_fetches"
+        " from b_fetches"
     )
 
 
-_FETCH_SCHEMA = pa.schema(
-    [
-        ("source_id", pa.string()),
-        ("batch_id", pa.string()),
-        ("url", pa.string()),
-        ("kind", pa.string()),
-        ("fetched_at", pa.string()),
-        ("status", pa.int32()),
-        ("bytes", pa.int64()),
-        ("content_type", pa.string()),
-        ("etag", pa.string()),
-        ("last_modified", pa.string()),
-        ("body_sha256", pa.string()),
-        ("duration_ms", pa.float64()),
-        ("error", pa.string()),
-    ]
-)
-
-
-def _update_http_cache(con: duckdb.DuckDBPyConnection, reports: Sequence[CrawlReport]) -> None:
+def _update_http_cache(con: duckdb.DuckDBPyConnection) -> None:
     """Keep each URL's newest validators for the next conditional GET.
 
     Feeds, lists and sitemaps of a crawl that failed or came back empty are left out: an error
     page remembered by its hash would make the next crawl look "unchanged" and hide the fault.
     """
-    trusted = [r.source_id for r in reports if r.status in ("ok", "partial")]
-    con.register("trusted_sources", pa.table({"source_id": pa.array(trusted, pa.string())}))
-    try:
-        con.execute(
-            """
-            insert or replace into core.http_cache
-            select url, source_id, kind, etag, last_modified, body_sha256, status, fetched_at
-            from (
-                select *, fetched_at::timestamptz as fetched_at,
-                       row_number() over (partition by url order by fetched_at desc) as newest
-                from raw_fetches
-                where status = 200
-                  and (kind = 'article'
-                       or (kind in ('feed', 'list', 'sitemap')
-                           and source_id in (select source_id from trusted_sources)))
-            )
-            where newest = 1
-            """
-        )
-        # a 304 confirms what is cached; only its time moves
-        con.execute(
-            """
-            update core.http_cache as c set fetched_at = f.fetched_at::timestamptz
-            from raw_fetches as f
-            where f.status = 304 and f.url = c.url
-            """
-        )
-    finally:
-        _unregister(con, "trusted_sources")
-
-
-def _resolve(
-    con: duckdb.DuckDBPyConnection, items: Sequence[NormalizedItem]
-) -> list[NormalizedItem]:
-    """Give each item the id of the stored item it shares a key with; merge items that meet there."""
-    pairs = [(index, key) for index, item in enumerate(items) for key in item.keys]
-    con.register(
-        "incoming_keys",
-        pa.table(
-            {
-                "row": pa.array([p[0] for p in pairs], pa.int64()),
-                "key": [p[1] for p in pairs],
-            }
-        ),
-    )
-    known = con.execute(
-        "select k.row, min(s.item_id) from incoming_keys k join core.item_keys s using (key) group by k.row"
-    ).fetchall()
-    stored_id = dict(known)
-    by_id: dict[str, NormalizedItem] = {}
-    for index, item in enumerate(items):
-        item.item_id = stored_id.get(index, item.item_id)
-        kept = by_id.get(item.item_id)
-        if kept is None:
-            by_id[item.item_id] = item
-        else:  # two incoming items turned out to be one stored story
-            kept.keys.extend(k for k in item.keys if k not in kept.keys)
-    return list(by_id.values())
-
-
-def _items_table(items: Sequence[NormalizedItem]) -> pa.Table:
-    return pa.table(
-        {
-            "item_id": [i.item_id for i in items],
-            "source_id": [i.source_id for i in items],
-            "url": [i.url for i in items],
-            "link_raw": [i.link_raw for i in items],
-            "guid": [i.guid for i in items],
-            "title": [i.title for i in items],
-            "summary": [i.summary for i in items],
-            "body_text": [i.body_text for i in items],
-            "language": [i.language for i in items],
-            "published_at": pa.array([i.published_at for i in items], pa.timestamp("us", tz="UTC")),
-            "published_raw": [i.published_raw for i in items],
-            "published_zone_assumed": [i.published_zone_assumed for i in items],
-            "date_flag": [i.date_flag for i in items],
-            "fetched_at": pa.array([i.fetched_at for i in items], pa.timestamp("us", tz="UTC")),
-            "authors": pa.array([i.authors for i in items], pa.list_(pa.string())),
-            "categories": pa.array([i.categories for i in items], pa.list_(pa.string())),
-            "content_hash": [i.content_hash for i in items],
-            "is_smart_city": [i.tags.is_smart_city for i in items],
-            "relevance": pa.array([i.tags.relevance for i in items], pa.float64()),
-            "relevance_reasons": [_reasons_json(i.tags.relevance_reasons) for i in items],
-            "article_status": pa.array([i.article_status for i in items], pa.int32()),
-            "article_error": [i.article_error for i in items],
-            "batch_id": [i.batch_id for i in items],
-            "entry_fingerprint": [i.entry_fingerprint for i in items],
-            "licence": [i.licence for i in items],
-            "refetched": [i.refetched for i in items],
-        }
-    )
-
-
-def _plan(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """item_id -> new | changed | unchanged, decided before anything is written."""
-    rows = con.execute(
+    con.execute(
         """
-        select i.item_id,
+        insert or replace into core.http_cache
+        select url, source_id, kind, etag, last_modified, body_sha256, status, fetched_at
+        from (
+            select *, fetched_at::timestamptz as fetched_at,
+                   row_number() over (partition by url order by fetched_at desc) as newest
+            from b_fetches
+            where status = 200
+              and (kind = 'article'
+                   or (kind in ('feed', 'list', 'sitemap')
+                       and source_id in (select source_id from b_reports
+                                         where status in ('ok', 'partial'))))
+        )
+        where newest = 1
+        """
+    )
+    # a 304 confirms what is cached; only its time moves
+    con.execute(
+        """
+        update core.http_cache as c set fetched_at = f.fetched_at::timestamptz
+        from b_fetches as f
+        where f.status = 304 and f.url = c.url
+        """
+    )
+
+
+def _resolve(con: duckdb.DuckDBPyConnection) -> None:
+    """b_rowmap: each incoming row's story id (a stored one when a key is known) and whether it
+    is the row that speaks for that story (the first); b_incoming: those rows."""
+    con.execute(
+        """
+        create or replace temp table b_rowmap as
+        with stored as (
+            select k.row, min(s.item_id) as stored_id
+            from b_keys as k join core.item_keys as s using (key)
+            group by k.row
+        ), mapped as (
+            select i.row, coalesce(st.stored_id, i.item_id) as item_id
+            from b_items as i left join stored as st using (row)
+        )
+        select row, item_id, row = min(row) over (partition by item_id) as keep from mapped
+        """
+    )
+    con.execute(
+        """
+        create or replace temp view b_incoming as
+        select m.item_id, i.* exclude (item_id)
+        from b_items as i join b_rowmap as m using (row)
+        where m.keep
+        """
+    )
+
+
+def _plan(con: duckdb.DuckDBPyConnection) -> None:
+    """b_plan: new | changed | unchanged for each incoming story, decided before any write."""
+    con.execute(
+        """
+        create or replace temp table b_plan as
+        select i.item_id, i.row, i.source_id,
                case when c.item_id is null then 'new'
                     when not i.refetched then 'unchanged'
                     when c.content_hash <> i.content_hash then 'changed'
-                    else 'unchanged' end
-        from incoming as i left join core.items as c using (item_id)
+                    else 'unchanged' end as action
+        from b_incoming as i left join core.items as c using (item_id)
         """
-    ).fetchall()
-    return dict(rows)
+    )
 
 
-def _apply(con: duckdb.DuckDBPyConnection, plan: dict[str, str], now: datetime) -> None:
+def _apply(con: duckdb.DuckDBPyConnection, counts: dict[str, int]) -> None:
+    """Write the plan: each statement runs only when the batch has stories it concerns."""
+    if counts.get("changed"):
+        _apply_changes(con)
+    if counts.get("unchanged"):
+        _touch_unchanged(con)
+    if counts.get("new"):
+        _insert_new(con)
+
+
+def _apply_changes(con: duckdb.DuckDBPyConnection) -> None:
+    # the content a change replaces becomes a version of its own
+    con.execute(
+        """
+        insert into core.item_versions
+        select c.item_id, c.version, c.content_hash, c.title, c.summary, c.body_text,
+               c.published_at, c.fetched_at, c.batch_id
+        from core.items as c join b_plan as p using (item_id)
+        where p.action = 'changed'
+          and not exists (select 1 from core.item_versions as v
+                          where v.item_id = c.item_id and v.version = c.version)
+        """
+    )
     con.execute(
         """
         update core.items as c set
@@ -321,264 +305,164 @@ def _apply(con: duckdb.DuckDBPyConnection, plan: dict[str, str], now: datetime) 
             relevance_reasons = i.relevance_reasons, article_status = i.article_status,
             article_error = i.article_error, batch_id = i.batch_id,
             entry_fingerprint = i.entry_fingerprint, licence = coalesce(i.licence, c.licence)
-        from incoming as i
-        where c.item_id = i.item_id and i.refetched and c.content_hash <> i.content_hash
+        from b_items as i join b_plan as p using (row)
+        where c.item_id = p.item_id and p.action = 'changed'
         """
     )
+
+
+def _touch_unchanged(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """
         update core.items as c set
             last_seen_at = greatest(c.last_seen_at, i.fetched_at),
             entry_fingerprint = coalesce(i.entry_fingerprint, c.entry_fingerprint)
-        from incoming as i
-        where c.item_id = i.item_id and (not i.refetched or c.content_hash = i.content_hash)
+        from b_items as i join b_plan as p using (row)
+        where c.item_id = p.item_id and p.action = 'unchanged'
         """
     )
+
+
+def _insert_new(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """
         insert into core.items by name
-        select i.* exclude (refetched), i.fetched_at as first_seen_at, i.fetched_at as last_seen_at,
-               1 as version, null as cluster_id
-        from incoming as i anti join core.items as c using (item_id)
+        select p.item_id, i.* exclude (item_id, refetched, row), i.fetched_at as first_seen_at,
+               i.fetched_at as last_seen_at, 1 as version, null as cluster_id
+        from b_items as i join b_plan as p using (row)
+        where p.action = 'new'
         """
     )
-    changed_or_new = [item_id for item_id, action in plan.items() if action != "unchanged"]
-    if changed_or_new:
-        con.execute(
-            """
-            insert into core.item_versions
-            select c.item_id, c.version, c.content_hash, c.title, c.summary, c.body_text,
-                   c.published_at, c.fetched_at, c.batch_id
-            from core.items as c
-            where c.item_id in (select item_id from incoming)
-              and not exists (select 1 from core.item_versions v
-                              where v.item_id = c.item_id and v.version = c.version)
-            """
-        )
 
 
-def _write_keys(
-    con: duckdb.DuckDBPyConnection, items: Sequence[NormalizedItem], now: datetime
-) -> None:
-    pairs = {(key, item.item_id) for item in items for key in item.keys}
-    con.register(
-        "incoming_keys",
-        pa.table(
-            {
-                "key": [p[0] for p in pairs],
-                "item_id": [p[1] for p in pairs],
-            }
-        ),
-    )
+def _write_keys(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
     con.execute(
-        "insert into core.item_keys select k.key, k.item_id, ? from incoming_keys k"
-        " anti join core.item_keys s using (key)",
+        """
+        insert into core.item_keys
+        select k.key, min(m.item_id), ?
+        from b_keys as k join b_rowmap as m using (row)
+        where not exists (select 1 from core.item_keys as s where s.key = k.key)
+        group by k.key
+        """,
         [now],
     )
 
 
-def _write_tags(
-    con: duckdb.DuckDBPyConnection, items: Sequence[NormalizedItem], plan: dict[str, str]
-) -> None:
-    retag = [i for i in items if plan.get(i.item_id) in ("new", "changed")]
-    if not retag:
-        return
-    ids = pa.table({"item_id": [i.item_id for i in retag]})
-    con.register("incoming_tags", ids)
-    for table in ("item_cities", "item_countries", "item_focus_areas", "item_attachments"):
-        con.execute(
-            f"delete from core.{table} where item_id in (select item_id from incoming_tags)"
-        )
-    _insert_tags(
-        con,
-        "item_cities",
-        [
-            (i.item_id, t.value, t.country, t.score, _reasons_json(t.reasons), _kind_of(t.value))
-            for i in retag
-            for t in i.tags.cities
-        ],
-        ["item_id", "city", "country", "score", "reasons", "kind"],
-    )
-    _insert_tags(
-        con,
-        "item_countries",
-        [
-            (i.item_id, t.value, t.score, _reasons_json(t.reasons))
-            for i in retag
-            for t in i.tags.countries
-        ],
-        ["item_id", "country", "score", "reasons"],
-    )
-    _insert_tags(
-        con,
-        "item_focus_areas",
-        [
-            (i.item_id, t.value, t.score, _reasons_json(t.reasons))
-            for i in retag
-            for t in i.tags.focus_areas
-        ],
-        ["item_id", "focus_area", "score", "reasons"],
-    )
-    _insert_tags(
-        con,
-        "item_attachments",
-        [
-            (
-                i.item_id,
-                a["url"],
-                a["name"],
-                a["kind"],
-                a.get("bytes"),
-                a.get("sha256"),
-                a.get("text"),
-                a.get("error"),
+# tag table -> the batch table holding its rows, and its columns after item_id
+_TAG_TABLES = {
+    "item_cities": ("b_cities", "city, country, score, reasons, kind"),
+    "item_countries": ("b_countries", "country, score, reasons"),
+    "item_focus_areas": ("b_focus_areas", "focus_area, score, reasons"),
+    "item_attachments": ("b_attachments", "url, name, kind, bytes, sha256, text, error"),
+}
+
+
+def _write_tags(con: duckdb.DuckDBPyConnection, changed: bool) -> None:
+    """Replace the tags and attachments of new and changed stories."""
+    for table, (source, columns) in _TAG_TABLES.items():
+        if changed:
+            con.execute(
+                f"delete from core.{table} where item_id in"
+                " (select item_id from b_plan where action = 'changed')"
             )
-            for i in retag
-            for a in {str(a["url"]): a for a in i.attachments}.values()
-        ],
-        ["item_id", "url", "name", "kind", "bytes", "sha256", "text", "error"],
-    )
+        con.execute(
+            f"""
+            insert into core.{table} (item_id, {columns})
+            select p.item_id, {columns}
+            from {source} as t join b_plan as p using (row)
+            where p.action <> 'unchanged'
+            """
+        )
 
 
-def _insert_tags(
-    con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[object, ...]], columns: list[str]
-) -> None:
-    if not rows:
-        return
-    arrow = pa.table({name: [row[i] for row in rows] for i, name in enumerate(columns)})
-    con.register("tag_rows", arrow)
-    try:
-        con.execute(f"insert into core.{table} by name select * from tag_rows")
-    finally:
-        _unregister(con, "tag_rows")
+def _assign_clusters(con: duckdb.DuckDBPyConnection, now: datetime, changed: bool) -> None:
+    """Give new and changed stories the cluster of the recent stories they repeat.
 
-
-def _new_by_source(items: Sequence[NormalizedItem], plan: dict[str, str]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for item in items:
-        if plan.get(item.item_id) == "new":
-            counts[item.source_id] = counts.get(item.source_id, 0) + 1
-    return counts
-
-
-def _write_runs(
-    con: duckdb.DuckDBPyConnection, reports: Sequence[CrawlReport], new_by_source: dict[str, int]
-) -> None:
-    if not reports:
-        return
-    rows = [{**asdict(r), "items_new": new_by_source.get(r.source_id, 0)} for r in reports]
-    con.register("run_rows", pa.Table.from_pylist(rows))
+    Stories sharing band keys are candidates; enough shared bands and no clash of places make
+    them one story. A group takes the cluster id of its earliest member, and clusters a new
+    story bridges are merged. Bands of stories not seen within the window are dropped.
+    """
+    window = now - timedelta(days=CLUSTER_WINDOW_DAYS)
+    if changed:  # a changed story is compared by its new text
+        con.execute(
+            "delete from core.story_bands where item_key in (select ('0x' || item_id)::ubigint"
+            " from b_plan where action = 'changed')"
+        )
+    _forget_old_bands(con, window)
     con.execute(
         """
-        insert into core.crawl_runs by name
-        select batch_id, source_id, started_at::timestamptz as started_at,
-               finished_at::timestamptz as finished_at, status, items_seen, items_new,
-               articles_fetched, article_errors, requests, bytes, error, finish_reason,
-               articles_skipped, pages
-        from run_rows
-        """
-    )
-
-
-def _count(plan: dict[str, str]) -> dict[str, int]:
-    counts = {"new": 0, "changed": 0, "unchanged": 0}
-    for action in plan.values():
-        counts[action] += 1
-    return counts
-
-
-def _reasons_json(reasons: Sequence[Reason]) -> str:
-    return json.dumps(
-        [{k: v for k, v in asdict(r).items() if v is not None} for r in reasons], ensure_ascii=False
-    )
-
-
-# Stories are compared with those seen in this many days; older signatures are dropped.
-CLUSTER_WINDOW_DAYS = 30
-
-
-def _kind_of(place: str) -> str:
-    found = gazetteer().cities.get(place)
-    return found.kind if found is not None else "city"
-
-
-def _assign_clusters(
-    con: duckdb.DuckDBPyConnection,
-    items: Sequence[NormalizedItem],
-    plan: dict[str, str],
-    now: datetime,
-) -> None:
-    """Give new and changed items the cluster of the recent stories they repeat.
-
-    Candidates share a MinHash band key; the full signatures decide. A group takes the cluster
-    id of its earliest member, and clusters a new story bridges are merged.
-    """
-    fresh = [i for i in items if plan.get(i.item_id) in ("new", "changed")]
-    if not fresh:
-        return
-    ids = pa.table({"item_id": [i.item_id for i in fresh]})
-    con.register("fresh_ids", ids)
-    con.execute("delete from core.item_signatures where item_id in (select item_id from fresh_ids)")
-    con.execute("delete from core.item_bands where item_id in (select item_id from fresh_ids)")
-    signed = [i for i in fresh if i.signature is not None]
-    if signed:
-        con.register(
-            "fresh_signatures",
-            pa.table(
-                {
-                    "item_id": [i.item_id for i in signed],
-                    "signature": pa.array(
-                        [i.signature.tolist() for i in signed], pa.list_(pa.uint64())
-                    ),
-                }
-            ),
+        create or replace temp table b_fresh as
+        with stories as (
+            select ('0x' || p.item_id)::ubigint as item_key, k.band_keys
+            from b_plan as p join b_band_keys as k using (row) join b_items as i using (row)
+            where p.action <> 'unchanged' and i.fetched_at >= ?
         )
-        con.execute("insert into core.item_signatures select * from fresh_signatures")
-        con.register(
-            "fresh_bands",
-            pa.table(
-                {
-                    "band_key": pa.array(
-                        [k for i in signed for k in clusters.band_keys(i.signature)], pa.int64()
-                    ),
-                    "item_id": [i.item_id for i in signed for _ in range(clusters.BANDS)],
-                }
-            ),
-        )
-        con.execute("insert into core.item_bands select * from fresh_bands")
-    window = now - timedelta(days=CLUSTER_WINDOW_DAYS)
-    pairs = con.execute(
-        """
-        select distinct b.item_id, o.item_id
-        from core.item_bands as b
-        join core.item_bands as o on o.band_key = b.band_key and o.item_id <> b.item_id
-        join core.items as i on i.item_id = o.item_id
-        where b.item_id in (select item_id from fresh_ids) and i.last_seen_at >= ?
+        select unnest(band_keys) as band_key, item_key from stories
         """,
         [window],
+    )
+    pairs = con.execute(
+        """
+        with recent as (select * from core.story_bands union all select * from b_fresh)
+        select printf('%016x', f.item_key), printf('%016x', r.item_key), count(*) as shared
+        from b_fresh as f join recent as r using (band_key)
+        where f.item_key <> r.item_key
+        group by f.item_key, r.item_key
+        having count(*) >= ?
+        """,
+        [clusters.MIN_SHARED_BANDS],
     ).fetchall()
-    nodes = {i.item_id for i in fresh} | {other for _, other in pairs}
-    con.register("cluster_nodes", pa.table({"item_id": sorted(nodes)}))
-    signatures = {
-        item_id: np.asarray(values, dtype=np.uint64)
-        for item_id, values in con.execute(
-            "select item_id, signature from core.item_signatures"
-            " where item_id in (select item_id from cluster_nodes)"
-        ).fetchall()
-    }
-    known = {
-        item_id: (cluster_id, first_seen)
-        for item_id, cluster_id, first_seen in con.execute(
-            "select item_id, cluster_id, first_seen_at from core.items"
-            " where item_id in (select item_id from cluster_nodes)"
-        ).fetchall()
-    }
-    groups = _connect(nodes, pairs, signatures, _story_places(con))
+    con.execute("insert into core.story_bands select band_key, item_key from b_fresh")
+    if pairs:
+        _link_stories(con, pairs)
+
+
+def _forget_old_bands(con: duckdb.DuckDBPyConnection, window: datetime) -> None:
+    """Drop the bands of stories whose last sighting left the window since the previous load
+    (those that left it earlier went then), so each load reads only that slice of items."""
+    (previous,) = con.execute("select max(loaded_at) from core.batches").fetchone()
+    since = previous - timedelta(days=CLUSTER_WINDOW_DAYS) if previous else _EPOCH
+    con.execute(
+        """
+        delete from core.story_bands where item_key in (
+            select ('0x' || item_id)::ubigint from core.items
+            where last_seen_at < ? and last_seen_at >= ?)
+        """,
+        [window, since],
+    )
+
+
+def _link_stories(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str, int]]) -> None:
+    """Join candidate pairs that tell one story, and give each group one cluster id."""
+    nodes = sorted({node for a, b, _ in pairs for node in (a, b)})
+    con.register("b_nodes", pa.table({"item_id": pa.array(nodes, pa.string())}))
+    try:
+        places = _story_places(con)
+        known = {
+            item_id: (cluster_id, first_seen)
+            for item_id, cluster_id, first_seen in con.execute(
+                "select item_id, cluster_id, first_seen_at from core.items"
+                " where item_id in (select item_id from b_nodes)"
+            ).fetchall()
+        }
+    finally:
+        _unregister(con, "b_nodes")
+    links = (
+        (a, b)
+        for a, b, shared in pairs
+        if clusters.same_story(shared, frozenset(places.get(a, ())), frozenset(places.get(b, ())))
+    )
+    roots = clusters.connect(nodes, links)
+    groups: dict[str, list[str]] = {}
+    for node, root in roots.items():
+        groups.setdefault(root, []).append(node)
     updates: dict[str, str] = {}
     merged: dict[str, str] = {}
-    for members in groups:
-        root = min(members, key=lambda m: (known[m][1], m))
-        target = known[root][0] or root
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        first = min(members, key=lambda m: (known[m][1], m))
+        target = known[first][0] or first
         for member in members:
             old = known[member][0]
             if old and old != target:
@@ -586,38 +470,18 @@ def _assign_clusters(
             updates[member] = target
     if updates:
         con.register(
-            "cluster_updates",
-            pa.table(
-                {
-                    "item_id": list(updates),
-                    "cluster_id": list(updates.values()),
-                }
-            ),
+            "b_cluster_updates",
+            pa.table({"item_id": list(updates), "cluster_id": list(updates.values())}),
         )
-        con.execute(
-            "update core.items as c set cluster_id = u.cluster_id from cluster_updates as u"
-            " where c.item_id = u.item_id"
-        )
+        try:
+            con.execute(
+                "update core.items as c set cluster_id = u.cluster_id from b_cluster_updates as u"
+                " where c.item_id = u.item_id"
+            )
+        finally:
+            _unregister(con, "b_cluster_updates")
     for old, new in merged.items():  # the rest of a bridged cluster follows
         con.execute("update core.items set cluster_id = ? where cluster_id = ?", [new, old])
-    con.execute(
-        "delete from core.item_bands where item_id in (select item_id from core.items"
-        " where last_seen_at < ?)",
-        [window],
-    )
-    con.execute(
-        "delete from core.item_signatures where item_id in (select item_id from core.items"
-        " where last_seen_at < ?)",
-        [window],
-    )
-    for name in (
-        "fresh_ids",
-        "fresh_signatures",
-        "fresh_bands",
-        "cluster_nodes",
-        "cluster_updates",
-    ):
-        _unregister(con, name)
 
 
 def _story_places(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
@@ -625,34 +489,24 @@ def _story_places(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
     places: dict[str, set[str]] = {}
     for item_id, place, reasons in con.execute(
         "select item_id, city, reasons from core.item_cities"
-        " where kind = 'city' and item_id in (select item_id from cluster_nodes)"
+        " where kind = 'city' and item_id in (select item_id from b_nodes)"
     ).fetchall():
         # the publisher's own city says nothing about which story this is
-        if any(reason["field"] != "source" for reason in json.loads(reasons)):
+        if any(reason["field"] != "source" for reason in orjson.loads(reasons)):
             places.setdefault(item_id, set()).add(place)
     return places
 
 
-def _connect(
-    nodes: set[str],
-    pairs: list[tuple[str, str]],
-    signatures: dict[str, np.ndarray],
-    places: dict[str, set[str]],
-) -> list[set[str]]:
-    """Connected groups of nodes, joined where two items tell the same story."""
-
-    def same(a: str, b: str) -> bool:
-        if a not in signatures or b not in signatures:
-            return False
-        return clusters.same_story(
-            signatures[a],
-            signatures[b],
-            frozenset(places.get(a, ())),
-            frozenset(places.get(b, ())),
-        )
-
-    roots = clusters.connect(sorted(nodes), ((a, b) for a, b in pairs if same(a, b)))
-    groups: dict[str, set[str]] = {}
-    for node, root in roots.items():
-        groups.setdefault(root, set()).add(node)
-    return list(groups.values())
+def _write_runs(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        insert into core.crawl_runs by name
+        select r.batch_id, r.source_id, r.started_at::timestamptz as started_at,
+               r.finished_at::timestamptz as finished_at, r.status, r.items_seen,
+               coalesce(n.items_new, 0) as items_new, r.articles_fetched, r.article_errors,
+               r.requests, r.bytes, r.error, r.finish_reason, r.articles_skipped, r.pages
+        from b_reports as r
+        left join (select source_id, count(*) as items_new from b_plan
+                   where action = 'new' group by source_id) as n using (source_id)
+        """
+    )

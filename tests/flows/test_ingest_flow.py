@@ -179,3 +179,42 @@ def test_board_stories_keep_their_attachment_text_and_licence(ingested):
     assert (
         runs["sejong_board"] == 3
     )  # two pages of entries, then the empty third page ends the paging
+
+
+def test_a_locked_warehouse_fails_the_load_visibly_and_the_next_run_loads_the_batch_once(
+    prefect_harness, tmp_path, monkeypatch
+):
+    from flows.ingest import ingest
+    from tests.warehouse.test_concurrency import hold
+    from warehouse.db import WarehouseLocked, connect
+
+    db = tmp_path / "w.duckdb"
+    with connect(db):
+        pass
+    staging = tmp_path / "staging"
+    left = Batch.create(staging, [make_source(id="city_feed")])
+    writer = JsonlWriter(left.items_file("city_feed"))
+    writer.write(
+        make_raw(
+            source_id="city_feed", batch_id=left.batch_id, title="세종시 자율주행 셔틀"
+        ).to_dict()
+    )
+    writer.close()
+    left.mark_crawled()
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("[]\n", encoding="utf-8")
+    monkeypatch.setenv("CITYRADAR_DB_LOCK_TIMEOUT", "1")
+
+    analyst = hold(db, 30, mode="read")  # someone has the file open
+    try:
+        with pytest.raises(WarehouseLocked, match="is in use by another process"):
+            ingest(sources_path=sources, db_path=db, data_dir=tmp_path)
+    finally:
+        analyst.kill()
+        analyst.wait()
+    assert [b.batch_id for b in pending_batches(staging)] == [left.batch_id]  # kept
+
+    summary = ingest(sources_path=sources, db_path=db, data_dir=tmp_path)
+    assert [r.items_new for r in summary.recovered] == [1]
+    assert query(db, "select title from items") == [("세종시 자율주행 셔틀",)]
+    assert pending_batches(staging) == []

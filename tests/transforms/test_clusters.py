@@ -14,8 +14,14 @@ TEMPLATE = (
 )
 
 
-def sig(text: str):
-    return clusters.signature(text)
+def keys(text: str) -> list[int]:
+    signature = clusters.signature(text)
+    assert signature is not None
+    return clusters.band_keys(signature)
+
+
+def shared(a: str, b: str) -> int:
+    return clusters.shared_bands(keys(a), keys(b))
 
 
 def test_korean_text_is_shingled_without_word_boundaries():
@@ -28,22 +34,37 @@ def test_text_too_short_to_compare_has_no_signature():
 
 def test_a_wire_copy_with_small_edits_is_the_same_story():
     edited = WIRE.replace("밝혔다", "25일 밝혔다")
-    assert clusters.similarity(sig(WIRE), sig(edited)) >= clusters.SIMILARITY
-    assert clusters.same_story(sig(WIRE), sig(edited))
+    assert shared(WIRE, edited) >= clusters.MIN_SHARED_BANDS
+    assert clusters.same_story(shared(WIRE, edited))
+
+
+def test_a_different_story_shares_few_bands():
+    other = (
+        "부산시는 해운대 해수욕장에 인공지능 인명구조 드론을 배치하고 파도 높이와 이안류 위험을 "
+        "실시간으로 알리는 안내판을 설치한다고 밝혔다."
+    )
+    assert shared(WIRE, other) < clusters.MIN_SHARED_BANDS
+
+
+def test_band_keys_of_one_signature_match_the_batch_computation():
+    signature = clusters.signature(WIRE)
+    matrix = clusters.band_key_matrix(signature.reshape(1, -1))
+    assert matrix.shape == (1, clusters.BANDS)
+    assert matrix[0].tolist() == clusters.band_keys(signature)
 
 
 def test_look_alike_stories_about_two_cities_are_not_one_story():
-    anyang, gimhae = sig(TEMPLATE.format(city="Anyang")), sig(TEMPLATE.format(city="Gimhae"))
-    assert clusters.same_story(anyang, gimhae)  # the text alone cannot tell them apart
-    assert not clusters.same_story(anyang, gimhae, frozenset({"Anyang"}), frozenset({"Gimhae"}))
+    alike = shared(TEMPLATE.format(city="Anyang"), TEMPLATE.format(city="Gimhae"))
+    assert clusters.same_story(alike)  # the text alone cannot tell them apart
+    assert not clusters.same_story(alike, frozenset({"Anyang"}), frozenset({"Gimhae"}))
     # a copy that names no city, or shares one, still joins
-    assert clusters.same_story(anyang, gimhae, frozenset({"Anyang"}), frozenset())
-    assert clusters.same_story(anyang, gimhae, frozenset({"Anyang", "Seoul"}), frozenset({"Seoul"}))
+    assert clusters.same_story(alike, frozenset({"Anyang"}), frozenset())
+    assert clusters.same_story(alike, frozenset({"Anyang", "Seoul"}), frozenset({"Seoul"}))
 
 
 def test_clusters_are_named_by_their_earliest_item_and_bridged():
     texts = [WIRE, "다른 이야기: " + "부산 바다축제가 해운대에서 열린다. " * 4, WIRE + " 끝."]
-    found = clusters.cluster(["a", "b", "c"], [sig(t) for t in texts])
+    found = clusters.cluster(["a", "b", "c"], [keys(t) for t in texts])
     assert found == {"a": "a", "b": "b", "c": "a"}
     assert clusters.connect(["x", "y", "z"], [("z", "y"), ("y", "x")]) == {
         "x": "x",
@@ -54,7 +75,7 @@ def test_clusters_are_named_by_their_earliest_item_and_bridged():
 
 def test_clusters_respect_places_when_given():
     texts = [TEMPLATE.format(city=c) for c in ("Anyang", "Gimhae")]
-    signatures = [sig(t) for t in texts]
-    assert clusters.cluster(["a", "b"], signatures) == {"a": "a", "b": "a"}
+    band_keys = [keys(t) for t in texts]
+    assert clusters.cluster(["a", "b"], band_keys) == {"a": "a", "b": "a"}
     places = [frozenset({"Anyang"}), frozenset({"Gimhae"})]
-    assert clusters.cluster(["a", "b"], signatures, places) == {"a": "a", "b": "b"}
+    assert clusters.cluster(["a", "b"], band_keys, places) == {"a": "a", "b": "b"}

@@ -24,7 +24,17 @@ ITEMS_CONTRACT = [
     ("is_smart_city", "BOOLEAN"),
     ("cluster_id", "VARCHAR"),
 ]
-VIEWS = {"items", "sources", "source_health", "item_cities", "item_focus_areas", "item_versions"}
+VIEWS = {
+    "items",
+    "sources",
+    "source_health",
+    "source_runs",
+    "item_cities",
+    "item_focus_areas",
+    "item_versions",
+    "item_attachments",
+    "weekly_counts",
+}
 
 
 @pytest.fixture
@@ -87,3 +97,104 @@ def test_a_reader_can_open_the_file_read_only(tmp_path):
         assert reader.execute("select count(*) from items").fetchone() == (0,)
         with pytest.raises(duckdb.Error):
             reader.execute("insert into core.batches values ('x', null, now(), 0, 0, 0, 0, 0, 0)")
+
+
+def _old_file(path):
+    """A file made by the schema of migrations 1-3, holding two stories the old loader wrote."""
+    import numpy as np
+
+    from transforms import clusters
+
+    text = (
+        "서울시는 강남역과 수서역을 잇는 심야 자율주행버스 노선을 새로 운행한다고 밝혔다. "
+        "안전관리자가 동승하고 운행 데이터는 교통신호 개선에 쓰인다."
+    )
+    signature = clusters.signature(text)
+    with duckdb.connect(str(path)) as con:
+        migrate(con, upto=3)
+        for item_id, version in (("00000000000000a1", 2), ("00000000000000b2", 1)):
+            con.execute(
+                """insert into core.items (item_id, source_id, url, title, summary, body_text,
+                   language, published_at, fetched_at, first_seen_at, last_seen_at, content_hash,
+                   version, is_smart_city, relevance, batch_id)
+                   values (?, 'seoul', ?, '서울시 심야 자율주행버스', '', ?, 'ko', now(), now(),
+                           now(), now(), ?, ?, true, 9.0, 'old-batch')""",
+                [item_id, f"https://seoul.example/{item_id}", text, f"h{version}", version],
+            )
+            con.execute(
+                "insert into core.item_keys values (?, ?, now())", [f"url:{item_id}", item_id]
+            )
+            con.execute(
+                "insert into core.item_cities values (?, 'Seoul', 'KR', 2.0, '[]', 'city')",
+                [item_id],
+            )
+        for version in (1, 2):  # the old loader kept the current content as a version too
+            con.execute(
+                "insert into core.item_versions values ('00000000000000a1', ?, ?, 't', '', 'b',"
+                " null, now(), 'old-batch')",
+                [version, f"h{version}"],
+            )
+        con.execute(
+            "insert into core.item_signatures values ('00000000000000a1', ?)",
+            [np.asarray(signature, dtype=np.uint64).tolist()],
+        )
+        con.execute(
+            "insert into core.item_bands select unnest(?::bigint[]), '00000000000000a1'",
+            [list(range(clusters.BANDS))],
+        )
+
+
+def test_a_file_of_the_earlier_schema_is_upgraded_without_losing_data(tmp_path):
+    path = tmp_path / "old.duckdb"
+    _old_file(path)
+    with connect(path) as con:
+        versions = [
+            v for (v,) in con.execute("select version from core.schema_migrations").fetchall()
+        ]
+        assert versions == [m.version for m in migrations()]
+        assert con.execute("select count(*) from items").fetchone()[0] == 2
+        assert con.execute("select count(*) from core.item_keys").fetchone()[0] == 2
+        assert con.execute("select cities from items order by item_id").fetchall() == [
+            (["Seoul"],),
+            (["Seoul"],),
+        ]
+        # superseded content stays a version; the current one now comes from items
+        history = con.execute(
+            "select version, is_current from item_versions where item_id = '00000000000000a1'"
+            " order by version"
+        ).fetchall()
+        assert history == [(1, False), (2, True)]
+        # the signature became 64 band rows keyed by the item's number
+        bands = con.execute("select count(*), min(item_key) from core.story_bands").fetchone()
+        assert bands == (64, 0xA1)
+        tables = {t for (t,) in con.execute("select table_name from duckdb_tables()").fetchall()}
+        assert "item_signatures" not in tables
+        assert "item_bands" not in tables
+        assert "digest_deliveries" in tables
+
+
+def test_an_upgraded_file_clusters_a_new_copy_with_its_old_story(tmp_path):
+    from tests.warehouse.test_loader import payload
+
+    path = tmp_path / "old.duckdb"
+    _old_file(path)
+    copy = {
+        "link": "https://other.example/9",
+        "guid": "o9",
+        "title": "심야 자율주행버스 노선 확대",
+        "summary_html": "",
+        "article_status": 200,
+        "article_text": "서울시는 강남역과 수서역을 잇는 심야 자율주행버스 노선을 새로 운행한다고 "
+        "24일 밝혔다. 안전관리자가 동승하고 운행 데이터는 교통신호 개선에 쓰인다.",
+    }
+    with connect(path) as con:
+        from warehouse.loader import load_batch
+
+        load_batch(con, payload("new-1", [copy]))
+        clusters = dict(
+            con.execute(
+                "select url, cluster_id from items where url in"
+                " ('https://other.example/9', 'https://seoul.example/00000000000000a1')"
+            ).fetchall()
+        )
+    assert clusters["https://other.example/9"] == clusters["https://seoul.example/00000000000000a1"]

@@ -22,10 +22,16 @@ comment on column item_focus_areas.focus_area is 'Focus-area id.';
 comment on column item_focus_areas.score is 'Sum of matched term weights x field weight; tagged from the taxonomy threshold up.';
 comment on column item_focus_areas.reasons is 'JSON list of {term, field, count, weight}.';
 
--- item_versions: one row per item and content version.
+-- item_versions: one row per item and content version (superseded versions kept in
+-- core.item_versions, the current one read from core.items).
 create or replace view item_versions as
-select item_id, version, content_hash, title, summary, body_text, published_at, observed_at, batch_id
-from core.item_versions;
+select item_id, version, content_hash, title, summary, body_text, published_at, observed_at,
+       batch_id, false as is_current
+from core.item_versions
+union all
+select item_id, version, content_hash, title, summary, body_text, published_at,
+       fetched_at as observed_at, batch_id, true as is_current
+from core.items;
 
 comment on view item_versions is 'One row per content version of an item: policy pages change, and each change is kept.';
 comment on column item_versions.item_id is 'items.item_id.';
@@ -37,6 +43,7 @@ comment on column item_versions.body_text is 'Main text in this version.';
 comment on column item_versions.published_at is 'Publication time stated in this version (UTC).';
 comment on column item_versions.observed_at is 'When cityradar fetched this version (UTC).';
 comment on column item_versions.batch_id is 'Staging batch that brought it.';
+comment on column item_versions.is_current is 'True for the content items shows now; false for content a later version replaced.';
 
 -- item_attachments: one row per item and attached document.
 create or replace view item_attachments as

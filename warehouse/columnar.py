@@ -1,0 +1,306 @@
+"""A staging batch as Arrow tables: what the loader merges with set-based SQL.
+
+Every table but the raw ones refers to an item by ``row``, its position in ``items``; the loader
+decides which stored story each row is (an item may turn out to be one already known under
+another key) before anything is written. Building the tables is the last transform step, so the
+load itself runs no Python per item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import orjson
+import pyarrow as pa
+
+from cityradar.items import CrawlReport, FetchRecord
+from cityradar.registry import Source
+from transforms import clusters
+from transforms.normalize import NormalizedItem
+from transforms.tagging import Reason
+from transforms.vocabularies import gazetteer
+
+
+@dataclass(frozen=True)
+class BatchTables:
+    """One batch, column by column."""
+
+    batch_id: str
+    created_at: str | None
+    sources: pa.Table
+    raw_items: pa.Table
+    fetches: pa.Table
+    reports: pa.Table
+    items: pa.Table
+    keys: pa.Table
+    cities: pa.Table
+    countries: pa.Table
+    focus_areas: pa.Table
+    attachments: pa.Table
+    band_keys: pa.Table
+    duplicates_folded: int
+
+    @property
+    def row_count(self) -> int:
+        """Items in the batch (after exact duplicates were collapsed)."""
+        return self.items.num_rows
+
+
+def batch_tables(
+    batch_id: str,
+    created_at: str | None,
+    sources: Sequence[Source],
+    raw_records: Sequence[dict[str, object]],
+    items: Sequence[NormalizedItem],
+    reports: Sequence[CrawlReport],
+    fetches: Iterable[FetchRecord],
+) -> BatchTables:
+    """Turn a normalised batch into the tables the loader merges."""
+    return BatchTables(
+        batch_id=batch_id,
+        created_at=created_at,
+        sources=_sources(sources),
+        raw_items=_raw_items(raw_records),
+        fetches=pa.Table.from_pylist([f.to_dict() for f in fetches], schema=FETCH_SCHEMA),
+        reports=pa.Table.from_pylist([r.to_dict() for r in reports], schema=REPORT_SCHEMA),
+        items=_items(items),
+        keys=_keys(items),
+        cities=_cities(items),
+        countries=_tag_table(
+            items, "countries", "country", lambda t: {"country": t.value}, COUNTRY_FIELDS
+        ),
+        focus_areas=_tag_table(
+            items, "focus_areas", "focus_area", lambda t: {"focus_area": t.value}, FOCUS_FIELDS
+        ),
+        attachments=_attachments(items),
+        band_keys=_band_keys(items),
+        duplicates_folded=sum(item.duplicates_folded for item in items),
+    )
+
+
+def reasons_json(reasons: Sequence[Reason]) -> str:
+    """Reasons as the JSON the warehouse stores (absent fields left out)."""
+    return orjson.dumps([_reason(r) for r in reasons]).decode()
+
+
+def _reason(reason: Reason) -> dict[str, Any]:
+    found: dict[str, Any] = {"term": reason.term, "field": reason.field, "count": reason.count}
+    if reason.weight is not None:
+        found["weight"] = reason.weight
+    return found
+
+
+FETCH_SCHEMA = pa.schema(
+    [
+        ("source_id", pa.string()),
+        ("batch_id", pa.string()),
+        ("url", pa.string()),
+        ("kind", pa.string()),
+        ("fetched_at", pa.string()),
+        ("status", pa.int32()),
+        ("bytes", pa.int64()),
+        ("content_type", pa.string()),
+        ("etag", pa.string()),
+        ("last_modified", pa.string()),
+        ("body_sha256", pa.string()),
+        ("duration_ms", pa.float64()),
+        ("error", pa.string()),
+    ]
+)
+REPORT_SCHEMA = pa.schema(
+    [
+        ("source_id", pa.string()),
+        ("batch_id", pa.string()),
+        ("started_at", pa.string()),
+        ("finished_at", pa.string()),
+        ("status", pa.string()),
+        ("items_seen", pa.int32()),
+        ("articles_fetched", pa.int32()),
+        ("article_errors", pa.int32()),
+        ("articles_skipped", pa.int32()),
+        ("pages", pa.int32()),
+        ("requests", pa.int32()),
+        ("bytes", pa.int64()),
+        ("error", pa.string()),
+        ("finish_reason", pa.string()),
+    ]
+)
+COUNTRY_FIELDS = {"country": pa.string()}
+FOCUS_FIELDS = {"focus_area": pa.string()}
+
+
+def _sources(sources: Sequence[Source]) -> pa.Table:
+    return pa.table(
+        {
+            "source_id": pa.array([s.id for s in sources], pa.string()),
+            "name": pa.array([s.name for s in sources], pa.string()),
+            "kind": pa.array([s.kind for s in sources], pa.string()),
+            "url": pa.array([s.url for s in sources], pa.string()),
+            "language": pa.array([s.language for s in sources], pa.string()),
+            "country": pa.array([s.country for s in sources], pa.string()),
+            "org_type": pa.array([s.org_type for s in sources], pa.string()),
+            "city": pa.array([s.city for s in sources], pa.string()),
+            "timezone": pa.array([s.timezone for s in sources], pa.string()),
+            "enabled": pa.array([s.enabled for s in sources], pa.bool_()),
+            "config": pa.array([s.model_dump_json() for s in sources], pa.string()),
+        }
+    )
+
+
+def _raw_items(raws: Sequence[dict[str, object]]) -> pa.Table:
+    return pa.table(
+        {
+            "batch_id": pa.array([r["batch_id"] for r in raws], pa.string()),
+            "source_id": pa.array([r["source_id"] for r in raws], pa.string()),
+            "seq": pa.array([r["seq"] for r in raws], pa.int32()),
+            "record": pa.array([orjson.dumps(r).decode() for r in raws], pa.string()),
+        }
+    )
+
+
+def _column(items: Sequence[NormalizedItem], name: str, kind: pa.DataType) -> pa.Array:
+    return pa.array([getattr(i, name) for i in items], kind)
+
+
+_ITEM_COLUMNS: dict[str, pa.DataType] = {
+    "item_id": pa.string(),
+    "source_id": pa.string(),
+    "url": pa.string(),
+    "link_raw": pa.string(),
+    "guid": pa.string(),
+    "title": pa.string(),
+    "summary": pa.string(),
+    "body_text": pa.string(),
+    "language": pa.string(),
+    "published_at": pa.timestamp("us", tz="UTC"),
+    "published_raw": pa.string(),
+    "published_zone_assumed": pa.bool_(),
+    "date_flag": pa.string(),
+    "fetched_at": pa.timestamp("us", tz="UTC"),
+    "authors": pa.list_(pa.string()),
+    "categories": pa.list_(pa.string()),
+    "content_hash": pa.string(),
+    "article_status": pa.int32(),
+    "article_error": pa.string(),
+    "batch_id": pa.string(),
+    "entry_fingerprint": pa.string(),
+    "licence": pa.string(),
+    "refetched": pa.bool_(),
+}
+
+
+def _items(items: Sequence[NormalizedItem]) -> pa.Table:
+    columns = {"row": pa.array(np.arange(len(items), dtype=np.int64))}
+    columns.update({name: _column(items, name, kind) for name, kind in _ITEM_COLUMNS.items()})
+    columns["is_smart_city"] = pa.array([i.tags.is_smart_city for i in items], pa.bool_())
+    columns["relevance"] = pa.array([i.tags.relevance for i in items], pa.float64())
+    columns["relevance_reasons"] = pa.array(
+        [reasons_json(i.tags.relevance_reasons) for i in items], pa.string()
+    )
+    return pa.table(columns)
+
+
+def _keys(items: Sequence[NormalizedItem]) -> pa.Table:
+    rows = [(row, key) for row, item in enumerate(items) for key in dict.fromkeys(item.keys)]
+    return pa.table(
+        {
+            "row": pa.array([r for r, _ in rows], pa.int64()),
+            "key": pa.array([k for _, k in rows], pa.string()),
+        }
+    )
+
+
+def _cities(items: Sequence[NormalizedItem]) -> pa.Table:
+    places = gazetteer().cities
+    return _tag_table(
+        items,
+        "cities",
+        "city",
+        lambda t: {
+            "city": t.value,
+            "country": t.country,
+            "kind": places[t.value].kind if t.value in places else "city",
+        },
+        {"city": pa.string(), "country": pa.string(), "kind": pa.string()},
+    )
+
+
+def _tag_table(
+    items: Sequence[NormalizedItem],
+    attribute: str,
+    label: str,
+    fields_of: Any,
+    fields: dict[str, pa.DataType],
+) -> pa.Table:
+    """One row per item and tag: the tag's own fields, its score and its reasons."""
+    rows: list[dict[str, Any]] = []
+    for row, item in enumerate(items):
+        for tag in getattr(item.tags, attribute):
+            rows.append(
+                {
+                    "row": row,
+                    **fields_of(tag),
+                    "score": tag.score,
+                    "reasons": reasons_json(tag.reasons),
+                }
+            )
+    schema = pa.schema(
+        [("row", pa.int64()), *fields.items(), ("score", pa.float64()), ("reasons", pa.string())]
+    )
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _attachments(items: Sequence[NormalizedItem]) -> pa.Table:
+    rows = [
+        {
+            "row": row,
+            "url": str(a["url"]),
+            "name": a.get("name"),
+            "kind": a["kind"],
+            "bytes": a.get("bytes"),
+            "sha256": a.get("sha256"),
+            "text": a.get("text"),
+            "error": a.get("error"),
+        }
+        for row, item in enumerate(items)
+        for a in {str(a["url"]): a for a in item.attachments}.values()
+    ]
+    schema = pa.schema(
+        [
+            ("row", pa.int64()),
+            ("url", pa.string()),
+            ("name", pa.string()),
+            ("kind", pa.string()),
+            ("bytes", pa.int64()),
+            ("sha256", pa.string()),
+            ("text", pa.string()),
+            ("error", pa.string()),
+        ]
+    )
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _signed(items: Sequence[NormalizedItem]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows that have a signature, and their signatures as one (rows x NUM_PERM) matrix."""
+    rows = [row for row, item in enumerate(items) if item.signature is not None]
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros((0, clusters.NUM_PERM), np.uint64)
+    matrix = np.stack([items[row].signature for row in rows]).astype(np.uint64, copy=False)
+    return np.asarray(rows, np.int64), matrix
+
+
+def _band_keys(items: Sequence[NormalizedItem]) -> pa.Table:
+    """One row per item with a MinHash signature: its band keys, computed for all at once."""
+    rows, matrix = _signed(items)
+    keys = clusters.band_key_matrix(matrix)
+    return pa.table(
+        {
+            "row": pa.array(rows, pa.int64()),
+            "band_keys": pa.FixedSizeListArray.from_arrays(
+                pa.array(keys.reshape(-1), pa.int32()), clusters.BANDS
+            ),
+        }
+    )
