@@ -25,6 +25,12 @@ SHINGLE = 4  # characters
 # fewer; look-alike stories about different cities are told apart by their places.
 SIMILARITY = 0.3
 MIN_SHARED_BANDS = math.ceil(BANDS * SIMILARITY**ROWS)  # 6
+# A source's own pages share its template (breadcrumbs, "담당부서", the 공공누리 notice, a
+# satisfaction survey), which on short releases alone reaches 0.3-0.4: eight releases of one
+# ministry's demo site shared 6-10 bands. One source repeats a story as a corrected release or a
+# wire update, which keeps most of the text, so its own pages must share twice as much.
+SAME_SOURCE_SIMILARITY = 0.6
+MIN_SHARED_BANDS_SAME_SOURCE = math.ceil(BANDS * SAME_SOURCE_SIMILARITY**ROWS)  # 24
 MIN_CHARS = 60  # too little text to tell a story from a headline template
 _SPACE = re.compile(r"\s+")
 _SEED = 7  # fixed, so band keys stored in the warehouse stay comparable
@@ -92,15 +98,17 @@ def same_story(
     shared: int,
     places_a: frozenset[str] = frozenset(),
     places_b: frozenset[str] = frozenset(),
+    same_source: bool = False,
 ) -> bool:
     """Whether two items tell one story: enough shared bands, and no clash of places.
 
     Items that each name places, none of them shared, report two events even when they read
-    alike: "Anyang opens smart bus shelters" and "Gimhae installs smart bus shelters".
+    alike: "Anyang opens smart bus shelters" and "Gimhae installs smart bus shelters". Two items
+    of one source need more in common, since its page template is common to all of them.
     """
     if places_a and places_b and not places_a & places_b:
         return False
-    return shared >= MIN_SHARED_BANDS
+    return shared >= (MIN_SHARED_BANDS_SAME_SOURCE if same_source else MIN_SHARED_BANDS)
 
 
 def connect(nodes: Sequence[str], links: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -126,6 +134,7 @@ def cluster(
     ids: Sequence[str],
     keys: Sequence[Sequence[int] | None],
     places: Sequence[frozenset[str]] | None = None,
+    sources: Sequence[str | None] | None = None,
 ) -> dict[str, str]:
     """Cluster items: id -> cluster id (the first id of its cluster, in the given order).
 
@@ -133,8 +142,10 @@ def cluster(
         ids: item ids, earliest first.
         keys: their band keys (None: text too short to compare).
         places: the places each item was tagged with, to keep apart look-alike local stories.
+        sources: the source of each item (None: unknown, taken as distinct).
     """
     places = places or [frozenset()] * len(ids)
+    sources = sources or [None] * len(ids)
     by_key: dict[int, list[int]] = {}
     for index, item_keys in enumerate(keys):
         for key in item_keys or ():
@@ -147,9 +158,13 @@ def cluster(
     links = [
         (ids[a], ids[b])
         for (a, b), count in shared.items()
-        if same_story(count, places[a], places[b])
+        if same_story(count, places[a], places[b], _one_source(sources[a], sources[b]))
     ]
     return connect(ids, links)
+
+
+def _one_source(a: str | None, b: str | None) -> bool:
+    return a is not None and a == b
 
 
 def pairs_of(groups: Iterable[Iterable[str]]) -> set[frozenset[str]]:

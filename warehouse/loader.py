@@ -439,9 +439,9 @@ def _link_stories(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str, in
     try:
         places = _story_places(con)
         known = {
-            item_id: (cluster_id, first_seen)
-            for item_id, cluster_id, first_seen in con.execute(
-                "select item_id, cluster_id, first_seen_at from core.items"
+            item_id: (cluster_id, first_seen, source_id)
+            for item_id, cluster_id, first_seen, source_id in con.execute(
+                "select item_id, cluster_id, first_seen_at, source_id from core.items"
                 " where item_id in (select item_id from b_nodes)"
             ).fetchall()
         }
@@ -450,7 +450,12 @@ def _link_stories(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str, in
     links = (
         (a, b)
         for a, b, shared in pairs
-        if clusters.same_story(shared, frozenset(places.get(a, ())), frozenset(places.get(b, ())))
+        if clusters.same_story(
+            shared,
+            frozenset(places.get(a, ())),
+            frozenset(places.get(b, ())),
+            same_source=known[a][2] == known[b][2],
+        )
     )
     roots = clusters.connect(nodes, links)
     groups: dict[str, list[str]] = {}

@@ -353,3 +353,24 @@ def test_look_alike_stories_from_two_cities_stay_apart(con):
     load_batch(con, payload("b1", stories))
     rows = dict(con.execute("select url, cluster_id from items").fetchall())
     assert rows["https://a.example/0"] != rows["https://a.example/1"]
+
+
+def test_releases_that_share_only_their_sources_page_template_stay_apart(con):
+    from tests.transforms.test_clusters import NOISE_RULES, ZERO_ENERGY
+
+    releases = [
+        make_raw(
+            source_id="test_feed",
+            seq=seq,
+            link=f"https://a.example/r{seq}",
+            guid=f"r{seq}",
+            title=text.splitlines()[1],
+            summary_html="",
+            article_status=200,
+            article_text=text,
+        )
+        for seq, text in enumerate((ZERO_ENERGY, NOISE_RULES))
+    ]
+    load_batch(con, payload("b1", releases))
+    rows = dict(con.execute("select url, cluster_id from items").fetchall())
+    assert rows["https://a.example/r0"] != rows["https://a.example/r1"]
