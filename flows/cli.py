@@ -181,6 +181,76 @@ def reclassify(db: DbOption = None) -> None:
     )
 
 
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="words to find, Korean or English")],
+    db: DbOption = None,
+    limit: Annotated[int, typer.Option("--limit", help="how many stories to show")] = 20,
+) -> None:
+    """Full-text search over titles, summaries and bodies, best match first."""
+    from cityradar.settings import Settings
+    from transforms.search import query_terms
+    from warehouse.tools import search as search_stories
+
+    path = _existing_db(db)
+    terms = query_terms(query)
+    if not terms:
+        _fail("nothing to search for")
+    hits = _guarded(
+        lambda: search_stories(path, terms, limit, lock_timeout=Settings().db_lock_timeout)
+    )
+    typer.echo(f"{len(hits)} stories contain {' + '.join(terms)} (best first)")
+    for hit in hits:
+        where = ", ".join(hit["cities"]) or "-"
+        typer.echo(f"{hit['score']:7.2f}  {hit['week'] or '':8}  {hit['title']}  [{where}]")
+        typer.echo(f"         {hit['url']}")
+
+
+@app.command()
+def export(
+    parquet: Annotated[Path, typer.Option("--parquet", help="folder to write Parquet files into")],
+    db: DbOption = None,
+) -> None:
+    """Write the analyst views as Parquet for other tools (items partitioned by ISO week)."""
+    from cityradar.settings import Settings
+    from warehouse.tools import export_parquet
+
+    path = _existing_db(db)
+    done = _guarded(lambda: export_parquet(path, parquet, lock_timeout=Settings().db_lock_timeout))
+    typer.echo(
+        f"wrote {done.items} stories over {done.weeks} weeks to {done.folder}/ "
+        f"({len(done.files)} Parquet files: items/week=YYYY-Www/, one file per other view)"
+    )
+
+
+@app.command()
+def snapshot(
+    db: DbOption = None,
+    out: Annotated[Path | None, typer.Option("--out", help="the copy's path")] = None,
+    compat: Annotated[
+        bool, typer.Option("--compat", help="write DuckDB 1.4's file format, for older clients")
+    ] = False,
+) -> None:
+    """A consistent copy of the warehouse to keep open while scheduled loads go on."""
+    from cityradar.settings import Settings
+    from warehouse.tools import snapshot as take_snapshot
+
+    path = _existing_db(db)
+    timeout = Settings().db_lock_timeout
+    copy = _guarded(lambda: take_snapshot(path, out, lock_timeout=timeout, compat=compat))
+    typer.echo(f"snapshot: {copy}")
+    typer.echo(f"open it with: duckdb -readonly {copy}")
+
+
+def _existing_db(db: Path | None) -> Path:
+    from cityradar.settings import Settings
+
+    path = db or Settings().db_path
+    if not path.exists():
+        _fail(f"no warehouse at {path}: run `cityradar ingest` first")
+    return path
+
+
 @app.command("eval")
 def evaluate_tags(
     eval_sets: Annotated[
@@ -336,10 +406,8 @@ def sources_check(db: DbOption = None) -> None:
     from warehouse.db import connect
     from warehouse.stats import health_table
 
-    path = db or Settings().db_path
-    if not path.exists():
-        _fail(f"no warehouse at {path}: run `cityradar ingest` first")
-    with connect(path, read_only=True) as con:
+    path = _existing_db(db)
+    with connect(path, read_only=True, lock_timeout=Settings().db_lock_timeout) as con:
         rows = health_table(con)
     typer.echo(
         f"{'source':28} {'health':9} {'last run (UTC)':17} {'seen':>5} {'new':>4} {'fails':>5}  problem"
@@ -363,11 +431,14 @@ def _guarded(action: Any) -> Any:
     from pydantic import ValidationError
 
     from cityradar.registry import RegistryError
+    from warehouse.db import WarehouseLocked
 
     try:
         return action()
     except RegistryError as exc:
         _fail(str(exc), code=2)
+    except WarehouseLocked as exc:
+        _fail(str(exc))
     except (FileNotFoundError, FileExistsError, ValueError, ValidationError) as exc:
         _fail(str(exc))
     except OSError as exc:  # SMTP unreachable, disk full...

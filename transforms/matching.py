@@ -82,6 +82,22 @@ def _kiwi() -> Kiwi:
 
 
 @dataclass(frozen=True)
+class Token:
+    """One morpheme as Kiwi found it."""
+
+    form: str
+    tag: str
+    start: int
+    len: int
+
+
+@lru_cache(maxsize=16)
+def kiwi_tokens(text: str) -> tuple[Token, ...]:
+    """Kiwi's morphemes of a text; cached, since tagging and the search index read the same fields."""
+    return tuple(Token(t.form, t.tag, t.start, t.len) for t in _kiwi().tokenize(text))
+
+
+@dataclass(frozen=True)
 class Morphemes:
     """Morpheme boundaries of a text, from Kiwi: for each character, its morpheme's span and kind."""
 
@@ -97,7 +113,7 @@ class Morphemes:
         start_of: dict[int, int] = {}
         end_of: dict[int, int] = {}
         in_noun: set[int] = set()
-        for token in _kiwi().tokenize(text):
+        for token in kiwi_tokens(text):
             end = token.start + token.len
             for position in range(token.start, end):
                 start_of[position] = token.start

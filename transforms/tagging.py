@@ -87,17 +87,7 @@ class _Text:
 
     @classmethod
     def of(cls, title: str, summary: str, body: str) -> _Text:
-        title_dateline, title = _split(_TITLE_DATELINE, title or "")
-        summary_dateline, summary = split_dateline(summary or "")
-        body_dateline, body = split_dateline(body or "")
-        fields = {
-            "title": title,
-            "summary": summary,
-            "dateline": " ".join(filter(None, (title_dateline, summary_dateline, body_dateline))),
-            "body": body,
-        }
-        if fields["summary"] and fields["summary"] in fields["body"]:
-            fields["summary"] = ""  # a summary repeated in the body would count twice
+        fields = text_fields(title, summary, body)
         return cls(fields, {name: Morphemes.of(text) for name, text in fields.items()})
 
     def contains(self, phrase: str) -> bool:
@@ -153,6 +143,22 @@ def tag_item(
         relevance=round(relevance, 2),
         relevance_reasons=reasons,
     )
+
+
+def text_fields(title: str, summary: str, body: str) -> dict[str, str]:
+    """The fields an item is read by: title, summary, wire dateline (weak evidence) and body."""
+    title_dateline, title = _split(_TITLE_DATELINE, title or "")
+    summary_dateline, summary = split_dateline(summary or "")
+    body_dateline, body = split_dateline(body or "")
+    fields = {
+        "title": title,
+        "summary": summary,
+        "dateline": " ".join(filter(None, (title_dateline, summary_dateline, body_dateline))),
+        "body": body,
+    }
+    if fields["summary"] and fields["summary"] in fields["body"]:
+        fields["summary"] = ""  # a summary repeated in the body would count twice
+    return fields
 
 
 def split_dateline(body: str) -> tuple[str, str]:

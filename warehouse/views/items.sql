@@ -42,7 +42,12 @@ select
     i.first_seen_at,
     i.last_seen_at,
     i.licence,
-    coalesce(c.regions, []::varchar[]) as regions
+    coalesce(c.regions, []::varchar[]) as regions,
+    -- the Monday (Asia/Seoul) of the story's week; a date in the future is not trusted
+    date_trunc('week', timezone('Asia/Seoul', coalesce(
+        case when i.date_flag = 'future' then null else i.published_at end, i.first_seen_at
+    )))::date as week_start,
+    strftime(week_start, '%G-W%V') as week
 from core.items as i
 left join cities as c using (item_id)
 left join countries as k using (item_id)
@@ -71,3 +76,5 @@ comment on column items.first_seen_at is 'When cityradar first fetched the story
 comment on column items.last_seen_at is 'When a feed last listed the story (UTC).';
 comment on column items.regions is 'Korean provinces the story is about (Gyeonggi, South Jeolla...), strongest first.';
 comment on column items.licence is '공공누리 (KOGL) type the article page shows: KOGL-1 (attribution) .. KOGL-4 (no commercial use, no derivatives); NULL when none is shown.';
+comment on column items.week_start is 'Monday (Asia/Seoul) that starts the story''s ISO week: for date arithmetic such as the previous four weeks.';
+comment on column items.week is 'ISO week of the story (YYYY-Www, Asia/Seoul): of its publication, or of when it was first seen if the source gave no sound date. The digest''s weeks.';

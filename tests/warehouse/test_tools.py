@@ -1,0 +1,177 @@
+"""What analysts take out of the warehouse: search hits, Parquet exports and snapshots."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from tests.warehouse.test_loader import payload
+from warehouse.db import connect
+from warehouse.loader import load_batch
+from warehouse.tools import export_parquet, search, snapshot
+
+runner = CliRunner()
+
+STORIES = [
+    {
+        "link": "https://www.busan.example.kr/news/1",
+        "guid": "b1",
+        "title": "부산시, 해운대에 스마트 횡단보도 설치",
+        "summary_html": "<p>부산시가 보행자를 감지하는 스마트 횡단보도를 설치한다.</p>",
+        "published_raw": "2026-11-18 09:00:00",
+    },
+    {
+        "link": "https://www.busan.example.kr/news/2",
+        "guid": "b2",
+        "title": "부산시, 공공 와이파이 확대",
+        "summary_html": "<p>시내버스 정류장에 횡단보도 안내 화면도 설치한다.</p>",
+        "published_raw": "2026-11-19 09:00:00",
+    },
+    {
+        "link": "https://www.busan.example.kr/news/3",
+        "guid": "b3",
+        "title": "Busan pilots an Autonomous Shuttle at Eco Delta City",
+        "summary_html": "<p>The autonomous shuttle links the new town to the metro.</p>",
+        "published_raw": "2026-11-10 09:00:00",
+    },
+]
+
+
+@pytest.fixture
+def warehouse(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with connect(path) as con:
+        load_batch(con, payload("20261120T000000Z-000001", STORIES))
+    return path
+
+
+def titles(hits):
+    return [hit["title"] for hit in hits]
+
+
+def test_search_finds_a_korean_word_inside_its_particles_title_hits_first(warehouse):
+    hits = search(warehouse, ["횡단보도"])
+    # the first story has the word in its title and summary, the second only in its summary
+    assert titles(hits) == [STORIES[0]["title"], STORIES[1]["title"]]
+    assert hits[0]["score"] > hits[1]["score"] > 0
+
+
+def test_search_needs_every_term_and_folds_case(warehouse):
+    assert titles(search(warehouse, ["autonomous", "SHUTTLE"])) == [STORIES[2]["title"]]
+    assert titles(search(warehouse, ["횡단보도", "와이파이"])) == [STORIES[1]["title"]]
+    assert search(warehouse, ["횡단보도", "shuttle"]) == []
+
+
+def test_search_is_a_table_macro_in_sql(warehouse):
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute("select title, week from search('스마트 횡단보도')").fetchall()
+    assert rows == [(STORIES[0]["title"], "2026-W47")]
+
+
+def test_the_search_command_strips_particles_and_prints_the_stories(warehouse):
+    result = runner.invoke(app, ["search", "부산시의 횡단보도를", "--db", str(warehouse)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "2 stories contain 부산시 + 횡단보도 (best first)"
+    assert STORIES[0]["title"] in lines[1]
+    assert "[Busan]" in lines[1]
+    assert lines[2].strip() == STORIES[0]["link"]
+
+
+def test_the_search_command_without_a_warehouse_says_to_ingest_first(tmp_path):
+    result = runner.invoke(app, ["search", "부산", "--db", str(tmp_path / "none.duckdb")])
+    assert result.exit_code != 0
+    assert "run `cityradar ingest` first" in result.output
+
+
+def test_export_writes_items_by_week_and_every_view_and_replaces_a_previous_export(
+    warehouse, tmp_path
+):
+    folder = tmp_path / "parquet"
+    (folder / "items" / "week=1999-W01").mkdir(parents=True)  # left from an older export
+    done = export_parquet(warehouse, folder)
+    assert (done.items, done.weeks) == (3, 2)
+    weeks = sorted(p.name for p in (folder / "items").iterdir())
+    assert weeks == ["week=2026-W46", "week=2026-W47"]
+    with duckdb.connect() as con:
+        exported = con.execute(
+            f"select week, title from read_parquet('{folder}/items/*/*.parquet',"
+            " hive_partitioning = true) order by title"
+        ).fetchall()
+        cities = con.execute(
+            f"select distinct city from read_parquet('{folder}/item_cities.parquet')"
+        ).fetchall()
+        counted = con.execute(
+            f"from read_parquet('{folder}/weekly_counts.parquet') order by all"
+        ).fetchall()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        live = con.execute("from weekly_counts order by all").fetchall()
+    assert exported == sorted(
+        [("2026-W47", s["title"]) for s in STORIES[:2]] + [("2026-W46", STORIES[2]["title"])],
+        key=lambda row: row[1],
+    )
+    assert cities == [("Busan",)]
+    assert counted == live
+    assert {row[0] for row in live} == {"2026-W46", "2026-W47"}
+    assert {p.name for p in folder.glob("*.parquet")} >= {
+        "sources.parquet",
+        "source_health.parquet",
+        "item_versions.parquet",
+        "weekly_counts.parquet",
+    }
+
+
+def test_the_export_command_reports_what_it_wrote(warehouse, tmp_path):
+    folder = tmp_path / "out"
+    result = runner.invoke(app, ["export", "--parquet", str(folder), "--db", str(warehouse)])
+    assert result.exit_code == 0, result.output
+    assert f"wrote 3 stories over 2 weeks to {folder}/" in result.output
+
+
+def test_a_snapshot_holds_the_same_stories_and_views(warehouse, tmp_path):
+    copy = snapshot(warehouse, tmp_path / "copy.duckdb")
+    with duckdb.connect(str(copy), read_only=True) as con:
+        titles_copied = con.execute("select title from items order by title").fetchall()
+        found = con.execute("select count(*) from search('횡단보도')").fetchone()
+    assert titles_copied == sorted((s["title"],) for s in STORIES)
+    assert found == (2,)
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_a_compat_snapshot_opens_in_the_older_duckdb_cli(warehouse, tmp_path):
+    # the duckdb-cli wheel installs its `duckdb` next to the interpreter running the tests
+    cli = shutil.which("duckdb", path=str(Path(sys.executable).parent))
+    assert cli, "the duckdb-cli dev dependency is not installed"
+    version = subprocess.run([cli, "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout.startswith("v1."), version.stdout  # older than the library's 2.0
+    result = runner.invoke(
+        app, ["snapshot", "--compat", "--db", str(warehouse), "--out", str(tmp_path / "s.duckdb")]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"open it with: duckdb -readonly {tmp_path / 's.duckdb'}" in result.output
+    shown = subprocess.run(
+        [
+            cli,
+            "-readonly",
+            "-csv",
+            str(tmp_path / "s.duckdb"),
+            "-c",
+            "select week, count(*) as n from items group by week order by week",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert shown.stdout.splitlines() == ["week,n", "2026-W46,1", "2026-W47,2"]
+    refused = subprocess.run(
+        [cli, "-readonly", str(warehouse), "-c", "select 1"], capture_output=True, text=True
+    )
+    assert refused.returncode != 0
+    assert "newer version of DuckDB" in refused.stdout + refused.stderr
