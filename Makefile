@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo test eval lint format lock clean
+.PHONY: help install run demo test eval dictionary bench lint format lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -36,6 +36,14 @@ eval: $(STAMP)  ## tagging quality: P/R/F1 per label and language (gate), then o
 	$(BIN)/cityradar eval
 	@if [ -d "$(REALDATA)" ]; then $(BIN)/cityradar eval --realdata "$(REALDATA)"; \
 	else echo "($(REALDATA) not found: real-text figures skipped)"; fi
+
+dictionary: $(STAMP)  ## regenerate docs/data-dictionary.md from the warehouse's view comments
+	$(BIN)/python -c "from pathlib import Path; from warehouse.dictionary import generate; generate(Path('docs/data-dictionary.md'))"
+
+BENCH_BASE ?= 1000000
+
+bench: $(STAMP)  ## load speed: 100k new items into a file of BENCH_BASE (built once in data/bench)
+	$(BIN)/python -m bench.load --reuse --base $(BENCH_BASE) --db data/bench/load-$(BENCH_BASE).duckdb
 
 lint: $(STAMP)  ## ruff lint and format check
 	$(BIN)/ruff check .

@@ -1,0 +1,134 @@
+"""Load speed: merge a batch of new items into a warehouse that already holds many.
+
+    python -m bench.load --base 1000000 --batch 100000 --db /tmp/bench.duckdb
+
+Builds the base file once (kept for re-runs with --reuse), then times the load of one batch of new
+items and reports items per second and peak memory. The batch's Arrow tables are built in a child
+process (as the transform step does) and written as Arrow IPC files, so the process that merges
+holds only what the merge needs and its peak memory is the load's own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import multiprocessing
+import resource
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+
+from bench import synthetic
+from warehouse.columnar import BatchTables
+from warehouse.db import connect
+from warehouse.loader import BatchPayload, load_batch, merge_tables
+
+
+def payload(start: int, count: int, batch_id: str, fresh: bool = False) -> BatchPayload:
+    """A staging batch of ``count`` new items (fetched now when ``fresh``, as a crawl would)."""
+    fetched_at = datetime.now(UTC) if fresh else None
+    items = list(synthetic.items(start, count, batch_id, fetched_at))
+    return BatchPayload(
+        batch_id=batch_id,
+        created_at=None,
+        sources=synthetic.sources(),
+        raw_records=[synthetic.raw_record(i) for i in items],
+        items=items,
+        reports=[],
+        fetches=[],
+    )
+
+
+def build_base(db: Path, base: int, chunk: int) -> None:
+    """Fill the file with ``base`` items, ``chunk`` at a time."""
+    for start in range(0, base, chunk):
+        batch = payload(start, min(chunk, base - start), f"base-{start}")
+        began = time.perf_counter()
+        with connect(db) as con:
+            load_batch(con, batch)
+        print(
+            f"  base {start + chunk:>9,} items ({time.perf_counter() - began:5.1f} s)", flush=True
+        )
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process, MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def write_batch_tables(start: int, count: int, folder: Path) -> float:
+    """Build a fresh batch's Arrow tables and write them to ``folder``; seconds spent building."""
+    batch = payload(start, count, f"new-{time.time_ns()}", fresh=True)
+    began = time.perf_counter()
+    tables = batch.tables()
+    seconds = time.perf_counter() - began
+    scalars = {}
+    for field in dataclasses.fields(tables):
+        value = getattr(tables, field.name)
+        if isinstance(value, pa.Table):
+            path = str(folder / f"{field.name}.arrow")
+            with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, value.schema) as writer:
+                writer.write_table(value)
+        else:
+            scalars[field.name] = value
+    (folder / "scalars.txt").write_text(repr(scalars), encoding="utf-8")
+    return seconds
+
+
+def read_batch_tables(folder: Path) -> BatchTables:
+    """The tables write_batch_tables wrote, memory-mapped."""
+    fields = eval((folder / "scalars.txt").read_text(encoding="utf-8"))  # our own repr
+    for path in folder.glob("*.arrow"):
+        fields[path.stem] = pa.ipc.open_file(pa.memory_map(str(path))).read_all()
+    return BatchTables(**fields)
+
+
+def next_start(db: Path) -> int:
+    """First synthetic item number no earlier run put in the file (so each run's items are new)."""
+    with connect(db) as con:
+        (batches,) = con.execute("select count(*) from core.batches").fetchone()
+    return 10_000_000 * (batches + 1)
+
+
+def main() -> None:
+    """Run the load benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--base", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=100_000)
+    parser.add_argument("--chunk", type=int, default=100_000)
+    parser.add_argument("--db", type=Path, default=Path("data/bench/load.duckdb"))
+    parser.add_argument("--reuse", action="store_true", help="keep an existing base file")
+    parser.add_argument("--memory-limit", default="1GB", help="DuckDB's memory limit for the merge")
+    args = parser.parse_args()
+    if not (args.reuse and args.db.exists()):
+        args.db.parent.mkdir(parents=True, exist_ok=True)
+        args.db.unlink(missing_ok=True)
+        print(f"building a base of {args.base:,} items in {args.db}")
+        with multiprocessing.get_context("spawn").Pool(1) as pool:  # its memory is not the load's
+            pool.apply(build_base, (args.db, args.base, args.chunk))
+    with tempfile.TemporaryDirectory() as folder:
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            converted = pool.apply(
+                write_batch_tables, (next_start(args.db), args.batch, Path(folder))
+            )
+        tables = read_batch_tables(Path(folder))
+        before = peak_rss_mib()
+        began = time.perf_counter()
+        with connect(args.db) as con:
+            con.execute(f"set memory_limit = '{args.memory_limit}'")
+            result = merge_tables(con, tables)
+        seconds = time.perf_counter() - began
+    print(
+        f"load: {result.items_new:,} new items merged into a file of {args.base:,} in "
+        f"{seconds:.2f} s = {result.items_new / seconds:,.0f} items/s (target 50,000); "
+        f"DuckDB memory_limit {args.memory_limit}; peak memory of the loading process "
+        f"{peak_rss_mib():,.0f} MiB (before the merge {before:,.0f} MiB); building the batch's "
+        f"Arrow tables (the transform step) took {converted:.2f} s in another process"
+    )
+
+
+if __name__ == "__main__":
+    main()
