@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
+import shlex
+import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "analyst-guide.md"
-QUERIES = re.findall(r"```sql\n(.*?)```", GUIDE.read_text(encoding="utf-8"), flags=re.S)
+TEXT = GUIDE.read_text(encoding="utf-8")
+QUERIES = re.findall(r"```sql\n(.*?)```", TEXT, flags=re.S)
+PYTHON = re.findall(r"```python\n(.*?)```", TEXT, flags=re.S)
+COMMANDS = [
+    line.removeprefix(".venv/bin/cityradar ").split("#")[0].strip()
+    for block in re.findall(r"```sh\n(.*?)```", TEXT, flags=re.S)
+    for line in block.splitlines()
+    if line.startswith(".venv/bin/cityradar ")
+]
 # these must find rows in the shared ingest (the week query uses fixed dates, the data moves)
 EXPECT_ROWS = (
     "unnest(cities)",
@@ -18,6 +33,10 @@ EXPECT_ROWS = (
     "source_health\nwhere",
     "item_attachments",
     "from source_runs",
+    "from weekly_counts",
+    "previous_four_weeks_avg",
+    "reported_by",
+    "from search(",
 )
 
 
@@ -31,3 +50,44 @@ def test_each_guide_query_runs(ingested, sql):
         rows = con.execute(sql).fetchall()
     if any(marker in sql for marker in EXPECT_ROWS):
         assert rows, sql
+
+
+@pytest.fixture
+def analyst_folder(ingested, tmp_path, monkeypatch):
+    """A folder laid out as the guide assumes: the warehouse at data/cityradar.duckdb."""
+    (tmp_path / "data").mkdir()
+    shutil.copy(ingested.db_path, tmp_path / "data" / "cityradar.duckdb")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CITYRADAR_DB", raising=False)
+    monkeypatch.delenv("CITYRADAR_DATA_DIR", raising=False)
+    return tmp_path
+
+
+def test_the_guide_shows_python_and_each_analyst_command():
+    assert PYTHON
+    assert {command.split()[0] for command in COMMANDS} == {"snapshot", "export", "search"}
+
+
+def test_the_python_snippet_opens_the_file_read_only(analyst_folder):
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        for snippet in PYTHON:
+            exec(compile(snippet, str(GUIDE), "exec"), {})
+    ((stories, week),) = eval(printed.getvalue())
+    assert stories > 0
+    assert re.fullmatch(r"\d{4}-W\d{2}", week)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_guide_command_runs(analyst_folder, command):
+    result = CliRunner().invoke(app, shlex.split(command))
+    assert result.exit_code == 0, result.output
+    if command.startswith("search"):
+        assert re.match(r"[1-9]\d* stories contain ", result.output), result.output
+    elif command.startswith("export"):
+        assert list((analyst_folder / "data/parquet/items").glob("week=*/*.parquet"))
+    else:
+        assert (
+            list(analyst_folder.glob("data/snapshots/*.duckdb"))
+            or (analyst_folder / "mine.duckdb").exists()
+        )
