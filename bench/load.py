@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import multiprocessing
 import resource
 import tempfile
@@ -74,13 +75,13 @@ def write_batch_tables(start: int, count: int, folder: Path) -> float:
                 writer.write_table(value)
         else:
             scalars[field.name] = value
-    (folder / "scalars.txt").write_text(repr(scalars), encoding="utf-8")
+    (folder / "scalars.json").write_text(json.dumps(scalars), encoding="utf-8")
     return seconds
 
 
 def read_batch_tables(folder: Path) -> BatchTables:
     """The tables write_batch_tables wrote, memory-mapped."""
-    fields = eval((folder / "scalars.txt").read_text(encoding="utf-8"))  # our own repr
+    fields = json.loads((folder / "scalars.json").read_text(encoding="utf-8"))
     for path in folder.glob("*.arrow"):
         fields[path.stem] = pa.ipc.open_file(pa.memory_map(str(path))).read_all()
     return BatchTables(**fields)

@@ -188,17 +188,14 @@ def search(
     limit: Annotated[int, typer.Option("--limit", help="how many stories to show")] = 20,
 ) -> None:
     """Full-text search over titles, summaries and bodies, best match first."""
-    from cityradar.settings import Settings
     from transforms.search import query_terms
     from warehouse.tools import search as search_stories
 
-    path = _existing_db(db)
+    path, timeout = _existing_db(db)
     terms = query_terms(query)
     if not terms:
         _fail("nothing to search for")
-    hits = _guarded(
-        lambda: search_stories(path, terms, limit, lock_timeout=Settings().db_lock_timeout)
-    )
+    hits = _guarded(lambda: search_stories(path, terms, limit, lock_timeout=timeout))
     typer.echo(f"{len(hits)} stories contain {' + '.join(terms)} (best first)")
     for hit in hits:
         where = ", ".join(hit["cities"]) or "-"
@@ -212,11 +209,10 @@ def export(
     db: DbOption = None,
 ) -> None:
     """Write the analyst views as Parquet for other tools (items partitioned by ISO week)."""
-    from cityradar.settings import Settings
     from warehouse.tools import export_parquet
 
-    path = _existing_db(db)
-    done = _guarded(lambda: export_parquet(path, parquet, lock_timeout=Settings().db_lock_timeout))
+    path, timeout = _existing_db(db)
+    done = _guarded(lambda: export_parquet(path, parquet, lock_timeout=timeout))
     typer.echo(
         f"wrote {done.items} stories over {done.weeks} weeks to {done.folder}/ "
         f"({len(done.files)} Parquet files: items/week=YYYY-Www/, one file per other view)"
@@ -232,23 +228,23 @@ def snapshot(
     ] = False,
 ) -> None:
     """A consistent copy of the warehouse to keep open while scheduled loads go on."""
-    from cityradar.settings import Settings
     from warehouse.tools import snapshot as take_snapshot
 
-    path = _existing_db(db)
-    timeout = Settings().db_lock_timeout
+    path, timeout = _existing_db(db)
     copy = _guarded(lambda: take_snapshot(path, out, lock_timeout=timeout, compat=compat))
     typer.echo(f"snapshot: {copy}")
     typer.echo(f"open it with: duckdb -readonly {copy}")
 
 
-def _existing_db(db: Path | None) -> Path:
+def _existing_db(db: Path | None) -> tuple[Path, float]:
+    """The warehouse an analyst command reads, and how long to wait for its lock."""
     from cityradar.settings import Settings
 
-    path = db or Settings().db_path
+    settings = Settings()
+    path = db or settings.db_path
     if not path.exists():
         _fail(f"no warehouse at {path}: run `cityradar ingest` first")
-    return path
+    return path, settings.db_lock_timeout
 
 
 @app.command("eval")
@@ -402,12 +398,11 @@ def sources_add(
 @sources_app.command("check")
 def sources_check(db: DbOption = None) -> None:
     """Print each source's health from the warehouse (latest crawl and history)."""
-    from cityradar.settings import Settings
     from warehouse.db import connect
     from warehouse.stats import health_table
 
-    path = _existing_db(db)
-    with connect(path, read_only=True, lock_timeout=Settings().db_lock_timeout) as con:
+    path, timeout = _existing_db(db)
+    with connect(path, read_only=True, lock_timeout=timeout) as con:
         rows = health_table(con)
     typer.echo(
         f"{'source':28} {'health':9} {'last run (UTC)':17} {'seen':>5} {'new':>4} {'fails':>5}  problem"
