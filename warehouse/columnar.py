@@ -41,6 +41,8 @@ class BatchTables:
     focus_areas: pa.Table
     attachments: pa.Table
     band_keys: pa.Table
+    band_rows: pa.Table
+    band_pairs: pa.Table
     duplicates_folded: int
 
     @property
@@ -76,7 +78,7 @@ def batch_tables(
             items, "focus_areas", "focus_area", lambda t: {"focus_area": t.value}, FOCUS_FIELDS
         ),
         attachments=_attachments(items),
-        band_keys=_band_keys(items),
+        **_bands(items),
         duplicates_folded=sum(item.duplicates_folded for item in items),
     )
 
@@ -292,15 +294,37 @@ def _signed(items: Sequence[NormalizedItem]) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(rows, np.int64), matrix
 
 
-def _band_keys(items: Sequence[NormalizedItem]) -> pa.Table:
-    """One row per item with a MinHash signature: its band keys, computed for all at once."""
+def _bands(items: Sequence[NormalizedItem]) -> dict[str, pa.Table]:
+    """The batch's MinHash bands, in the shapes the loader joins without reshaping them.
+
+    band_keys: one row per item with a signature, its band keys (stored as they are);
+    band_rows: one row per band key of those items (joined with the stored stories; the same
+    keys buffer, unnested here because unnesting inside the join tripled its time);
+    band_pairs: rows of this batch sharing enough bands to be compared as one story, found here
+    so the load (which holds the write lock) joins only with stored stories.
+    """
     rows, matrix = _signed(items)
     keys = clusters.band_key_matrix(matrix)
-    return pa.table(
-        {
-            "row": pa.array(rows, pa.int64()),
-            "band_keys": pa.FixedSizeListArray.from_arrays(
-                pa.array(keys.reshape(-1), pa.int32()), clusters.BANDS
-            ),
-        }
-    )
+    flat_keys = pa.array(keys.reshape(-1), pa.int32())
+    firsts, seconds, shared = clusters.shared_band_pairs(keys)
+    return {
+        "band_keys": pa.table(
+            {
+                "row": pa.array(rows, pa.int64()),
+                "band_keys": pa.FixedSizeListArray.from_arrays(flat_keys, clusters.BANDS),
+            }
+        ),
+        "band_rows": pa.table(
+            {
+                "row": pa.array(np.repeat(rows, clusters.BANDS), pa.int64()),
+                "band_key": flat_keys,
+            }
+        ),
+        "band_pairs": pa.table(
+            {
+                "row_a": pa.array(rows[firsts], pa.int64()),
+                "row_b": pa.array(rows[seconds], pa.int64()),
+                "shared": pa.array(shared, pa.int32()),
+            }
+        ),
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import time
@@ -18,6 +19,14 @@ from warehouse.upgrades import UPGRADES
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+# Rows per row group of the file's tables, as the writer opens it. At DuckDB's default (122,880)
+# a 100k-story batch stays one open row group per table, compressed at commit on one core; at
+# 65,536 the inserts write whole row groups as they go, on every core (measured, 100k stories
+# into a file of 1M: 2.95 s -> 2.42 s).
+ROW_GROUP_SIZE = 65_536
+# the name the writer gives the file; SQL never names it, so views read the same from any tool
+_CATALOG = "warehouse"
 
 _MIGRATION_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
@@ -89,17 +98,30 @@ def migrate(con: duckdb.DuckDBPyConnection, upto: int | None = None) -> list[int
             raise
         applied.append(migration.version)
     if upto is None:
-        refresh_views(con)
+        refresh_views(con, force=bool(applied))
     return applied
 
 
-def refresh_views(con: duckdb.DuckDBPyConnection) -> None:
-    """Recreate every analyst view from warehouse/views/*.sql."""
-    for name, sql in view_files():
+def refresh_views(con: duckdb.DuckDBPyConnection, force: bool = False) -> bool:
+    """Recreate every analyst view from warehouse/views/*.sql, when their SQL changed.
+
+    The file keeps a fingerprint of the view files it was given (core.views_applied), so a
+    writer that opens an up-to-date file does not rewrite the catalog each time (0.08 s of
+    every load). ``force`` recreates them anyway (after a migration). Returns True when it did.
+    """
+    files = view_files()
+    fingerprint = hashlib.sha256("\0".join(f"{n}\0{sql}" for n, sql in files).encode()).hexdigest()
+    stored = con.execute("select fingerprint from core.views_applied").fetchall()
+    if not force and stored == [(fingerprint,)]:
+        return False
+    for name, sql in files:
         try:
             con.execute(sql)
         except duckdb.Error as exc:
             raise RuntimeError(f"view file {name} failed: {exc}") from exc
+    con.execute("delete from core.views_applied")
+    con.execute("insert into core.views_applied values (?, now())", [fingerprint])
+    return True
 
 
 class WarehouseLocked(RuntimeError):
@@ -129,7 +151,23 @@ def connect(
 
 
 def _open(path: Path, read_only: bool, lock_timeout: float) -> duckdb.DuckDBPyConnection:
-    return when_unlocked(lambda: duckdb.connect(str(path), read_only=read_only), path, lock_timeout)
+    if read_only:
+        return when_unlocked(lambda: duckdb.connect(str(path), read_only=True), path, lock_timeout)
+    return when_unlocked(lambda: _open_writer(path), path, lock_timeout)
+
+
+def _open_writer(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-write connection to the file, attached with the loader's row group size."""
+    con = duckdb.connect()
+    try:
+        quoted = str(path).replace("'", "''")
+        con.execute(f"attach '{quoted}' as {_CATALOG} (row_group_size {ROW_GROUP_SIZE})")
+        con.execute(f"use {_CATALOG}")
+        con.execute("set enable_progress_bar = false")  # a long join would draw one in the logs
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 def when_unlocked(action: Callable[[], T], path: Path, lock_timeout: float) -> T:

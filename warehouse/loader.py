@@ -154,6 +154,8 @@ _TABLES = {
     "b_focus_areas": "focus_areas",
     "b_attachments": "attachments",
     "b_band_keys": "band_keys",
+    "b_band_rows": "band_rows",
+    "b_band_pairs": "band_pairs",
 }
 _TEMP_TABLES = ("b_rowmap", "b_plan", "b_fresh")
 
@@ -392,27 +394,35 @@ def _assign_clusters(con: duckdb.DuckDBPyConnection, now: datetime, changed: boo
     con.execute(
         """
         create or replace temp table b_fresh as
-        with stories as (
-            select ('0x' || p.item_id)::ubigint as item_key, k.band_keys
-            from b_plan as p join b_band_keys as k using (row) join b_items as i using (row)
-            where p.action <> 'unchanged' and i.fetched_at >= ?
-        )
-        select unnest(band_keys) as band_key, item_key from stories
+        select p.row, ('0x' || p.item_id)::ubigint as item_key, k.band_keys
+        from b_plan as p join b_band_keys as k using (row) join b_items as i using (row)
+        where p.action <> 'unchanged' and i.fetched_at >= ?
         """,
         [window],
     )
+    # pairs within the batch were found with it (warehouse.columnar); here only stored stories
     pairs = con.execute(
         """
-        with recent as (select * from core.story_bands union all select * from b_fresh)
-        select printf('%016x', f.item_key), printf('%016x', r.item_key), count(*) as shared
-        from b_fresh as f join recent as r using (band_key)
-        where f.item_key <> r.item_key
-        group by f.item_key, r.item_key
-        having count(*) >= ?
+        with stored as (select item_key, unnest(band_keys) as band_key from core.story_bands),
+        across as (
+            select k.row, s.item_key, count(*) as shared
+            from b_band_rows as k join stored as s using (band_key)
+            group by k.row, s.item_key
+            having count(*) >= ?
+        )
+        select printf('%016x', f.item_key), printf('%016x', a.item_key), a.shared
+        from across as a join b_fresh as f using (row)
+        where f.item_key <> a.item_key
+        union all
+        select printf('%016x', a.item_key), printf('%016x', b.item_key), p.shared
+        from b_band_pairs as p
+        join b_fresh as a on a.row = p.row_a
+        join b_fresh as b on b.row = p.row_b
+        where a.item_key <> b.item_key
         """,
         [clusters.MIN_SHARED_BANDS],
     ).fetchall()
-    con.execute("insert into core.story_bands select band_key, item_key from b_fresh")
+    con.execute("insert into core.story_bands select item_key, band_keys from b_fresh")
     if pairs:
         _link_stories(con, pairs)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from transforms import clusters
 
 WIRE = (
@@ -51,6 +53,31 @@ def test_band_keys_of_one_signature_match_the_batch_computation():
     matrix = clusters.band_key_matrix(signature.reshape(1, -1))
     assert matrix.shape == (1, clusters.BANDS)
     assert matrix[0].tolist() == clusters.band_keys(signature)
+
+
+def test_pairs_within_a_batch_are_found_with_the_bands_they_share():
+    edited = WIRE.replace("밝혔다", "25일 밝혔다")
+    other = TEMPLATE.format(city="Busan")
+    texts = [WIRE, other, edited, WIRE + " ", TEMPLATE.format(city="Daegu")]
+    matrix = np.array([keys(text) for text in texts], dtype=np.int32)
+    firsts, seconds, counts = clusters.shared_band_pairs(matrix)
+    found = {(int(a), int(b)): int(n) for a, b, n in zip(firsts, seconds, counts, strict=True)}
+    expected = {}
+    for a in range(len(texts)):
+        for b in range(a + 1, len(texts)):
+            n = clusters.shared_bands(matrix[a].tolist(), matrix[b].tolist())
+            if n >= clusters.MIN_SHARED_BANDS:
+                expected[(a, b)] = n
+    assert found == expected
+    # the three copies of the wire story pair up; the two template stories share their template
+    assert {(0, 2), (0, 3), (2, 3)} <= set(found)
+    assert found[(0, 3)] == clusters.BANDS
+    assert (0, 1) not in found
+
+
+def test_a_batch_of_one_has_no_pairs():
+    firsts, _, _ = clusters.shared_band_pairs(np.array([keys(WIRE)], dtype=np.int32))
+    assert firsts.size == 0
 
 
 def test_look_alike_stories_about_two_cities_are_not_one_story():

@@ -278,6 +278,30 @@ WIRE = (
 )
 
 
+def test_two_copies_in_one_batch_share_a_cluster_with_nothing_stored(con):
+    other = make_source(id="other_feed", org_type="news")
+    copies = [
+        make_raw(
+            source_id=source_id,
+            link=f"https://{source_id}.example/1",
+            guid=f"{source_id}-1",
+            title=title,
+            summary_html="",
+            article_status=200,
+            article_text=text,
+        )
+        for source_id, title, text in (
+            ("test_feed", "서울시 AI 안부전화 확대", WIRE),
+            ("other_feed", "AI 안부전화 2만명", WIRE.replace("밝혔다", "24일 밝혔다")),
+        )
+    ]
+    load_batch(con, payload("b1", copies, sources=(SOURCE, other)))
+    rows = con.execute("select item_id, cluster_id from items").fetchall()
+    assert len(rows) == 2
+    assert rows[0][1] == rows[1][1]  # one cluster, named by one of its members
+    assert rows[0][1] in {item_id for item_id, _ in rows}
+
+
 def test_wire_copies_from_two_outlets_share_a_cluster_and_a_later_copy_joins_it(con):
     other = make_source(id="other_feed", org_type="news")
     first = make_raw(
