@@ -45,7 +45,25 @@ class Settings(BaseSettings):
     smtp_security: SmtpSecurity = SmtpSecurity.NONE
     smtp_from: str = "cityradar@localhost"
     smtp_timeout: float = Field(default=30.0, gt=0)
+    smtp_ca_file: Path | None = Field(
+        default=None, description="extra CA certificates to trust (an internal mail relay)"
+    )
+    smtp_attempts: int = Field(default=4, ge=1, le=20, description="tries per message")
+    smtp_retry_wait: float = Field(
+        default=5.0, ge=0, description="seconds before the first retry; doubled each time"
+    )
     digest_to: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    recipients: Path = Field(
+        default=Path("recipients.yaml"),
+        description="recipients with their filters; absent file: CITYRADAR_DIGEST_TO only",
+    )
+    digest_cities: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["Seoul", "Busan", "Incheon", "Sejong"],
+        description="key cities that get a section of their own",
+    )
+    digest_send_empty: bool = Field(
+        default=True, description="send the short digest of a week without smart-city stories"
+    )
 
     crawl_delay: float = Field(
         default=1.0, ge=0, description="seconds between requests to one host"
@@ -61,10 +79,10 @@ class Settings(BaseSettings):
         description="seconds a load waits for another process to release the DuckDB file",
     )
 
-    @field_validator("digest_to", mode="before")
+    @field_validator("digest_to", "digest_cities", mode="before")
     @classmethod
     def _split_recipients(cls, value: object) -> object:
-        """Accept "a@x, b@y" from the environment as well as a list."""
+        """Accept "a@x, b@y" (or "Seoul, Busan") from the environment as well as a list."""
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value

@@ -1,4 +1,9 @@
-"""Deliver a rendered digest by SMTP as multipart/alternative mail (text first, then HTML).
+"""Deliver a rendered digest by SMTP: one multipart/alternative message per recipient.
+
+The text part comes first and the HTML part last (clients show the last alternative they can
+render); the chart travels inside the HTML part's multipart/related as an inline image, so the
+mail loads nothing from outside. Transient failures (connection refused or dropped, timeouts, 4xx
+replies) are retried with growing pauses; permanent ones (5xx, bad login) are not.
 
 (Never name this module email.py: it would shadow the standard library.)
 """
@@ -7,12 +12,16 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formataddr, formatdate, make_msgid
+from pathlib import Path
+
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from cityradar.settings import Settings, SmtpSecurity
-from digest.render import RenderedDigest
+from digest.render import CHART_CID, RenderedDigest
 from digest.week import IsoWeek
 
 LIST_ID = "cityradar weekly digest <weekly.digest.cityradar>"
@@ -29,6 +38,9 @@ class SmtpConfig:
     password: str | None
     sender: str
     timeout: float
+    ca_file: Path | None = None
+    attempts: int = 4
+    retry_wait: float = 5.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SmtpConfig:
@@ -42,31 +54,84 @@ class SmtpConfig:
             password=password,
             sender=settings.smtp_from,
             timeout=settings.smtp_timeout,
+            ca_file=settings.smtp_ca_file,
+            attempts=settings.smtp_attempts,
+            retry_wait=settings.smtp_retry_wait,
         )
 
 
+@dataclass(frozen=True)
+class Sent:
+    """A delivered message: how many tries it took."""
+
+    attempts: int
+
+
+class DeliveryFailed(RuntimeError):
+    """A message could not be delivered after its tries; ``attempts`` says how many."""
+
+    def __init__(self, message: str, attempts: int) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+
+
 def build_message(
-    digest: RenderedDigest, sender: str, recipients: list[str], week: IsoWeek
+    digest: RenderedDigest, sender: str, recipient: str, week: IsoWeek, name: str | None = None
 ) -> EmailMessage:
-    """A UTF-8 multipart/alternative message; the HTML part comes last because clients
-    show the last alternative they can render."""
-    if not recipients:
-        raise ValueError("no recipients: set CITYRADAR_DIGEST_TO or pass --to")
+    """A UTF-8 multipart/alternative message for one recipient: text, then HTML (with the
+    chart as a related inline image)."""
     message = EmailMessage()
     message["Subject"] = digest.subject
     message["From"] = sender
-    message["To"] = ", ".join(recipients)
+    message["To"] = formataddr((name, recipient)) if name else recipient
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(idstring=f"digest-{week}", domain=_domain(sender))
     message["List-Id"] = LIST_ID
+    message["Auto-Submitted"] = "auto-generated"  # no vacation replies to a digest
     message.set_content(digest.text, subtype="plain", charset="utf-8")
     message.add_alternative(digest.html, subtype="html", charset="utf-8")
+    if digest.chart_png is not None:
+        html_part = message.get_payload()[1]
+        html_part.add_related(
+            digest.chart_png,
+            "image",
+            "png",
+            cid=f"<{CHART_CID}>",
+            disposition="inline",
+            filename="focus-areas.png",
+        )
     return message
 
 
+def deliver(
+    message: EmailMessage, config: SmtpConfig, sleep: Callable[[float], None] | None = None
+) -> Sent:
+    """Send with retries; raises DeliveryFailed after the last try or on a permanent error."""
+    attempts = 0
+    retrying = Retrying(
+        stop=stop_after_attempt(config.attempts),
+        wait=wait_exponential(multiplier=config.retry_wait, max=300),
+        retry=retry_if_exception(is_transient),
+        reraise=True,
+        **({"sleep": sleep} if sleep else {}),
+    )
+    try:
+        for attempt in retrying:
+            with attempt:
+                attempts = attempt.retry_state.attempt_number
+                send_message(message, config)
+    except (smtplib.SMTPException, OSError) as exc:
+        raise DeliveryFailed(
+            f"could not deliver to {message['To']} through {config.host}:{config.port} after "
+            f"{attempts} {'try' if attempts == 1 else 'tries'}: {describe(exc)}",
+            attempts,
+        ) from exc
+    return Sent(attempts)
+
+
 def send_message(message: EmailMessage, config: SmtpConfig) -> None:
-    """Send through the configured server; raises smtplib/OSError errors on failure."""
-    context = ssl.create_default_context()
+    """Send once through the configured server; raises smtplib/OSError errors on failure."""
+    context = ssl.create_default_context(cafile=str(config.ca_file) if config.ca_file else None)
     if config.security is SmtpSecurity.SSL:
         client: smtplib.SMTP = smtplib.SMTP_SSL(
             config.host, config.port, timeout=config.timeout, context=context
@@ -79,6 +144,25 @@ def send_message(message: EmailMessage, config: SmtpConfig) -> None:
         if config.user:
             client.login(config.user, config.password or "")
         client.send_message(message)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth another try: the server was unreachable, dropped us, or answered 4xx."""
+    if isinstance(exc, ssl.SSLError):  # a certificate or protocol problem stays until fixed
+        return False
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):  # 535 bad login, 550 no such user, …
+        return 400 <= exc.smtp_code < 500
+    return isinstance(exc, OSError)  # refused, reset, timed out, disconnected
+
+
+def describe(exc: BaseException) -> str:
+    """A failure in one line."""
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = exc.smtp_error.decode("utf-8", "replace") if exc.smtp_error else ""
+        return f"{exc.smtp_code} {text}".strip()
+    return f"{type(exc).__name__}: {exc}".strip()
 
 
 def _domain(address: str) -> str:

@@ -39,7 +39,22 @@ WeekOption = Annotated[
 ]
 OutOption = Annotated[Path | None, typer.Option("--out", help="folder for the digest files")]
 SendOption = Annotated[bool, typer.Option("--send", help="deliver by SMTP (CITYRADAR_SMTP_*)")]
-ToOption = Annotated[list[str] | None, typer.Option("--to", help="recipient (repeatable)")]
+ToOption = Annotated[
+    list[str] | None,
+    typer.Option("--to", help="recipient (repeatable), instead of the recipients file"),
+]
+PreviewOption = Annotated[
+    bool, typer.Option("--preview", help="write the digests without sending; print the paths")
+]
+ResendOption = Annotated[
+    bool, typer.Option("--resend", help="send again to recipients the week already went to")
+]
+RecipientsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--recipients", help="recipients file [default: CITYRADAR_RECIPIENTS or recipients.yaml]"
+    ),
+]
 
 
 def main() -> None:
@@ -75,12 +90,29 @@ def digest(
     out: OutOption = None,
     send: SendOption = False,
     to: ToOption = None,
+    preview: PreviewOption = False,
+    resend: ResendOption = False,
+    recipients: RecipientsOption = None,
 ) -> None:
-    """Render the weekly digest as HTML and text (and send it with --send)."""
+    """Make the weekly digest of every story and each recipient's (and send them with --send).
+
+    Each is archived as .html, .txt and .eml under DATA_DIR/digests/<week>/ and recorded in the
+    warehouse; a week already sent to a recipient is not sent again unless --resend.
+    """
     from flows.weekly_digest import weekly_digest
 
+    if preview and send:
+        raise typer.BadParameter("--preview writes without sending; drop one of --preview, --send")
     result = _guarded(
-        lambda: weekly_digest(week=week, db_path=db, out_dir=out, send=send, to=to or None)
+        lambda: weekly_digest(
+            week=week,
+            db_path=db,
+            out_dir=out,
+            send=send,
+            to=to or None,
+            resend=resend,
+            recipients_path=recipients,
+        )
     )
     _print_digest(result)
 
@@ -426,12 +458,16 @@ def _guarded(action: Any) -> Any:
     from pydantic import ValidationError
 
     from cityradar.registry import RegistryError
+    from digest.recipients import RecipientsError
+    from flows.weekly_digest import DigestNotDelivered
     from warehouse.db import WarehouseLocked
 
     try:
         return action()
-    except RegistryError as exc:
+    except (RegistryError, RecipientsError) as exc:
         _fail(str(exc), code=2)
+    except DigestNotDelivered as exc:
+        _fail(str(exc))
     except WarehouseLocked as exc:
         _fail(str(exc))
     except (FileNotFoundError, FileExistsError, ValueError, ValidationError) as exc:
@@ -487,9 +523,15 @@ def _print_ingest(summary: IngestSummary) -> None:
 
 def _print_digest(result: DigestResult) -> None:
     typer.echo(f"\nDigest {result.week}: {result.stories} smart-city stories")
-    typer.echo(f"  HTML: {result.html_path}\n  text: {result.text_path}")
-    if result.sent_to:
-        typer.echo(f"  sent to {', '.join(result.sent_to)} ({result.message_id})")
+    typer.echo(f"  HTML: {result.html_path}\n  text: {result.text_path}\n  mail: {result.eml_path}")
+    for outcome in result.retried:
+        typer.echo(f"  earlier digest for {outcome.recipient}: {outcome.status}")
+    for outcome in result.outcomes:
+        detail = f" ({outcome.error})" if outcome.error else ""
+        typer.echo(
+            f"  {outcome.recipient}: {outcome.status}, {outcome.stories} stories{detail}\n"
+            f"    {outcome.html_path}\n    {outcome.eml_path}"
+        )
 
 
 def _inline(counts: dict[str, int]) -> str:

@@ -1,20 +1,52 @@
-"""The weekly digest flow: read the week from the warehouse, render, write files, optionally send."""
+"""The weekly digest flow: read the week, make each reader's digest, archive it, send it, record it.
+
+Every digest (the one of every story, and each recipient's) is archived as .html, .txt and .eml
+under DATA_DIR/digests/<week>/ and recorded in core.digest_deliveries before anything is sent.
+Sending first retries deliveries an earlier run saved but could not get through; a recipient the
+week was already sent to is skipped unless ``resend``. A delivery that fails after its retries
+stays recorded as failed, and the flow fails once the others are done.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from cityradar.settings import Settings
-from digest.query import DigestData, fetch_digest
+from digest.query import WeekData, fetch_week
+from digest.rank import Audience, build_digest
+from digest.recipients import Recipient, load_recipients, plain_recipients
 from digest.render import RenderedDigest, render_digest
-from digest.send import SmtpConfig, build_message, send_message
+from digest.send import DeliveryFailed, SmtpConfig, build_message, deliver
 from digest.week import IsoWeek
+from warehouse import deliveries
 from warehouse.db import connect
+from warehouse.deliveries import EVERYONE, Delivery
+
+
+class DigestNotDelivered(RuntimeError):
+    """Some digests could not be sent; they are saved and the next send run tries again."""
+
+
+@dataclass
+class Outcome:
+    """What happened to one recipient's digest in this run."""
+
+    recipient: str
+    status: str  # preview | sent | failed | skipped | already sent
+    html_path: str
+    eml_path: str
+    stories: int
+    message_id: str | None = None
+    attempts: int = 0
+    error: str | None = None
 
 
 @dataclass
@@ -26,39 +58,61 @@ class DigestResult:
     stories: int
     html_path: str
     text_path: str
-    sent_to: list[str] = field(default_factory=list)
-    message_id: str | None = None
+    eml_path: str = ""
+    outcomes: list[Outcome] = field(default_factory=list)
+    retried: list[Outcome] = field(default_factory=list)  # earlier weeks delivered now
+
+    @property
+    def sent_to(self) -> list[str]:
+        """Recipients this run delivered the week's digest to."""
+        return [o.recipient for o in self.outcomes if o.status == "sent"]
+
+    @property
+    def message_id(self) -> str | None:
+        """Message-ID of the first mail sent (None when nothing was sent)."""
+        return next((o.message_id for o in self.outcomes if o.status == "sent"), None)
+
+
+@dataclass(frozen=True)
+class Archived:
+    """The files of one digest."""
+
+    html: Path
+    text: Path
+    eml: Path
 
 
 @task(name="read-week", cache_policy=NONE)
-def read_week(db_path: Path, week: IsoWeek, tz: str) -> DigestData:
-    """Query the week's stories from the analyst views (read-only)."""
+def read_week(db_path: Path, week: IsoWeek, tz: str) -> WeekData:
+    """Query the week from the analyst views (read-only)."""
     if not db_path.exists():
         raise FileNotFoundError(f"no warehouse at {db_path}: run `cityradar ingest` first")
     with connect(db_path, read_only=True) as con:
-        return fetch_digest(con, week, tz)
+        return fetch_week(con, week, tz)
 
 
-@task(name="write-digest", cache_policy=NONE)
-def write_files(digest: RenderedDigest, out_dir: Path, week: IsoWeek) -> tuple[Path, Path]:
-    """Write digest-<week>.html and .txt."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    html_path = out_dir / f"digest-{week}.html"
-    text_path = out_dir / f"digest-{week}.txt"
-    html_path.write_text(digest.html, encoding="utf-8")
-    text_path.write_text(digest.text, encoding="utf-8")
-    return html_path, text_path
+@task(name="archive-digest", cache_policy=NONE)
+def archive(digest: RenderedDigest, message: EmailMessage, folder: Path, name: str) -> Archived:
+    """Write the digest as <name>.html (chart embedded), .txt and .eml."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = Archived(folder / f"{name}.html", folder / f"{name}.txt", folder / f"{name}.eml")
+    files.html.write_text(digest.standalone_html(), encoding="utf-8")
+    files.text.write_text(digest.text, encoding="utf-8")
+    files.eml.write_bytes(message.as_bytes())
+    return files
 
 
-@task(name="send-digest", cache_policy=NONE, retries=2, retry_delay_seconds=[10, 60])
-def send_digest(
-    digest: RenderedDigest, config: SmtpConfig, recipients: list[str], week: IsoWeek, out_dir: Path
-) -> str:
-    """Send the digest by SMTP (keeping the .eml next to the files); returns the Message-ID."""
-    message = build_message(digest, config.sender, recipients, week)
-    (out_dir / f"digest-{week}.eml").write_bytes(message.as_bytes())
-    send_message(message, config)
-    return str(message["Message-ID"])
+@task(name="record-delivery", cache_policy=NONE)
+def record(db_path: Path, delivery: Delivery, lock_timeout: float) -> None:
+    """Write one delivery's state to the warehouse (a short write)."""
+    with connect(db_path, lock_timeout=lock_timeout) as con:
+        deliveries.record(con, delivery)
+
+
+@task(name="deliver-digest", cache_policy=NONE)
+def send_mail(message: EmailMessage, config: SmtpConfig) -> int:
+    """Send one message, with retries; returns the tries it took (DeliveryFailed after the last)."""
+    return deliver(message, config).attempts
 
 
 @flow(name="weekly-digest")
@@ -68,34 +122,194 @@ def weekly_digest(
     out_dir: Path | None = None,
     send: bool = False,
     to: list[str] | None = None,
+    resend: bool = False,
+    recipients_path: Path | None = None,
 ) -> DigestResult:
-    """Render (and with ``send``, mail) the digest of an ISO week.
+    """Make (and with ``send``, mail) the digest of an ISO week for each recipient.
 
     Args:
         week: ``YYYY-Www``; default the last complete week in CITYRADAR_TIMEZONE.
         db_path: the DuckDB file (default CITYRADAR_DB).
-        out_dir: where the .html and .txt go (default DATA_DIR/digests).
-        send: deliver by SMTP with the CITYRADAR_SMTP_* settings.
-        to: recipients (default CITYRADAR_DIGEST_TO).
+        out_dir: where the digests are archived (default DATA_DIR/digests).
+        send: deliver by SMTP with the CITYRADAR_SMTP_* settings; without it, a preview.
+        to: recipients without filters, instead of the recipients file.
+        resend: send again to recipients the week was already sent to.
+        recipients_path: the recipients file (default CITYRADAR_RECIPIENTS).
     """
     settings = Settings()
     iso_week = (
         IsoWeek.parse(week) if week else IsoWeek.last_complete(datetime.now(UTC), settings.timezone)
     )
-    folder = out_dir or settings.digest_dir
-    recipients = to or settings.digest_to
-    if send and not recipients:
-        raise ValueError("--send needs recipients: set CITYRADAR_DIGEST_TO or pass --to")
-    data = read_week(db_path or settings.db_path, iso_week, settings.timezone)
-    rendered = render_digest(data)
-    html_path, text_path = write_files(rendered, folder, iso_week)
+    db = db_path or settings.db_path
+    readers = (
+        plain_recipients(to)
+        if to
+        else load_recipients(recipients_path or settings.recipients, settings.digest_to)
+    )
+    if send and not readers:
+        raise ValueError("--send needs recipients: a recipients file, CITYRADAR_DIGEST_TO, or --to")
+    folder = (out_dir or settings.digest_dir) / str(iso_week)
+    data = read_week(db, iso_week, settings.timezone)
+    config = SmtpConfig.from_settings(settings)
+    everything = _archive_everything(data, settings, config, folder, db)
     result = DigestResult(
-        str(iso_week), rendered.subject, data.smart_city_items, str(html_path), str(text_path)
+        week=str(iso_week),
+        subject=everything[0].subject,
+        stories=everything[1],
+        html_path=str(everything[2].html),
+        text_path=str(everything[2].text),
+        eml_path=str(everything[2].eml),
     )
     if send:
-        result.message_id = send_digest(
-            rendered, SmtpConfig.from_settings(settings), recipients, iso_week, folder
-        )
-        result.sent_to = recipients
-        get_run_logger().info("digest %s sent to %s", iso_week, ", ".join(recipients))
+        result.retried = _deliver_unfinished(db, config, settings, before=str(iso_week))
+    done = _already_sent(db, str(iso_week)) if send and not resend else set()
+    for reader in readers:
+        result.outcomes.append(_one_reader(reader, data, settings, config, folder, db, send, done))
+    _report(result)
     return result
+
+
+def _archive_everything(
+    data: WeekData, settings: Settings, config: SmtpConfig, folder: Path, db: Path
+) -> tuple[RenderedDigest, int, Archived]:
+    """The digest of every story: archived and recorded for recipient *, never sent."""
+    digest = build_digest(data, Audience(key_cities=tuple(settings.digest_cities)))
+    rendered = render_digest(digest)
+    message = build_message(rendered, config.sender, config.sender, data.week)
+    files = archive(rendered, message, folder, "everything")
+    record(
+        db,
+        _delivery(data.week, EVERYONE, "preview", rendered, digest.stories, files, message),
+        settings.db_lock_timeout,
+    )
+    return rendered, digest.stories, files
+
+
+def _one_reader(
+    reader: Recipient,
+    data: WeekData,
+    settings: Settings,
+    config: SmtpConfig,
+    folder: Path,
+    db: Path,
+    send_now: bool,
+    done: set[str],
+) -> Outcome:
+    """Make, archive, record and (when sending) deliver one recipient's digest."""
+    digest = build_digest(data, reader.audience(settings.digest_cities))
+    rendered = render_digest(digest)
+    message = build_message(rendered, config.sender, reader.email, data.week, reader.name)
+    files = archive(rendered, message, folder, _file_name(reader.email))
+    outcome = Outcome(reader.email, "preview", str(files.html), str(files.eml), digest.stories)
+    if send_now and reader.email in done:
+        outcome.status = "already sent"
+        return outcome
+    state = _delivery(data.week, reader.email, "preview", rendered, digest.stories, files, message)
+    if not send_now:
+        if reader.email not in _already_sent(db, str(data.week)):  # a preview never hides a send
+            record(db, state, settings.db_lock_timeout)
+        return outcome
+    if digest.is_empty and not settings.digest_send_empty:
+        outcome.status, outcome.error = "skipped", "no stories; CITYRADAR_DIGEST_SEND_EMPTY is off"
+        record(db, _with(state, "skipped", error=outcome.error), settings.db_lock_timeout)
+        return outcome
+    return _send_recorded(message, state, config, db, settings.db_lock_timeout, outcome)
+
+
+def _send_recorded(
+    message: EmailMessage,
+    state: Delivery,
+    config: SmtpConfig,
+    db: Path,
+    lock_timeout: float,
+    outcome: Outcome,
+) -> Outcome:
+    """Record the delivery as pending, send it, record how it went."""
+    record(db, _with(state, "pending"), lock_timeout)
+    outcome.message_id = str(message["Message-ID"])
+    try:
+        outcome.attempts = send_mail(message, config)
+    except DeliveryFailed as exc:
+        outcome.status, outcome.attempts, outcome.error = "failed", exc.attempts, str(exc)
+        record(db, _with(state, "failed", attempts=exc.attempts, error=str(exc)), lock_timeout)
+        return outcome
+    outcome.status = "sent"
+    record(
+        db,
+        _with(state, "sent", attempts=outcome.attempts, sent_at=datetime.now(UTC)),
+        lock_timeout,
+    )
+    return outcome
+
+
+def _deliver_unfinished(
+    db: Path, config: SmtpConfig, settings: Settings, before: str
+) -> list[Outcome]:
+    """Send the saved .eml of earlier weeks' deliveries that never got through."""
+    with connect(db, lock_timeout=settings.db_lock_timeout) as con:
+        waiting = [d for d in deliveries.unfinished(con) if d.week < before]
+    outcomes = []
+    for delivery in waiting:
+        if not delivery.eml_path or not Path(delivery.eml_path).exists():
+            continue
+        message = message_from_bytes(Path(delivery.eml_path).read_bytes(), policy=policy.default)
+        outcome = Outcome(
+            delivery.recipient,
+            "preview",
+            delivery.html_path or "",
+            delivery.eml_path,
+            delivery.items or 0,
+        )
+        outcomes.append(
+            _send_recorded(message, delivery, config, db, settings.db_lock_timeout, outcome)
+        )
+    return outcomes
+
+
+def _already_sent(db: Path, week: str) -> set[str]:
+    with connect(db, read_only=True) as con:
+        return deliveries.sent_recipients(con, week)
+
+
+def _delivery(
+    week: IsoWeek,
+    recipient: str,
+    status: str,
+    rendered: RenderedDigest,
+    stories: int,
+    files: Archived,
+    message: EmailMessage,
+) -> Delivery:
+    return Delivery(
+        week=str(week),
+        recipient=recipient,
+        status=status,
+        message_id=str(message["Message-ID"]),
+        subject=rendered.subject,
+        items=stories,
+        html_path=str(files.html),
+        eml_path=str(files.eml),
+    )
+
+
+def _with(delivery: Delivery, status: str, **changes: object) -> Delivery:
+    fields = {**delivery.__dict__, "status": status, **changes}
+    return Delivery(**fields)
+
+
+def _file_name(address: str) -> str:
+    """A file name for a recipient's digest: their address, made safe."""
+    return re.sub(r"[^A-Za-z0-9@._-]+", "_", address.lower())
+
+
+def _report(result: DigestResult) -> None:
+    """Log what happened, and fail the run when a digest could not be sent."""
+    log = get_run_logger()
+    failed = [o for o in [*result.retried, *result.outcomes] if o.status == "failed"]
+    for outcome in [*result.retried, *result.outcomes]:
+        log.info("digest %s for %s: %s", result.week, outcome.recipient, outcome.status)
+    if failed:
+        raise DigestNotDelivered(
+            f"{len(failed)} digest(s) not delivered, saved for the next run: "
+            + "; ".join(o.error or o.recipient for o in failed)
+        )

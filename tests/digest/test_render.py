@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from digest.query import fetch_digest
+from digest.query import fetch_week
+from digest.rank import Audience, build_digest
 from digest.render import render_digest, safe_url
 from digest.week import IsoWeek
 from tests.conftest import make_raw, make_source
@@ -72,23 +73,27 @@ def rendered(tmp_path_factory):
     with connect(path) as con:
         load_batch(con, payload("b1", [make_raw(**s) for s in STORIES], sources=(NEWS,)))
     with connect(path, read_only=True) as con:
-        data = fetch_digest(con, WEEK, "Asia/Seoul")
-    return data, render_digest(data)
+        built = build_digest(fetch_week(con, WEEK, "Asia/Seoul"), Audience(key_cities=("Seoul",)))
+    return built, render_digest(built)
+
+
+def shown(built):
+    sections = [*built.focus_sections, built.policy, *built.city_sections]
+    return [story.lead.title for section in sections for story in section.stories]
 
 
 def test_only_the_weeks_smart_city_stories_appear_once_each(rendered):
-    data, digest = rendered
-    assert data.total_items == 5  # the crosswalk story is dated the week before (Sun 23:00 KST)
-    assert data.smart_city_items == 4
-    shown = [item.title for section in data.sections for item in section.items]
-    assert len(shown) == len(set(shown)) == 4
+    built, digest = rendered
+    assert built.totals.collected == 5  # the crosswalk story is dated the week before (Sun 23:00)
+    assert built.totals.items == 4
+    assert len(shown(built)) == len(set(shown(built))) == 4
     assert "K-pop" not in digest.text
     assert "Busan smart crosswalks" not in digest.text
 
 
 def test_sections_are_focus_areas_named_in_both_languages(rendered):
-    data, digest = rendered
-    keys = {section.key for section in data.sections}
+    built, digest = rendered
+    keys = {section.key for section in built.focus_sections}
     assert keys == {"mobility", "health_safety", "energy", "ai_data"}
     assert "## Mobility & transport / 모빌리티·교통" in digest.text
     assert "모빌리티·교통" in digest.html
@@ -106,7 +111,7 @@ def test_source_text_is_escaped_and_only_web_links_survive(rendered):
     assert "<script" not in digest.html
     assert "alert(1)" not in digest.html
     assert "Gwangju launches AI disaster warning" in digest.html
-    assert "R&amp;D &lt;3 &#34;data&#34; hub" in digest.html  # escaped in HTML
+    assert 'R&amp;D &lt;3 "data" hub' in digest.html  # escaped in HTML
     assert 'R&D <3 "data" hub' in digest.text  # and plain in text
     assert "javascript:" not in digest.html
     assert "javascript:" not in digest.text
@@ -117,10 +122,14 @@ def test_the_html_part_is_self_contained_and_narrow(rendered):
     _, digest = rendered
     html = digest.html
     assert 'width="640"' in html
-    assert "max-width:640px" in html
+    assert "max-width: 640px" in html  # inlined from the stylesheet
     assert "<link" not in html
-    assert "<img" not in html
     assert "<style" not in html
+    # the only image is the chart, carried in the mail itself
+    assert html.count("<img") == 1
+    assert 'src="cid:focus-chart@cityradar"' in html
+    assert digest.chart_png.startswith(b"\x89PNG")
+    assert "data:image/png;base64," in digest.standalone_html()
     assert "2026-W47" in digest.subject
     assert "16–22 Nov 2026" in digest.subject
 
@@ -130,9 +139,11 @@ def test_an_empty_week_says_so(tmp_path):
     with connect(path):
         pass
     with connect(path, read_only=True) as con:
-        digest = render_digest(fetch_digest(con, WEEK, "Asia/Seoul"))
+        digest = render_digest(build_digest(fetch_week(con, WEEK, "Asia/Seoul"), Audience()))
     assert "no smart-city stories" in digest.subject
-    assert "No smart-city stories were collected for 2026-W47" in digest.text
+    assert "No smart-city stories were collected for this week." in digest.text
+    assert digest.chart_png is None  # nothing to chart
+    assert len(digest.text.splitlines()) < 15  # short
     assert "No smart-city stories were collected for this week." in digest.html
 
 

@@ -94,11 +94,19 @@ def test_digest_command_writes_the_week(ingested, tmp_path):
             str(ingested.week),
             "--out",
             str(tmp_path),
+            "--preview",
+            "--to",
+            "staff@example.org",
         ],
     )
     assert result.exit_code == 0, result.output
     assert f"Digest {ingested.week}:" in result.stdout
-    assert (tmp_path / f"digest-{ingested.week}.html").exists()
+    folder = tmp_path / str(ingested.week)
+    assert (folder / "everything.html").exists()
+    # --preview prints where each digest went, and sends nothing
+    assert "staff@example.org: preview" in result.stdout
+    assert str(folder / "staff@example.org.eml") in result.stdout
+    assert (folder / "staff@example.org.eml").exists()
 
 
 def test_digest_without_a_warehouse_says_to_ingest_first(prefect_harness, tmp_path):
@@ -155,9 +163,9 @@ def test_demo_runs_offline_and_prints_where_things_are(demo_run):
 
 def test_demo_digest_lists_tagged_korean_and_english_items(demo_run):
     folder, _ = demo_run
-    (text_file,) = (folder / "digests").glob("digest-*.txt")
+    (text_file,) = (folder / "digests").glob("*/everything.txt")
     text = text_file.read_text(encoding="utf-8")
-    assert "[KO] 따릉이 이용 데이터 전면 공개" in text  # the most relevant Seoul story
+    assert "[KO] [OFFICIAL] 따릉이 이용 데이터 전면 공개" in text  # an official Seoul release
     assert "서울특별시 새소식 (demo) ·" in text
     assert "· Seoul" in text
     assert "[EN] Barcelona expands superblocks with sensor-based traffic monitoring" in text

@@ -25,8 +25,14 @@ def test_the_digest_is_written_and_sent(ingested, smtp_env, tmp_path):
     assert result.week == str(ingested.week)
     assert result.stories >= 30
     assert result.sent_to == ["staff@cityradar.example"]
-    text = (tmp_path / f"digest-{ingested.week}.txt").read_text(encoding="utf-8")
-    assert "[KO] 세종 5-1생활권 국가시범도시 첫 입주" in text
+    text = (tmp_path / str(ingested.week) / "everything.txt").read_text(encoding="utf-8")
+    assert "[KO] [OFFICIAL] 세종 5-1생활권 국가시범도시 첫 입주" in text
+    # a story two outlets carried is shown once, crediting the other
+    assert text.count("부산 에코델타시티, 스마트 물관리 시범사업 착수") == 1
+    assert "Also reported by 부산일보 지역뉴스 (demo)" in text
+    assert "## Policy updates / 정책 소식" in text
+    assert "## Busan" in text
+    assert "Items per focus area (this week / average of the four weeks before):" in text
     assert "[EN] Songdo pilots autonomous shuttle buses between subway stations" in text
     assert "Sources needing attention" in text
     assert "gone_feed" in text
@@ -34,10 +40,12 @@ def test_the_digest_is_written_and_sent(ingested, smtp_env, tmp_path):
     (envelope,) = smtp_env.envelopes
     mail = message_from_bytes(envelope.content, policy=policy.default)
     assert str(ingested.week) in mail["Subject"]
-    text_part, html_part = mail.iter_parts()
+    text_part, related = mail.iter_parts()
     assert "국토교통부 보도자료 (demo)" in text_part.get_content()
+    html_part, chart = related.iter_parts()
     assert "모빌리티·교통" in html_part.get_content()
-    assert (tmp_path / f"digest-{ingested.week}.eml").exists()
+    assert chart.get_content_type() == "image/png"
+    assert (tmp_path / str(ingested.week) / "staff@cityradar.example.eml").exists()
 
 
 def test_sending_without_recipients_fails_before_anything_is_sent(
@@ -51,3 +59,128 @@ def test_sending_without_recipients_fails_before_anything_is_sent(
             week=str(ingested.week), db_path=ingested.db_path, out_dir=tmp_path, send=True
         )
     assert smtp_server.envelopes == []
+
+
+def deliveries(db_path):
+    import duckdb
+
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return con.execute(
+            "select week, recipient, status, attempts from digest_deliveries order by recipient"
+        ).fetchall()
+
+
+@pytest.fixture
+def own_db(ingested, tmp_path):
+    """A copy of the shared warehouse, so delivery records start empty."""
+    import shutil
+
+    from warehouse.db import connect
+
+    copy = tmp_path / "own.duckdb"
+    shutil.copyfile(ingested.db_path, copy)
+    with connect(copy) as con:
+        con.execute("delete from core.digest_deliveries")
+    return copy
+
+
+def test_recipients_get_their_own_filtered_digest_and_a_sent_week_is_not_sent_twice(
+    ingested, own_db, smtp_env, monkeypatch, tmp_path
+):
+    from flows.weekly_digest import weekly_digest
+
+    recipients = tmp_path / "recipients.yaml"
+    recipients.write_text(
+        "recipients:\n"
+        "  - email: busan-water@example.org\n"
+        "    name: 부산 물관리팀\n"
+        "    focus_areas: [water]\n"
+        "    cities: [Busan]\n",
+        encoding="utf-8",
+    )
+    monkeypatch.delenv("CITYRADAR_DIGEST_TO")
+    week = str(ingested.week)
+    first = weekly_digest(
+        week=week, db_path=own_db, out_dir=tmp_path, send=True, recipients_path=recipients
+    )
+    (outcome,) = first.outcomes
+    assert outcome.status == "sent"
+    assert 0 < outcome.stories < first.stories
+    (envelope,) = smtp_env.envelopes
+    mail = message_from_bytes(envelope.content, policy=policy.default)
+    text = mail.get_body(("plain",)).get_content()
+    assert "Your selection: Water, Busan" in text
+    assert "부산 에코델타시티, 스마트 물관리 시범사업 착수" in text
+    assert "Songdo" not in text
+    assert deliveries(own_db) == [
+        (week, "*", "preview", 0),
+        (week, "busan-water@example.org", "sent", 1),
+    ]
+
+    again = weekly_digest(
+        week=week, db_path=own_db, out_dir=tmp_path, send=True, recipients_path=recipients
+    )
+    assert [o.status for o in again.outcomes] == ["already sent"]
+    assert len(smtp_env.envelopes) == 1
+    weekly_digest(
+        week=week,
+        db_path=own_db,
+        out_dir=tmp_path,
+        send=True,
+        resend=True,
+        recipients_path=recipients,
+    )
+    assert len(smtp_env.envelopes) == 2
+
+
+def test_with_the_server_down_the_digest_is_saved_the_run_fails_and_the_next_run_delivers(
+    ingested, own_db, smtp_server, monkeypatch, tmp_path
+):
+    from flows.weekly_digest import DigestNotDelivered, weekly_digest
+    from tests.conftest import free_port
+
+    monkeypatch.setenv("CITYRADAR_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("CITYRADAR_SMTP_PORT", str(free_port()))  # nobody listens
+    monkeypatch.setenv("CITYRADAR_SMTP_ATTEMPTS", "2")
+    monkeypatch.setenv("CITYRADAR_SMTP_RETRY_WAIT", "0.01")
+    monkeypatch.setenv("CITYRADAR_DIGEST_TO", "staff@cityradar.example")
+    week = str(ingested.week)
+    with pytest.raises(DigestNotDelivered, match="1 digest\\(s\\) not delivered"):
+        weekly_digest(week=week, db_path=own_db, out_dir=tmp_path, send=True)
+    assert (week, "staff@cityradar.example", "failed", 2) in deliveries(own_db)
+    saved = tmp_path / week / "staff@cityradar.example.eml"
+    assert saved.exists()
+
+    # the server is back; next Monday's run delivers the saved digest of the week before
+    monkeypatch.setenv("CITYRADAR_SMTP_PORT", str(smtp_server.port))
+    result = weekly_digest(week=_week_after(week), db_path=own_db, out_dir=tmp_path, send=True)
+    assert [(o.recipient, o.status) for o in result.retried] == [
+        ("staff@cityradar.example", "sent")
+    ]
+    assert len(smtp_server.envelopes) == 2  # the saved one, then the new week's
+    first = message_from_bytes(smtp_server.envelopes[0].content, policy=policy.default)
+    assert week in first["Subject"]
+    assert (week, "staff@cityradar.example", "sent", 1) in deliveries(own_db)
+
+
+def _week_after(week: str) -> str:
+    from datetime import timedelta
+
+    from digest.week import IsoWeek
+
+    year, number, _ = (IsoWeek.parse(week).monday() + timedelta(days=7)).isocalendar()
+    return str(IsoWeek(year, number))
+
+
+def test_preview_writes_every_digest_and_records_it_without_sending(
+    ingested, own_db, smtp_env, tmp_path
+):
+    from flows.weekly_digest import weekly_digest
+
+    result = weekly_digest(week=str(ingested.week), db_path=own_db, out_dir=tmp_path)
+    assert smtp_env.envelopes == []
+    (outcome,) = result.outcomes
+    assert outcome.status == "preview"
+    html = (tmp_path / str(ingested.week) / "staff@cityradar.example.html").read_text("utf-8")
+    assert "data:image/png;base64," in html  # opens on its own in a browser
+    assert [row[2] for row in deliveries(own_db)] == ["preview", "preview"]
