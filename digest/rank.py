@@ -46,11 +46,6 @@ class Story:
     official: bool  # a ministry, city or agency published one of its items
 
     @property
-    def outlets(self) -> int:
-        """Sources that carried the story."""
-        return 1 + len(self.also)
-
-    @property
     def also_shown(self) -> tuple[str, ...]:
         """The outlets named in "also reported by"."""
         return self.also[:ALSO_SHOWN]
@@ -132,14 +127,14 @@ def build_digest(data: WeekData, audience: Audience) -> Digest:
     shown: set[str] = set()
     focus_sections = _focus_sections(stories, audience, shown)
     policy = _fill(
-        _section("policy", "Policy updates", "정책 소식"),
+        Section("policy", "Policy updates", "정책 소식"),
         [s for s in stories if s.official or s.changed],
         TOP_POLICY,
         shown,
     )
     city_sections = [
         _fill(
-            _section(f"city:{city}", city, city),
+            Section(f"city:{city}", city, city),
             [s for s in stories if city in s.cities],
             TOP_PER_CITY,
             shown,
@@ -210,8 +205,8 @@ def _focus_sections(stories: list[Story], audience: Audience, shown: set[str]) -
     area; stories without one go under "Other"."""
     names = taxonomy().names
     areas = [a for a in FOCUS_AREAS if not audience.focus_areas or a in audience.focus_areas]
-    sections = {a: _section(a, names[a]["en"], names[a]["ko"]) for a in areas}
-    other = _section("other", "Other smart-city news", "기타 스마트시티 소식")
+    sections = {a: Section(a, names[a]["en"], names[a]["ko"]) for a in areas}
+    other = Section("other", "Other smart-city news", "기타 스마트시티 소식")
     grouped: dict[str, list[Story]] = {}
     for story in stories:
         home = next((a for a in story.focus_areas if a in sections), "other")
@@ -233,10 +228,6 @@ def _fill(section: Section, ranked: Iterable[Story], limit: int, shown: set[str]
         else:
             section.more += 1
     return section
-
-
-def _section(key: str, title_en: str, title_ko: str) -> Section:
-    return Section(key, title_en, title_ko)
 
 
 def _unique(values: Iterable[str]) -> list[str]:

@@ -58,11 +58,12 @@ def render_digest(digest: Digest) -> RenderedDigest:
     if not digest.is_empty:
         chart = focus_chart(data.focus_counts, data.focus_average, TREND_WEEKS)
     names = taxonomy().names
+    sections = [*digest.focus_sections, digest.policy, *digest.city_sections]
     context = {
         "digest": digest,
         "data": data,
         "subject": subject_for(digest),
-        "sections": [*digest.focus_sections, digest.policy, *digest.city_sections],
+        "sections": [s for s in sections if s.stories or s.above],
         "totals": TOTALS,
         "selection": _selection(digest),
         "chart_src": f"cid:{CHART_CID}" if chart else None,
@@ -72,7 +73,6 @@ def render_digest(digest: Digest) -> RenderedDigest:
             for a in sorted(FOCUS_AREAS, key=lambda a: -data.focus_counts.get(a, 0))
         ],
     }
-    context["sections"] = [s for s in context["sections"] if s.stories or s.above]
     html = env.get_template("digest.html.j2").render(context)
     return RenderedDigest(
         subject=context["subject"],

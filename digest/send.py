@@ -14,6 +14,7 @@ import smtplib
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
@@ -101,6 +102,11 @@ def build_message(
             filename="focus-areas.png",
         )
     return message
+
+
+def read_message(path: Path) -> EmailMessage:
+    """A message archived as .eml, to be sent as it was saved."""
+    return message_from_bytes(path.read_bytes(), _class=EmailMessage, policy=policy.default)
 
 
 def deliver(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from digest.query import WeekData, fetch_week
 from digest.rank import Audience, build_digest
 from digest.recipients import Recipient, load_recipients, plain_recipients
 from digest.render import RenderedDigest, render_digest
-from digest.send import DeliveryFailed, SmtpConfig, build_message, deliver
+from digest.send import DeliveryFailed, SmtpConfig, build_message, deliver, read_message
 from digest.week import IsoWeek
 from warehouse import deliveries
 from warehouse.db import connect
@@ -151,20 +150,22 @@ def weekly_digest(
     folder = (out_dir or settings.digest_dir) / str(iso_week)
     data = read_week(db, iso_week, settings.timezone)
     config = SmtpConfig.from_settings(settings)
-    everything = _archive_everything(data, settings, config, folder, db)
+    rendered, stories, files = _archive_everything(data, settings, config, folder, db)
     result = DigestResult(
         week=str(iso_week),
-        subject=everything[0].subject,
-        stories=everything[1],
-        html_path=str(everything[2].html),
-        text_path=str(everything[2].text),
-        eml_path=str(everything[2].eml),
+        subject=rendered.subject,
+        stories=stories,
+        html_path=str(files.html),
+        text_path=str(files.text),
+        eml_path=str(files.eml),
     )
     if send:
         result.retried = _deliver_unfinished(db, config, settings, before=str(iso_week))
-    done = _already_sent(db, str(iso_week)) if send and not resend else set()
+    done = _already_sent(db, str(iso_week))
     for reader in readers:
-        result.outcomes.append(_one_reader(reader, data, settings, config, folder, db, send, done))
+        result.outcomes.append(
+            _one_reader(reader, data, settings, config, folder, db, send, done, resend)
+        )
     _report(result)
     return result
 
@@ -194,6 +195,7 @@ def _one_reader(
     db: Path,
     send_now: bool,
     done: set[str],
+    resend: bool,
 ) -> Outcome:
     """Make, archive, record and (when sending) deliver one recipient's digest."""
     digest = build_digest(data, reader.audience(settings.digest_cities))
@@ -201,12 +203,12 @@ def _one_reader(
     message = build_message(rendered, config.sender, reader.email, data.week, reader.name)
     files = archive(rendered, message, folder, _file_name(reader.email))
     outcome = Outcome(reader.email, "preview", str(files.html), str(files.eml), digest.stories)
-    if send_now and reader.email in done:
+    if send_now and reader.email in done and not resend:
         outcome.status = "already sent"
         return outcome
     state = _delivery(data.week, reader.email, "preview", rendered, digest.stories, files, message)
     if not send_now:
-        if reader.email not in _already_sent(db, str(data.week)):  # a preview never hides a send
+        if reader.email not in done:  # a preview never hides a send
             record(db, state, settings.db_lock_timeout)
         return outcome
     if digest.is_empty and not settings.digest_send_empty:
@@ -252,7 +254,7 @@ def _deliver_unfinished(
     for delivery in waiting:
         if not delivery.eml_path or not Path(delivery.eml_path).exists():
             continue
-        message = message_from_bytes(Path(delivery.eml_path).read_bytes(), policy=policy.default)
+        message = read_message(Path(delivery.eml_path))
         outcome = Outcome(
             delivery.recipient,
             "preview",

@@ -15,7 +15,6 @@ import duckdb
 
 # the recipient of the digest of everything, kept for the archive and sent to nobody
 EVERYONE = "*"
-RETRY_STATUSES = ("pending", "failed")
 
 
 @dataclass(frozen=True)
@@ -72,16 +71,3 @@ def unfinished(con: duckdb.DuckDBPyConnection) -> list[Delivery]:
         """
     )
     return [Delivery(*row) for row in cursor.fetchall()]
-
-
-def status_of(con: duckdb.DuckDBPyConnection, week: str, recipient: str) -> Delivery | None:
-    """The recorded delivery of one week to one recipient, if any."""
-    row = con.execute(
-        """
-        select week, recipient, status, attempts, message_id, subject, items, html_path,
-               eml_path, error, sent_at
-        from core.digest_deliveries where week = ? and recipient = ?
-        """,
-        [week, recipient],
-    ).fetchone()
-    return Delivery(*row) if row else None
