@@ -6,7 +6,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -101,3 +101,16 @@ class Settings(BaseSettings):
     def digest_dir(self) -> Path:
         """Where rendered digests are written by default."""
         return self.data_dir / "digests"
+
+
+def describe_settings_error(exc: ValidationError) -> str:
+    """One line per bad setting, named as the operator writes it (CITYRADAR_SMTP_PORT).
+
+    Values are not repeated: a mistyped secret must not reach a terminal or a log.
+    """
+    prefix = Settings.model_config["env_prefix"]
+    problems = []
+    for error in exc.errors():
+        name = prefix + "_".join(str(part) for part in error["loc"]).upper()
+        problems.append(f"setting {name}: {error['msg'].removeprefix('Value error, ')}")
+    return "; ".join(problems)

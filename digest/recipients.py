@@ -134,5 +134,10 @@ def _describe(exc: ValidationError, raw: object) -> str:
         entry = entries[number] if isinstance(entries, list) and number < len(entries) else None
         who = f" ({entry.get('email')})" if isinstance(entry, dict) and entry.get("email") else ""
         field = ".".join(str(part) for part in location[2:]) or "entry"
-        return f"recipient {number + 1}{who}, field {field}: {error['msg']}"
-    return f"{'.'.join(str(p) for p in location) or 'file'}: {error['msg']}"
+        return f"recipient {number + 1}{who}, field {field}: {_message(error)}"
+    return f"{'.'.join(str(p) for p in location) or 'file'}: {_message(error)}"
+
+
+def _message(error: dict) -> str:
+    # pydantic prefixes a validator's own message with "Value error, "; the operator needs only ours
+    return str(error["msg"]).removeprefix("Value error, ")

@@ -77,6 +77,7 @@ def ingest(
     """Crawl the enabled sources that are due and load them into the warehouse."""
     from flows.ingest import ingest as ingest_flow
 
+    _guarded(lambda: _check_config(registry=True, sources=sources))
     summary = _guarded(
         lambda: ingest_flow(sources_path=sources, db_path=db, only=source or None, force=force)
     )
@@ -103,6 +104,7 @@ def digest(
 
     if preview and send:
         raise typer.BadParameter("--preview writes without sending; drop one of --preview, --send")
+    _guarded(lambda: _check_config(digest=True, recipients=recipients, to=to, send=send))
     result = _guarded(
         lambda: weekly_digest(
             week=week,
@@ -129,6 +131,7 @@ def run(
     """Ingest, then write the weekly digest."""
     from flows.pipeline import pipeline
 
+    _guarded(lambda: _check_config(registry=True, sources=sources, digest=True, to=to, send=send))
     result = _guarded(
         lambda: pipeline(
             sources_path=sources, db_path=db, week=week, out_dir=out, send=send, to=to or None
@@ -453,11 +456,37 @@ def _quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
+def _check_config(
+    registry: bool = False,
+    sources: Path | None = None,
+    digest: bool = False,
+    recipients: Path | None = None,
+    to: list[str] | None = None,
+    send: bool = False,
+) -> None:
+    """Validate settings, the registry and the recipients before a flow starts.
+
+    A configuration mistake then costs no Prefect start-up and prints one line naming the
+    field, instead of a flow-run traceback.
+    """
+    from cityradar.registry import load_sources
+    from cityradar.settings import Settings
+    from flows.weekly_digest import choose_recipients
+    from transforms.vocabularies import gazetteer
+
+    settings = Settings()
+    if registry:
+        load_sources(sources or settings.sources, known_cities=gazetteer().cities)
+    if digest:
+        choose_recipients(settings, to or None, recipients, send)
+
+
 def _guarded(action: Any) -> Any:
     """Run an action; turn expected failures into one clear line and a non-zero exit."""
     from pydantic import ValidationError
 
     from cityradar.registry import RegistryError
+    from cityradar.settings import describe_settings_error
     from digest.recipients import RecipientsError
     from flows.weekly_digest import DigestNotDelivered
     from warehouse.db import WarehouseLocked
@@ -470,7 +499,9 @@ def _guarded(action: Any) -> Any:
         _fail(str(exc))
     except WarehouseLocked as exc:
         _fail(str(exc))
-    except (FileNotFoundError, FileExistsError, ValueError, ValidationError) as exc:
+    except ValidationError as exc:
+        _fail(describe_settings_error(exc) if exc.title == "Settings" else str(exc))
+    except (FileNotFoundError, FileExistsError, ValueError) as exc:
         _fail(str(exc))
     except OSError as exc:  # SMTP unreachable, disk full...
         _fail(f"{type(exc).__name__}: {exc}")

@@ -140,13 +140,7 @@ def weekly_digest(
         IsoWeek.parse(week) if week else IsoWeek.last_complete(datetime.now(UTC), settings.timezone)
     )
     db = db_path or settings.db_path
-    readers = (
-        plain_recipients(to)
-        if to
-        else load_recipients(recipients_path or settings.recipients, settings.digest_to)
-    )
-    if send and not readers:
-        raise ValueError("--send needs recipients: a recipients file, CITYRADAR_DIGEST_TO, or --to")
+    readers = choose_recipients(settings, to, recipients_path, send)
     folder = (out_dir or settings.digest_dir) / str(iso_week)
     data = read_week(db, iso_week, settings.timezone)
     config = SmtpConfig.from_settings(settings)
@@ -168,6 +162,23 @@ def weekly_digest(
         )
     _report(result)
     return result
+
+
+def choose_recipients(
+    settings: Settings, to: list[str] | None, recipients_path: Path | None, send: bool
+) -> list[Recipient]:
+    """Who this run is for: ``--to`` if given, else the recipients file plus CITYRADAR_DIGEST_TO.
+
+    Raises RecipientsError for a bad file or address, ValueError when sending to nobody.
+    """
+    readers = (
+        plain_recipients(to)
+        if to
+        else load_recipients(recipients_path or settings.recipients, settings.digest_to)
+    )
+    if send and not readers:
+        raise ValueError("--send needs recipients: a recipients file, CITYRADAR_DIGEST_TO, or --to")
+    return readers
 
 
 def _archive_everything(

@@ -76,6 +76,47 @@ def test_a_bad_registry_stops_with_entry_and_field(tmp_path):
     assert "entry 1 (id 'seoul_news'), field 'timezone'" in result.stderr
 
 
+def test_ingest_with_a_bad_registry_stops_before_any_flow_starts(tmp_path):
+    bad = tmp_path / "sources.yaml"
+    bad.write_text("sources:\n  - id: x\n", encoding="utf-8")
+    result = runner.invoke(app, ["ingest", "--sources", str(bad), "--db", str(tmp_path / "x.db")])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: {bad}: expected a list of sources, found dict"
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_a_bad_recipients_file_names_the_recipient_and_field(tmp_path):
+    recipients = tmp_path / "recipients.yaml"
+    recipients.write_text(
+        "recipients:\n  - email: a@example.org\n  - email: mobility@example.org\n"
+        "    focus_areas: [mobilty]\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(
+        app, ["digest", "--preview", "--recipients", str(recipients), "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"error: {recipients}: recipient 2 (mobility@example.org), field focus_areas: "
+        "unknown focus area 'mobilty'; use one of mobility,"
+    )
+    assert "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == [recipients]  # nothing was written
+
+
+def test_a_bad_setting_is_named_as_the_operator_writes_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("CITYRADAR_SMTP_PORT", "twenty-five")
+    monkeypatch.setenv("CITYRADAR_SMTP_PASSWORD", "hunter2")
+    result = runner.invoke(app, ["digest", "--preview", "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "error: setting CITYRADAR_SMTP_PORT: Input should be a valid integer, "
+        "unable to parse string as an integer"
+    )
+    assert "twenty-five" not in result.output
+    assert "hunter2" not in result.output
+
+
 def test_sources_list_shows_the_shipped_registry():
     result = runner.invoke(app, ["sources", "list"])
     assert result.exit_code == 0

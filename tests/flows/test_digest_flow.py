@@ -184,3 +184,39 @@ def test_preview_writes_every_digest_and_records_it_without_sending(
     html = (tmp_path / str(ingested.week) / "staff@cityradar.example.html").read_text("utf-8")
     assert "data:image/png;base64," in html  # opens on its own in a browser
     assert [row[2] for row in deliveries(own_db)] == ["preview", "preview"]
+
+
+EMPTY_WEEK = "2020-W02"  # long before any fixture item
+
+
+def test_an_empty_week_is_skipped_when_sending_empty_digests_is_off(
+    own_db, smtp_env, monkeypatch, tmp_path
+):
+    from flows.weekly_digest import weekly_digest
+
+    monkeypatch.setenv("CITYRADAR_DIGEST_SEND_EMPTY", "false")
+    result = weekly_digest(week=EMPTY_WEEK, db_path=own_db, out_dir=tmp_path, send=True)
+    assert result.stories == 0
+    (outcome,) = result.outcomes
+    assert (outcome.status, outcome.error) == (
+        "skipped",
+        "no stories; CITYRADAR_DIGEST_SEND_EMPTY is off",
+    )
+    assert smtp_env.envelopes == []
+    assert (EMPTY_WEEK, "staff@cityradar.example", "skipped", 0) in deliveries(own_db)
+    # still archived, so the operator can see what would have gone out
+    text = (tmp_path / EMPTY_WEEK / "staff@cityradar.example.txt").read_text("utf-8")
+    assert "No smart-city stories were collected for this week." in text
+
+
+def test_an_empty_week_is_sent_as_a_short_digest_by_default(own_db, smtp_env, tmp_path):
+    from flows.weekly_digest import weekly_digest
+
+    result = weekly_digest(week=EMPTY_WEEK, db_path=own_db, out_dir=tmp_path, send=True)
+    assert [o.status for o in result.outcomes] == ["sent"]
+    (envelope,) = smtp_env.envelopes
+    mail = message_from_bytes(envelope.content, policy=policy.default)
+    assert mail["Subject"].endswith(": no smart-city stories")
+    text = mail.get_body(("plain",)).get_content()
+    assert "No smart-city stories were collected for this week." in text
+    assert len(text.splitlines()) < 25  # short: no chart table, no sections
