@@ -115,6 +115,8 @@ class CrawlReport(_Record):
     bytes: int = 0
     error: str | None = None
     finish_reason: str | None = None
+    retryable: bool = False  # failed before getting anything, for a reason that may pass
+    attempts: int = 1
 
 
 @dataclass(slots=True)

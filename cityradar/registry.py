@@ -111,6 +111,14 @@ class Source(BaseModel):
         default=7, ge=1, le=3650, description="sitemap entries younger than this"
     )
 
+    @property
+    def has_archive(self) -> bool:
+        """True when older entries can be read back: a paged HTML board, or a sitemap.
+
+        A feed holds only its latest entries, so a backfill cannot go back in one.
+        """
+        return self.kind == "sitemap" or (self.kind == "html" and self.pagination is not None)
+
     @field_validator("id")
     @classmethod
     def _id_shape(cls, value: str) -> str:

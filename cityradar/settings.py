@@ -73,6 +73,22 @@ class Settings(BaseSettings):
         default=900.0, gt=0, description="seconds one source's crawl may take"
     )
     crawl_workers: int = Field(default=4, ge=1, le=64, description="sources crawled at once")
+    crawl_retries: int = Field(
+        default=1,
+        ge=0,
+        le=5,
+        description="extra tries, in the same run, of a crawl that failed with nothing for a "
+        "reason that may pass (timeout, refused or reset connection, 5xx, crashed process)",
+    )
+    crawl_retry_delay: float = Field(
+        default=60.0, ge=0, description="seconds before such a crawl is tried again"
+    )
+    backfill_max_pages: int = Field(
+        default=100, ge=1, le=100, description="list pages a backfill reads per source at most"
+    )
+    backfill_max_articles: int = Field(
+        default=1000, ge=1, le=1000, description="article pages a backfill fetches per source"
+    )
     db_lock_timeout: float = Field(
         default=300.0,
         ge=0,

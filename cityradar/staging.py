@@ -107,6 +107,15 @@ class Batch:
             return SourceState()
         return SourceState.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
+    def forget_crawl(self, source_id: str) -> None:
+        """Drop a source's items, fetch log and report before it is crawled again."""
+        for path in (
+            self.items_file(source_id),
+            self.fetches_file(source_id),
+            self.report_file(source_id),
+        ):
+            path.unlink(missing_ok=True)
+
     def write_report(self, report: CrawlReport) -> None:
         """Write (or replace) a source's crawl report atomically."""
         _write_json_atomic(self.report_file(report.source_id), report.to_dict())

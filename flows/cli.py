@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
+from flows.bars import progress_bars
+
 if TYPE_CHECKING:
     from flows.ingest import IngestSummary
     from flows.weekly_digest import DigestResult
@@ -78,10 +80,55 @@ def ingest(
     from flows.ingest import ingest as ingest_flow
 
     _guarded(lambda: _check_config(registry=True, sources=sources))
-    summary = _guarded(
-        lambda: ingest_flow(sources_path=sources, db_path=db, only=source or None, force=force)
-    )
+    with progress_bars():
+        summary = _guarded(
+            lambda: ingest_flow(sources_path=sources, db_path=db, only=source or None, force=force)
+        )
     _print_ingest(summary)
+
+
+@app.command()
+def backfill(
+    since: Annotated[
+        str,
+        typer.Option("--since", help="first day to read back to, YYYY-MM-DD", show_default=False),
+    ],
+    db: DbOption = None,
+    sources: SourcesOption = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="backfill only this source id")
+    ] = None,
+) -> None:
+    """Read the archives (paged boards, sitemaps) back to --since and load them.
+
+    Known, unchanged entries are not fetched again; feeds have no archive and are listed.
+    """
+    from flows.backfill import backfill as backfill_flow
+    from flows.backfill import parse_since
+
+    _guarded(lambda: parse_since(since))
+    _guarded(lambda: _check_config(registry=True, sources=sources))
+    with progress_bars():
+        summary = _guarded(
+            lambda: backfill_flow(
+                since=since, sources_path=sources, db_path=db, only=source or None
+            )
+        )
+    _print_ingest(summary)
+
+
+@app.command()
+def serve() -> None:
+    """Run the schedules of prefect.yaml on this machine: ingest every 6 h, the digest Mondays.
+
+    Flow runs start as child processes of this command and show in the Prefect UI (set
+    PREFECT_API_URL to use a Prefect server; without it a temporary local one is started).
+    Stop with Ctrl-C.
+    """
+    from flows.serve import serve_project
+
+    _guarded(lambda: _check_config(registry=True))
+    _guarded(serve_project)
 
 
 @app.command()
@@ -132,11 +179,12 @@ def run(
     from flows.pipeline import pipeline
 
     _guarded(lambda: _check_config(registry=True, sources=sources, digest=True, to=to, send=send))
-    result = _guarded(
-        lambda: pipeline(
-            sources_path=sources, db_path=db, week=week, out_dir=out, send=send, to=to or None
+    with progress_bars():
+        result = _guarded(
+            lambda: pipeline(
+                sources_path=sources, db_path=db, week=week, out_dir=out, send=send, to=to or None
+            )
         )
-    )
     _print_ingest(result.ingest)
     _print_digest(result.digest)
 
@@ -209,7 +257,8 @@ def reclassify(db: DbOption = None) -> None:
     from flows.reclassify import reclassify as run_reclassify
 
     path = db or Settings().db_path
-    result = _guarded(lambda: run_reclassify(path))
+    with progress_bars():
+        result = _guarded(lambda: run_reclassify(path))
     typer.echo(
         f"re-tagged {result.items} items in {result.seconds:.1f} s "
         f"({result.items_per_second:.0f} items/s); smart-city items {result.smart_before} -> {result.smart_after}"
@@ -488,6 +537,7 @@ def _guarded(action: Any) -> Any:
     from cityradar.registry import RegistryError
     from cityradar.settings import describe_settings_error
     from digest.recipients import RecipientsError
+    from flows.slots import LoadSlotTaken
     from flows.weekly_digest import DigestNotDelivered
     from warehouse.db import WarehouseLocked
 
@@ -497,7 +547,7 @@ def _guarded(action: Any) -> Any:
         _fail(str(exc), code=2)
     except DigestNotDelivered as exc:
         _fail(str(exc))
-    except WarehouseLocked as exc:
+    except (WarehouseLocked, LoadSlotTaken) as exc:
         _fail(str(exc))
     except ValidationError as exc:
         _fail(describe_settings_error(exc) if exc.title == "Settings" else str(exc))
@@ -513,6 +563,10 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 def _print_ingest(summary: IngestSummary) -> None:
+    for busy in summary.busy:
+        typer.echo(f"Skipped {busy.source_id}: another run is crawling it ({busy.held_by})")
+    if summary.no_archive:
+        typer.echo(f"No archive to read back in (feeds): {', '.join(summary.no_archive)}")
     for recovered in summary.recovered:
         typer.echo(
             f"Loaded batch {recovered.batch_id} left by an earlier run: {recovered.items_new} new items"
@@ -525,11 +579,14 @@ def _print_ingest(summary: IngestSummary) -> None:
     if not summary.reports:
         typer.echo("No source was crawled.")
         return
-    typer.echo(f"\nIngest batch {summary.batch_id} -> {summary.db_path}")
+    kind = f"Backfill since {summary.since}," if summary.since else "Ingest"
+    typer.echo(f"\n{kind} batch {summary.batch_id} -> {summary.db_path}")
     typer.echo(f"{'source':28} {'status':8} {'entries':>7} {'pages':>5}  problem")
     for r in sorted(summary.reports, key=lambda r: (r.status == "ok", r.source_id)):
+        tries = f" (tried {r.attempts} times)" if r.attempts > 1 else ""
         typer.echo(
-            f"{r.source_id:28} {r.status:8} {r.items_seen:>7} {r.articles_fetched:>5}  {r.error or ''}"
+            f"{r.source_id:28} {r.status:8} {r.items_seen:>7} {r.articles_fetched:>5}  "
+            f"{r.error or ''}{tries}"
         )
     by_status: dict[str, int] = {}
     for r in summary.reports:

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
-from prefect import flow, get_run_logger, task, unmapped
+from prefect import flow, get_run_logger, runtime, task, unmapped
 from prefect.cache_policies import NONE
+from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from cityradar.items import CrawlReport, SourceState
+from cityradar.items import CrawlReport, SourceState, utc_now_iso
+from cityradar.locks import LockTaken, held, lock_path
+from cityradar.progress import progress
 from cityradar.registry import KINDS_WITH_SPIDER, Source, load_sources
 from cityradar.schedule import is_due, next_attempt
 from cityradar.settings import Settings
 from cityradar.staging import Batch, pending_batches
+from flows.artifacts import publish_ingest_report
+from flows.slots import load_slot
 from spiders.process import crawl_in_subprocess
 from spiders.settings import crawl_overrides
 from transforms.normalize import NormalizedItem, normalize_batch
@@ -46,16 +53,28 @@ class Knowledge:
     states: dict[str, SourceState]
 
 
+@dataclass(frozen=True)
+class Busy:
+    """A source left out because another run is crawling it now."""
+
+    source_id: str
+    held_by: str
+
+
 @dataclass
 class IngestSummary:
-    """What one ingest run did, for the CLI and the flow's return value."""
+    """What one ingest (or backfill) run did, for the CLI, the artifact and the return value."""
 
     db_path: str
+    run_id: str | None = None
     batch_id: str | None = None
     reports: list[CrawlReport] = field(default_factory=list)
     load: LoadResult | None = None
     recovered: list[LoadResult] = field(default_factory=list)
     deferred: list[Deferral] = field(default_factory=list)
+    busy: list[Busy] = field(default_factory=list)
+    since: str | None = None  # a backfill's start date
+    no_archive: list[str] = field(default_factory=list)  # sources a backfill cannot go back in
 
     @property
     def failed_sources(self) -> list[CrawlReport]:
@@ -82,17 +101,56 @@ def read_knowledge(db_path: Path, sources: list[Source]) -> Knowledge:
         return Knowledge({}, {})
 
 
-@task(name="crawl-source", cache_policy=NONE, task_run_name="crawl-{source.id}")
+class CrawlMayPass(RuntimeError):
+    """A crawl failed with nothing for a reason that may pass; Prefect tries it again."""
+
+
+def _retry_when_it_may_pass(task: Any, task_run: Any, state: Any) -> bool:
+    try:
+        state.result()
+    except CrawlMayPass:
+        return True
+    except Exception:  # a bug in our code: another try would fail the same way
+        return False
+    return False
+
+
+# retries and their delay are set per run from the settings (crawl_and_load)
+@task(
+    name="crawl-source",
+    cache_policy=NONE,
+    task_run_name="crawl-{source.id}",
+    retry_condition_fn=_retry_when_it_may_pass,
+)
 def crawl_source(
-    source: Source, batch_path: Path, overrides: dict[str, object], timeout: float
+    source: Source,
+    batch_path: Path,
+    overrides: dict[str, object],
+    timeout: float,
+    since: str | None = None,
 ) -> CrawlReport:
-    """Crawl one source in a child process into the batch."""
-    report = crawl_in_subprocess(source, Batch(batch_path), overrides, timeout)
+    """Crawl one source in a child process into the batch (a backfill when ``since``).
+
+    Raises:
+        CrawlMayPass: the crawl got nothing and failed in a way that may pass (timeout, 5xx,
+            refused connection, crashed process); Prefect retries it after
+            CITYRADAR_CRAWL_RETRY_DELAY seconds, up to CITYRADAR_CRAWL_RETRIES times.
+    """
+    batch = Batch(batch_path)
+    attempt = runtime.task_run.run_count or 1
+    if attempt > 1:
+        batch.forget_crawl(source.id)  # the failed try left a report and a fetch log, no items
+    report = crawl_in_subprocess(source, batch, overrides, timeout, since)
+    report.attempts = attempt
+    batch.write_report(report)
     log = get_run_logger()
     if report.status in ("failed", "partial", "empty"):
         log.warning("%s: %s — %s", source.id, report.status, report.error or "no entries")
     else:
         log.info("%s: %d entries", source.id, report.items_seen)
+    if report.retryable:  # after the last try, the flow reads the report from the batch
+        raise CrawlMayPass(f"{source.id}: {report.error}")
+    progress().advance("crawl", note=source.id)
     return report
 
 
@@ -105,8 +163,13 @@ def normalize_staged(batch_path: Path) -> list[NormalizedItem]:
 
 @task(name="load-batch", cache_policy=NONE)
 def load_staged(db_path: Path, batch_path: Path, items: list[NormalizedItem]) -> LoadResult:
-    """Merge the batch into DuckDB (holding the file only now), then move it to loaded/."""
+    """Merge the batch into DuckDB (holding the file only now), then move it to loaded/.
+
+    Only one run loads at a time: the warehouse's load slot (a Prefect global concurrency
+    limit) is held for the merge, and DuckDB's own file lock backs it up.
+    """
     batch = Batch(batch_path)
+    progress().start("load", f"Loading {len(items)} items", None)
     payload = BatchPayload(
         batch_id=batch.batch_id,
         created_at=batch.meta().get("created_at"),
@@ -117,9 +180,11 @@ def load_staged(db_path: Path, batch_path: Path, items: list[NormalizedItem]) ->
         fetches=batch.fetch_records(),
     )
     tables = payload.tables()  # built before the file is opened: the lock is held only to merge
-    with connect(db_path, lock_timeout=Settings().db_lock_timeout) as con:
+    lock_timeout = Settings().db_lock_timeout
+    with load_slot(lock_timeout), connect(db_path, lock_timeout=lock_timeout) as con:
         result = merge_tables(con, tables)
     batch.mark_loaded()
+    progress().finish("load")
     get_run_logger().info(
         "batch %s: %d new, %d changed, %d unchanged%s",
         result.batch_id,
@@ -140,6 +205,7 @@ def ingest(
     only: list[str] | None = None,
     crawl_delay: float | None = None,
     force: bool = False,
+    load: bool = True,
 ) -> IngestSummary:
     """Crawl the enabled sources that are due and load what they yield.
 
@@ -150,42 +216,147 @@ def ingest(
         only: source ids to crawl instead of every enabled source (backoff does not apply).
         crawl_delay: seconds between requests to one host (default CITYRADAR_CRAWL_DELAY).
         force: crawl failing sources now, ignoring their backoff.
+        load: load the batch (and leftovers) into DuckDB; False leaves it staged for a
+            `load-staged` run on the warehouse's machine.
     """
     settings = Settings()
-    staging = (data_dir or settings.data_dir) / "staging"
-    db = db_path or (data_dir / "cityradar.duckdb" if data_dir else settings.db_path)
-    summary = IngestSummary(db_path=str(db))
-    for leftover in _abandoned(staging, settings.crawl_timeout):
-        summary.recovered.append(load_staged(db, leftover.path, normalize_staged(leftover.path)))
+    staging, db = run_places(settings, data_dir, db_path)
+    summary = IngestSummary(db_path=str(db), run_id=current_run_id())
+    if load:
+        summary.recovered = load_leftovers(staging, db, settings.crawl_timeout)
     registry = load_registry(sources_path or settings.sources)
-    candidates = _select(registry, only)
+    candidates = select_sources(registry, only)
     knowledge = read_knowledge(db, candidates)
     selected, summary.deferred = _due(candidates, knowledge.history, force or bool(only))
-    if not selected:
-        get_run_logger().warning("no source to crawl now")
-        return summary
-    batch = Batch.create(staging, selected)
-    for source in selected:
-        batch.write_state(source.id, knowledge.states.get(source.id, SourceState()))
-    overrides = crawl_overrides(
-        delay=settings.crawl_delay if crawl_delay is None else crawl_delay,
-        per_host=settings.crawl_concurrency_per_host,
-        timeout=max(settings.crawl_timeout - 30, 30),
-    )
-    futures = crawl_source.map(
-        selected,
-        batch_path=unmapped(batch.path),
-        overrides=unmapped(overrides),
-        timeout=unmapped(settings.crawl_timeout),
-    )
-    summary.reports = list(futures.result())
-    batch.mark_crawled()
-    summary.batch_id = batch.batch_id
-    summary.load = load_staged(db, batch.path, normalize_staged(batch.path))
+    try:
+        crawl_and_load(selected, knowledge, staging, db, summary, settings, crawl_delay, load=load)
+    finally:  # a failed load still shows what was crawled
+        publish_ingest_report(summary)
     return summary
 
 
-def _select(registry: list[Source], only: list[str] | None) -> list[Source]:
+@flow(name="load-staged")
+def load_staged_batches(
+    data_dir: Path | None = None, db_path: Path | None = None
+) -> list[LoadResult]:
+    """Load every batch crawled (by any worker) into DuckDB: the warehouse machine's flow."""
+    settings = Settings()
+    staging, db = run_places(settings, data_dir, db_path)
+    return load_leftovers(staging, db, settings.crawl_timeout)
+
+
+def load_leftovers(staging: Path, db: Path, crawl_timeout: float) -> list[LoadResult]:
+    """Load the batches earlier runs (or other workers) crawled but did not load."""
+    return [
+        load_staged(db, leftover.path, normalize_staged(leftover.path))
+        for leftover in _abandoned(staging, crawl_timeout)
+    ]
+
+
+def crawl_and_load(
+    selected: list[Source],
+    knowledge: Knowledge,
+    staging: Path,
+    db: Path,
+    summary: IngestSummary,
+    settings: Settings,
+    crawl_delay: float | None,
+    since: str | None = None,
+    load: bool = True,
+) -> None:
+    """Crawl the sources no other run is crawling, each in its own child process, then load.
+
+    Each source's lock is held until its items are loaded, so a second run started meanwhile
+    (a slow run overlapping the next schedule, a backfill) skips it rather than crawl it twice.
+    """
+    with ExitStack() as locks:
+        mine = _lock_sources(locks, selected, staging, summary)
+        if not mine:
+            get_run_logger().warning("no source to crawl now")
+            return
+        batch = Batch.create(staging, mine)
+        for source in mine:
+            batch.write_state(source.id, knowledge.states.get(source.id, SourceState()))
+        overrides = crawl_overrides(
+            delay=settings.crawl_delay if crawl_delay is None else crawl_delay,
+            per_host=settings.crawl_concurrency_per_host,
+            timeout=max(settings.crawl_timeout - 30, 30),
+        )
+        what = f"Backfilling {len(mine)} sources since {since}" if since else "Crawling"
+        progress().start("crawl", f"{what} ({len(mine)} sources)", len(mine))
+        crawl = crawl_source.with_options(
+            retries=settings.crawl_retries, retry_delay_seconds=settings.crawl_retry_delay
+        )
+        futures = crawl.map(
+            mine,
+            batch_path=unmapped(batch.path),
+            overrides=unmapped(overrides),
+            timeout=unmapped(settings.crawl_timeout),
+            since=unmapped(since),
+        )
+        summary.reports = [_report_of(f, s, batch) for f, s in zip(futures, mine, strict=True)]
+        progress().finish("crawl")
+        batch.mark_crawled()
+        summary.batch_id = batch.batch_id
+        if load:
+            summary.load = load_staged(db, batch.path, normalize_staged(batch.path))
+
+
+def _lock_sources(
+    locks: ExitStack, sources: list[Source], staging: Path, summary: IngestSummary
+) -> list[Source]:
+    """Take each source's crawl lock; sources another run holds are noted and left out."""
+    mine = []
+    for source in sources:
+        try:
+            locks.enter_context(held(lock_path(staging, f"source-{source.id}"), run=summary.run_id))
+        except LockTaken as taken:
+            who = taken.holder.describe() if taken.holder else "another process"
+            summary.busy.append(Busy(source.id, who))
+            get_run_logger().warning("%s: skipped, another run is crawling it (%s)", source.id, who)
+            continue
+        mine.append(source)
+    return mine
+
+
+def _report_of(future: PrefectFuture[CrawlReport], source: Source, batch: Batch) -> CrawlReport:
+    """The crawl's report, also when its last try raised (the report is in the batch)."""
+    future.wait()
+    if future.state.is_completed():
+        return future.result()
+    progress().advance("crawl", note=source.id)
+    report = batch.read_report(source.id)
+    if report is not None:
+        return report
+    report = CrawlReport(
+        source_id=source.id,
+        batch_id=batch.batch_id,
+        started_at=utc_now_iso(),
+        finished_at=utc_now_iso(),
+        status="failed",
+        error=f"crawl task failed: {future.state.message}",
+        finish_reason="task_failed",
+    )
+    batch.write_report(report)
+    return report
+
+
+def run_places(
+    settings: Settings, data_dir: Path | None, db_path: Path | None
+) -> tuple[Path, Path]:
+    """The staging folder and the warehouse file of this run."""
+    staging = (data_dir or settings.data_dir) / "staging"
+    db = db_path or (data_dir / "cityradar.duckdb" if data_dir else settings.db_path)
+    return staging, db
+
+
+def current_run_id() -> str | None:
+    """The Prefect flow run id, when running in one."""
+    run = runtime.flow_run.id
+    return str(run) if run else None
+
+
+def select_sources(registry: list[Source], only: list[str] | None) -> list[Source]:
     """Enabled sources, or exactly those named (enabled or not) when ``only`` is given."""
     if not only:
         return [s for s in registry if s.enabled]

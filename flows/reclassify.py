@@ -6,10 +6,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from cityradar.progress import progress
 from transforms.normalize import source_defaults
 from transforms.tagging import Defaults, tag_item
 from warehouse.db import connect
 from warehouse.retag import replace_tags, stored_texts
+
+PROGRESS_EVERY = 500  # items between progress reports
 
 
 @dataclass(frozen=True)
@@ -39,18 +42,14 @@ def reclassify(db_path: Path) -> ReclassifyResult:
                 "select count(*) filter (where is_smart_city) from core.items"
             ).fetchone()[0]
             texts = stored_texts(con)
-            tagged = [
-                (
-                    t.item_id,
-                    tag_item(
-                        t.title,
-                        t.summary,
-                        t.body,
-                        source_defaults(t.source) if t.source else Defaults(),
-                    ),
-                )
-                for t in texts
-            ]
+            progress().start("reclassify", "Re-tagging stored items", len(texts))
+            tagged = []
+            for number, t in enumerate(texts, start=1):
+                defaults = source_defaults(t.source) if t.source else Defaults()
+                tagged.append((t.item_id, tag_item(t.title, t.summary, t.body, defaults)))
+                if number % PROGRESS_EVERY == 0 or number == len(texts):
+                    progress().advance("reclassify", number % PROGRESS_EVERY or PROGRESS_EVERY)
+            progress().finish("reclassify")
             replace_tags(con, tagged)
             after = con.execute(
                 "select count(*) filter (where is_smart_city) from core.items"

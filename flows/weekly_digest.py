@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger, runtime, task
 from prefect.cache_policies import NONE
 
 from cityradar.settings import Settings
@@ -25,6 +25,7 @@ from digest.recipients import Recipient, load_recipients, plain_recipients
 from digest.render import RenderedDigest, render_digest
 from digest.send import DeliveryFailed, SmtpConfig, build_message, deliver, read_message
 from digest.week import IsoWeek
+from flows.artifacts import publish_digest_report
 from warehouse import deliveries
 from warehouse.db import connect
 from warehouse.deliveries import EVERYONE, Delivery
@@ -60,6 +61,8 @@ class DigestResult:
     eml_path: str = ""
     outcomes: list[Outcome] = field(default_factory=list)
     retried: list[Outcome] = field(default_factory=list)  # earlier weeks delivered now
+    mail_server: str = ""  # host:port (and security) the mail went through; empty: not sent
+    run_id: str | None = None  # the Prefect flow run
 
     @property
     def sent_to(self) -> list[str]:
@@ -152,14 +155,17 @@ def weekly_digest(
         html_path=str(files.html),
         text_path=str(files.text),
         eml_path=str(files.eml),
+        run_id=str(runtime.flow_run.id) if runtime.flow_run.id else None,
     )
     if send:
+        result.mail_server = f"{config.host}:{config.port} ({config.security.value})"
         result.retried = _deliver_unfinished(db, config, settings, before=str(iso_week))
     done = _already_sent(db, str(iso_week))
     for reader in readers:
         result.outcomes.append(
             _one_reader(reader, data, settings, config, folder, db, send, done, resend)
         )
+    publish_digest_report(result)
     _report(result)
     return result
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import scrapy
 from scrapy.http import Request, Response
@@ -23,8 +25,9 @@ from cityradar.registry import Source
 from cityradar.staging import Batch
 from spiders import raw
 from spiders.documents import document_text, is_readable
-from spiders.errors import describe_exception
+from spiders.errors import describe_exception, is_transient
 from spiders.links import is_followable
+from transforms.dates import parse_datetime
 from transforms.urls import canonical_url
 
 MAX_ATTACHMENTS_PER_ITEM = 3
@@ -42,6 +45,7 @@ class CrawlState:
     pages: int = 0
     unchanged: bool = False
     feed_error: str | None = None
+    feed_error_transient: bool = False
     feed_warning: str | None = None
     selector_miss: str | None = None
 
@@ -56,6 +60,14 @@ class CrawlState:
         if self.article_errors or finish_reason != "finished":
             return "partial"
         return "ok"
+
+    def retryable(self, finish_reason: str | None) -> bool:
+        """Failed with nothing to show, for a reason that may pass (timeout, 5xx, reset)."""
+        return (
+            self.status(finish_reason) == "failed"
+            and self.items_seen == 0
+            and self.feed_error_transient
+        )
 
     def error_text(self, finish_reason: str | None) -> str | None:
         """The problems of the crawl in one line, or None."""
@@ -73,16 +85,33 @@ class CrawlState:
         return "; ".join(problems) or None
 
 
+def backfill_start(since: str, timezone: str) -> datetime:
+    """Midnight at the start of the ISO date ``since`` in the source's time zone, as UTC."""
+    day = date.fromisoformat(since)
+    return datetime.combine(day, time.min, ZoneInfo(timezone)).astimezone(UTC)
+
+
 class SourceSpider(scrapy.Spider):
     """Base of the spider kinds: one source, written into one staging batch."""
 
-    def __init__(self, source: Source, batch: Batch, **kwargs: Any) -> None:
+    def __init__(
+        self, source: Source, batch: Batch, since: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.source = source
         self.batch = batch
         self.state = CrawlState()
         self.known = batch.read_state(source.id)
         self._requested: set[str] = set()
+        # a backfill reads the archive back to this moment (midnight of the day, source's zone)
+        self.since = backfill_start(since, source.timezone) if since else None
+
+    def is_before_since(self, raw_date: str | None) -> bool:
+        """True when a backfill reaches an entry older than its start (undated entries: no)."""
+        if self.since is None:
+            return False
+        value = parse_datetime(raw_date, self.source.timezone).value
+        return value is not None and value < self.since
 
     # --- requests ------------------------------------------------------------------------
 
@@ -106,7 +135,12 @@ class SourceSpider(scrapy.Spider):
         )
 
     def is_unchanged(self, response: Response) -> bool:
-        """304, or the very body the last crawl stored (servers with stale validators)."""
+        """304, or the very body the last crawl stored (servers with stale validators).
+
+        Never in a backfill: it reads the archive whatever the first page says.
+        """
+        if self.since is not None:
+            return False
         if response.status == 304:
             return True
         validators = self.known.validators_for(response.request.url)
@@ -114,6 +148,8 @@ class SourceSpider(scrapy.Spider):
         return validators is not None and validators.body_sha256 == digest
 
     def _conditional_headers(self, url: str) -> dict[str, str]:
+        if self.since is not None:
+            return {}
         validators = self.known.validators_for(url)
         headers = {}
         if validators and validators.etag:
@@ -195,6 +231,7 @@ class SourceSpider(scrapy.Spider):
     def source_failed(self, failure: Failure) -> None:
         """Record why the feed, list page or sitemap itself could not be fetched."""
         self.state.feed_error = f"{describe_exception(failure.value)} ({failure.request.url})"
+        self.state.feed_error_transient = is_transient(failure.value)
 
     # --- attachments ---------------------------------------------------------------------
 

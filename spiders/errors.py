@@ -57,6 +57,31 @@ def describe_exception(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+# Failures that often pass within minutes: worth another try in the same run.
+_TRANSIENT = (
+    DownloadTimeoutError,
+    DownloadConnectionRefusedError,
+    ResponseDataLossError,
+    twisted_error.TimeoutError,
+    TimeoutError,
+    twisted_error.ConnectionRefusedError,
+    twisted_error.ConnectionLost,
+    ResponseNeverReceived,
+)
+_TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for a timeout, a refused or dropped connection, or a 5xx gateway-style reply.
+
+    DNS failures, TLS errors, 4xx replies and robots.txt refusals do not pass by themselves
+    (or mean there is no network at all): retrying them in the same run only adds waiting.
+    """
+    if isinstance(exc, HttpError):
+        return exc.response.status in _TRANSIENT_STATUSES
+    return isinstance(exc, _TRANSIENT)
+
+
 def _reason(status: int) -> str:
     from http import HTTPStatus
 

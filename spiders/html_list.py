@@ -26,7 +26,8 @@ class HtmlListSpider(SourceSpider):
 
     Paging stops at ``pagination.max_pages``, at a page that adds no new entry (some boards
     repeat their last page forever), and at a page whose entries are all known already
-    (the first crawl goes deep, later crawls read only what is new).
+    (the first crawl goes deep, later crawls read only what is new). A backfill pages on
+    through known entries and stops at the first entry older than its start date.
     """
 
     name = "html"
@@ -55,7 +56,8 @@ class HtmlListSpider(SourceSpider):
             return
         fresh = [e for e in entries if self._key(e.link) not in self._seen]
         fetched_at = utc_now_iso()
-        for entry in fresh:
+        in_range = [e for e in fresh if not self.is_before_since(e.date)]
+        for entry in in_range:
             self._seen.add(self._key(entry.link))
             yield self.emit(
                 raw.raw_item_from_listing(
@@ -67,15 +69,19 @@ class HtmlListSpider(SourceSpider):
                     fetched_at=fetched_at,
                 )
             )
-        if self._worth_next_page(page, fresh):
+        if self._worth_next_page(page, fresh, in_range):
             yield self._list_request(page + 1)
 
-    def _worth_next_page(self, page: int, fresh: list[raw.ListEntry]) -> bool:
+    def _worth_next_page(
+        self, page: int, fresh: list[raw.ListEntry], in_range: list[raw.ListEntry]
+    ) -> bool:
         pagination = self.source.pagination
         if pagination is None or not fresh:
             return False
         if page + 1 >= pagination.start + pagination.max_pages:
             return False
+        if self.since is not None:  # a backfill pages on until it passes its start date
+            return len(in_range) == len(fresh)
         return not all(self._key(e.link) in self.known.known for e in fresh)
 
     def _first_page(self) -> int:

@@ -67,6 +67,7 @@ class StagingPipeline:
                 bytes=int(stats.get("downloader/response_bytes", 0)),
                 error=spider.state.error_text(reason),
                 finish_reason=reason,
+                retryable=spider.state.retryable(reason),
             )
         )
 

@@ -18,7 +18,11 @@ LOG_TAIL_CHARS = 600
 
 
 def crawl_in_subprocess(
-    source: Source, batch: Batch, overrides: dict[str, object], timeout: float
+    source: Source,
+    batch: Batch,
+    overrides: dict[str, object],
+    timeout: float,
+    since: str | None = None,
 ) -> CrawlReport:
     """Crawl ``source`` into ``batch`` with ``python -m spiders.run``.
 
@@ -27,6 +31,7 @@ def crawl_in_subprocess(
         batch: the staging batch to write into.
         overrides: Scrapy settings for this crawl.
         timeout: seconds before the child is killed (it closes itself a little earlier).
+        since: a backfill: read the source's archive back to this ISO date.
 
     Returns:
         The child's report; when the child died or hung, a failed report saying so, counting
@@ -42,6 +47,7 @@ def crawl_in_subprocess(
         source.model_dump_json(),
         "--settings",
         json.dumps(overrides),
+        *(["--since", since] if since else []),
     ]
     started = utc_now_iso()
     log_path = batch.log_file(source.id)
@@ -64,15 +70,18 @@ def crawl_in_subprocess(
         error = f"crawl process killed after {timeout:.0f} s without finishing"
     else:
         error = f"crawl process exited with status {code}: {_tail(log_path)}"
+    items = _count_items(batch.items_file(source.id))
     report = CrawlReport(
         source_id=source.id,
         batch_id=batch.batch_id,
         started_at=started,
         finished_at=utc_now_iso(),
         status="failed",
-        items_seen=_count_items(batch.items_file(source.id)),
+        items_seen=items,
         error=error,
         finish_reason="process_failed",
+        # a crash (out of memory, a killed child) may not happen twice; a hang would
+        retryable=code is not None and items == 0,
     )
     batch.write_report(report)
     return report

@@ -29,10 +29,15 @@ def build_settings(overrides: dict[str, object]) -> Settings:
     return settings
 
 
-def crawl(source: Source, batch: Batch, overrides: dict[str, object]) -> bool:
-    """Crawl one source into the batch; True when the crawl wrote its report."""
+def crawl(
+    source: Source, batch: Batch, overrides: dict[str, object], since: str | None = None
+) -> bool:
+    """Crawl one source into the batch; True when the crawl wrote its report.
+
+    ``since`` (an ISO date) makes it a backfill: the archive is read back to that day.
+    """
     process = CrawlerProcess(build_settings(overrides))
-    process.crawl(load_object(SPIDER_CLASSES[source.kind]), source=source, batch=batch)
+    process.crawl(load_object(SPIDER_CLASSES[source.kind]), source=source, batch=batch, since=since)
     process.start()
     return batch.report_file(source.id).exists()
 
@@ -43,9 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", required=True, type=Path, help="staging batch folder")
     parser.add_argument("--source", required=True, help="the source entry as JSON")
     parser.add_argument("--settings", default="{}", help="Scrapy setting overrides as JSON")
+    parser.add_argument("--since", default=None, help="backfill back to this ISO date")
     args = parser.parse_args(argv)
     source = Source.model_validate_json(args.source)
-    ok = crawl(source, Batch(args.batch), json.loads(args.settings))
+    ok = crawl(source, Batch(args.batch), json.loads(args.settings), args.since)
     return 0 if ok else 1
 
 

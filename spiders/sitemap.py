@@ -13,10 +13,14 @@ from spiders.base import SourceSpider
 from transforms.dates import parse_datetime
 
 MAX_CHILD_SITEMAPS = 5
+MAX_CHILD_SITEMAPS_BACKFILL = 100  # monthly sitemaps: eight years
 
 
 class SitemapSpider(SourceSpider):
-    """Reads a sitemap (or the newest sitemaps of an index) and follows recent entries."""
+    """Reads a sitemap (or the newest sitemaps of an index) and follows recent entries.
+
+    A backfill reads every child sitemap modified since its start date, and every entry since.
+    """
 
     name = "sitemap"
 
@@ -34,9 +38,9 @@ class SitemapSpider(SourceSpider):
         if page.error:
             self.state.feed_error = f"{page.error} at {response.url}"
             return
-        for child, _ in self._newest(page.children)[:MAX_CHILD_SITEMAPS]:
+        for child in self._children_to_read(page.children):
             yield self.source_request(response.urljoin(child), self.parse_sitemap, "sitemap")
-        cutoff = datetime.now(UTC) - timedelta(days=self.source.max_age_days)
+        cutoff = self.since or datetime.now(UTC) - timedelta(days=self.source.max_age_days)
         recent = [e for e in page.entries if self._date(e) is None or self._date(e) >= cutoff]
         recent.sort(key=lambda e: self._date(e) or cutoff, reverse=True)
         fetched_at = utc_now_iso()
@@ -51,6 +55,14 @@ class SitemapSpider(SourceSpider):
                     fetched_at=fetched_at,
                 )
             )
+
+    def _children_to_read(self, children: list[tuple[str, str | None]]) -> list[str]:
+        """The newest child sitemaps; in a backfill, every one modified since its start."""
+        newest = self._newest(children)
+        if self.since is None:
+            return [child for child, _ in newest[:MAX_CHILD_SITEMAPS]]
+        recent = [child for child, lastmod in newest if not self.is_before_since(lastmod)]
+        return recent[:MAX_CHILD_SITEMAPS_BACKFILL]
 
     def _date(self, entry: dict[str, str | None]) -> datetime | None:
         raw_date = entry.get("published") or entry.get("lastmod")

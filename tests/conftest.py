@@ -13,6 +13,9 @@ import pytest
 
 # before Prefect is imported anywhere: no telemetry calls out of the sandbox
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# a crawl that failed for a passing reason is tried again after a minute in production; tests of
+# failing sources should not wait that minute (tests/flows/test_orchestration.py checks the delay)
+os.environ.setdefault("CITYRADAR_CRAWL_RETRY_DELAY", "0.2")
 
 from cityradar.items import RawItem
 from cityradar.registry import Source

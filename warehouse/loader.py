@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import duckdb
@@ -66,6 +66,7 @@ class LoadResult:
     items_changed: int = 0
     items_unchanged: int = 0
     duplicates_folded: int = 0
+    new_by_source: dict[str, int] = field(default_factory=dict)
 
 
 def is_loaded(con: duckdb.DuckDBPyConnection, batch_id: str) -> bool:
@@ -109,6 +110,11 @@ def _merge(con: duckdb.DuckDBPyConnection, batch: BatchTables, now: datetime) ->
     _resolve(con)
     _plan(con)
     counts = dict(con.execute("select action, count(*) from b_plan group by action").fetchall())
+    new_by_source = dict(
+        con.execute(
+            "select source_id, count(*) from b_plan where action = 'new' group by source_id"
+        ).fetchall()
+    )
     changed = counts.get("changed", 0) > 0
     _apply(con, counts)
     _write_keys(con, now)
@@ -139,6 +145,7 @@ def _merge(con: duckdb.DuckDBPyConnection, batch: BatchTables, now: datetime) ->
         counts.get("changed", 0),
         counts.get("unchanged", 0),
         folded,
+        new_by_source,
     )
 
 

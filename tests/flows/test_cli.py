@@ -117,6 +117,15 @@ def test_a_bad_setting_is_named_as_the_operator_writes_it(monkeypatch, tmp_path)
     assert "hunter2" not in result.output
 
 
+def test_backfill_refuses_a_start_date_it_cannot_use():
+    future = runner.invoke(app, ["backfill", "--since", "2999-01-01"])
+    assert future.exit_code == 1
+    assert future.stderr.strip() == "error: --since 2999-01-01 is in the future"
+    garbled = runner.invoke(app, ["backfill", "--since", "last week"])
+    assert garbled.exit_code == 1
+    assert "Invalid isoformat string: 'last week'" in garbled.stderr
+
+
 def test_sources_list_shows_the_shipped_registry():
     result = runner.invoke(app, ["sources", "list"])
     assert result.exit_code == 0
@@ -239,6 +248,8 @@ def test_run_completes_and_reports_when_every_source_is_down(ingested, tmp_path)
     count = len(yaml.safe_load(ingested.sources_path.read_text(encoding="utf-8")))
     assert f"{count} sources: failed {count}" in result.stdout
     assert "connection refused" in result.stdout
+    # a refused connection may pass: each crawl was tried a second time in the run
+    assert result.stdout.count("(tried 2 times)") == count
     assert "warning: every source failed" in result.stderr
     assert "Digest " in result.stdout
     assert (tmp_path / "digests").is_dir()

@@ -1,25 +1,42 @@
-"""prefect.yaml: every entrypoint is a flow, every schedule states its time zone."""
+"""prefect.yaml: every entrypoint is a flow, every schedule states its time zone, and
+`cityradar serve` builds the same deployments from it."""
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
-import yaml
 from prefect import Flow
+
+from flows.serve import concurrency_of, load_flow, project_specs, runner_deployment
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_entrypoints_resolve_to_flows_and_schedules_are_in_seoul_time():
-    spec = yaml.safe_load((REPO / "prefect.yaml").read_text(encoding="utf-8"))
-    names = set()
-    for deployment in spec["deployments"]:
-        path, _, attribute = deployment["entrypoint"].partition(":")
-        module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
-        assert isinstance(getattr(module, attribute), Flow), deployment["name"]
-        assert all(s["timezone"] == "Asia/Seoul" for s in deployment["schedules"])
-        names.add(deployment["name"])
-    assert names == {"ingest-every-6h", "weekly-digest-monday"}
-    digest = next(d for d in spec["deployments"] if d["name"] == "weekly-digest-monday")
-    assert digest["schedules"][0]["cron"] == "0 8 * * 1"  # Mondays 08:00
+    specs = {spec.name: spec for spec in project_specs(REPO / "prefect.yaml")}
+    assert set(specs) == {
+        "ingest-every-6h",
+        "weekly-digest-monday",
+        "backfill",
+        "load-staged-every-15m",
+    }
+    for spec in specs.values():
+        assert isinstance(load_flow(spec.entrypoint), Flow), spec.name
+        assert all(s["timezone"] == "Asia/Seoul" for s in spec.schedules)
+    assert [s["cron"] for s in specs["ingest-every-6h"].schedules] == ["0 */6 * * *"]
+    assert [s["cron"] for s in specs["weekly-digest-monday"].schedules] == ["0 8 * * 1"]
+    assert specs["weekly-digest-monday"].parameters == {"send": True}
+    assert specs["backfill"].schedules == []
+
+
+def test_served_deployments_carry_the_schedules_parameters_and_one_run_at_a_time():
+    specs = {spec.name: spec for spec in project_specs(REPO / "prefect.yaml")}
+    digest = runner_deployment(specs["weekly-digest-monday"])
+    assert digest.name == "weekly-digest-monday"
+    assert digest.parameters == {"send": True}
+    (schedule,) = digest.schedules
+    assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 8 * * 1", "Asia/Seoul")
+    limit = concurrency_of(specs["ingest-every-6h"])
+    assert (limit.limit, limit.collision_strategy.value) == (1, "CANCEL_NEW")
+    staged = runner_deployment(specs["load-staged-every-15m"])
+    assert [s.active for s in staged.schedules] == [False]  # for multi-machine setups only

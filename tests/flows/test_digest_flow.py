@@ -6,6 +6,8 @@ from email import message_from_bytes, policy
 
 import pytest
 
+from tests.flows.test_orchestration import artifacts_of
+
 
 @pytest.fixture
 def smtp_env(monkeypatch, smtp_server):
@@ -46,6 +48,14 @@ def test_the_digest_is_written_and_sent(ingested, smtp_env, tmp_path):
     assert "모빌리티·교통" in html_part.get_content()
     assert chart.get_content_type() == "image/png"
     assert (tmp_path / str(ingested.week) / "staff@cityradar.example.eml").exists()
+
+    # the run's note in the Prefect UI says where the mail went
+    (note,) = [a for a in artifacts_of(result.run_id) if a.key == "weekly-digest"]
+    assert f"# Weekly digest {ingested.week}" in note.data
+    assert f"- Mail server: {smtp_env.host}:{smtp_env.port} (none)" in note.data
+    assert f"| staff@cityradar.example | sent | {result.stories} | 1 | {result.message_id} |" in (
+        note.data
+    )
 
 
 def test_sending_without_recipients_fails_before_anything_is_sent(

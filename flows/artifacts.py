@@ -1,0 +1,150 @@
+"""What a run shows in the Prefect UI: a table per ingest run, a note per digest run.
+
+The rows and the markdown are built by pure functions (tested without Prefect); ``publish_*``
+only hands them to Prefect, and does nothing outside a flow run.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from prefect import runtime
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+if TYPE_CHECKING:
+    from flows.ingest import IngestSummary
+    from flows.weekly_digest import DigestResult
+
+INGEST_KEY = "ingest-report"
+BACKFILL_KEY = "backfill-report"
+DIGEST_KEY = "weekly-digest"
+
+
+def ingest_rows(summary: IngestSummary) -> list[dict[str, Any]]:
+    """One row per source the run dealt with: crawled, backing off, or busy elsewhere."""
+    new = summary.load.new_by_source if summary.load else {}
+    rows = [
+        {
+            "source": report.source_id,
+            "status": report.status,
+            "items": report.items_seen,
+            "new items": new.get(report.source_id, 0),
+            "duration (s)": _seconds(report.started_at, report.finished_at),
+            "tries": report.attempts,
+            "problem": report.error or "",
+        }
+        for report in summary.reports
+    ]
+    rows += [
+        _not_crawled(
+            d.source_id,
+            "backing off",
+            f"{d.consecutive_failures} failures in a row; "
+            f"next try after {d.until:%Y-%m-%d %H:%M} UTC",
+        )
+        for d in summary.deferred
+    ]
+    rows += [
+        _not_crawled(b.source_id, "busy", f"another run is crawling it ({b.held_by})")
+        for b in summary.busy
+    ]
+    rows += [
+        _not_crawled(s, "no archive", "a backfill cannot go back in a feed")
+        for s in summary.no_archive
+    ]
+    return rows
+
+
+def ingest_description(summary: IngestSummary) -> str:
+    """The line above the table: what the run loaded, or why it loaded nothing."""
+    kind = f"Backfill since {summary.since}" if summary.since else "Ingest"
+    failed = sum(1 for r in summary.reports if r.status == "failed")
+    crawled = f"{kind}: {len(summary.reports)} sources crawled, {failed} failed"
+    if summary.load is None:
+        return f"{crawled}; nothing loaded (batch {summary.batch_id or 'none'} stays staged)"
+    load = summary.load
+    return (
+        f"{crawled}; batch {load.batch_id}: {load.items_new} new, {load.items_changed} changed, "
+        f"{load.items_unchanged} unchanged items"
+    )
+
+
+def digest_markdown(result: DigestResult) -> str:
+    """The digest run in a few lines: the week, the stories, where each digest went."""
+    lines = [
+        f"# Weekly digest {result.week}",
+        "",
+        f"**{result.subject}**",
+        "",
+        f"- Stories: {result.stories}",
+        f"- Mail server: {result.mail_server or 'none (preview: nothing sent)'}",
+        f"- Archive: `{result.html_path}`, `{result.eml_path}`",
+        "",
+    ]
+    if result.retried:
+        lines += ["## Earlier weeks delivered now", ""]
+        lines += [f"- {o.recipient}: {o.status}" for o in result.retried]
+        lines.append("")
+    lines += [
+        "## Recipients",
+        "",
+        "| recipient | status | stories | tries | detail |",
+        "|---|---|---|---|---|",
+    ]
+    for outcome in result.outcomes:
+        detail = outcome.error or outcome.message_id or outcome.eml_path
+        lines.append(
+            f"| {_cell(outcome.recipient)} | {outcome.status} | {outcome.stories} | "
+            f"{outcome.attempts} | {_cell(detail or '')} |"
+        )
+    if not result.outcomes:
+        lines.append("| (nobody) | | | | |")
+    return "\n".join(lines) + "\n"
+
+
+def publish_ingest_report(summary: IngestSummary) -> None:
+    """The per-source table of an ingest or backfill run, when running in a flow run."""
+    if runtime.flow_run.id is None:
+        return
+    create_table_artifact(
+        table=ingest_rows(summary),
+        key=BACKFILL_KEY if summary.since else INGEST_KEY,
+        description=ingest_description(summary),
+    )
+
+
+def publish_digest_report(result: DigestResult) -> None:
+    """The digest run's markdown note, when running in a flow run."""
+    if runtime.flow_run.id is None:
+        return
+    create_markdown_artifact(
+        markdown=digest_markdown(result),
+        key=DIGEST_KEY,
+        description=f"Weekly digest {result.week}: {result.stories} stories",
+    )
+
+
+def _not_crawled(source_id: str, status: str, problem: str) -> dict[str, Any]:
+    return {
+        "source": source_id,
+        "status": status,
+        "items": 0,
+        "new items": 0,
+        "duration (s)": 0.0,
+        "tries": 0,
+        "problem": problem,
+    }
+
+
+def _seconds(started: str, finished: str) -> float:
+    try:
+        elapsed = datetime.fromisoformat(finished) - datetime.fromisoformat(started)
+    except ValueError:
+        return 0.0
+    return round(elapsed.total_seconds(), 1)
+
+
+def _cell(text: str) -> str:
+    # a recipient's address or an SMTP error must not break the markdown table
+    return text.replace("|", "\\|").replace("\n", " ")
