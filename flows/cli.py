@@ -201,7 +201,8 @@ def demo(
     typer.echo(
         "Serving the sample sites on 127.0.0.1 and running ingest + digest (about a minute)…"
     )
-    result = _guarded(lambda: run_demo(data_dir))
+    with progress_bars():
+        result = _guarded(lambda: run_demo(data_dir))
     _print_ingest(result.run.ingest)
     counts = result.counts
     typer.echo(
