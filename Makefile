@@ -5,10 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo test eval dictionary bench lint format lock clean
+.PHONY: help install run demo test eval dictionary bench bench-e2e bench-digest bench-load lint format lock clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -42,8 +42,19 @@ dictionary: $(STAMP)  ## regenerate docs/data-dictionary.md from the warehouse's
 
 BENCH_BASE ?= 1000000
 BENCH_SPAN_DAYS ?= 730
+BENCH_SITES ?= 20
+BENCH_ARTICLES ?= 500
 
-bench: $(STAMP)  ## load speed: 100k new items into a copy of a file of BENCH_BASE (built once in data/bench)
+bench: bench-e2e bench-digest bench-load  ## every benchmark (docs/performance.md): ingest end to end, digest, load
+
+bench-e2e: $(STAMP)  ## ingest of a replay corpus (BENCH_SITES x BENCH_ARTICLES pages) against a plain Scrapy baseline
+	$(BIN)/python -m bench.e2e --sites $(BENCH_SITES) --articles $(BENCH_ARTICLES) \
+		--work data/bench/e2e --json data/bench/e2e-figures.json
+
+bench-digest: $(STAMP)  ## read, rank and render the digest of a week of 20,000 items
+	$(BIN)/python -m bench.digest --items 20000 --db data/bench/digest.duckdb
+
+bench-load: $(STAMP)  ## load speed: 100k new items into a copy of a file of BENCH_BASE (built once in data/bench)
 	$(BIN)/python -m bench.load --reuse --base $(BENCH_BASE) --span-days $(BENCH_SPAN_DAYS) \
 		--db data/bench/load-$(BENCH_BASE)-$(BENCH_SPAN_DAYS)d.duckdb
 

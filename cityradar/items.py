@@ -117,6 +117,7 @@ class CrawlReport(_Record):
     finish_reason: str | None = None
     retryable: bool = False  # failed before getting anything, for a reason that may pass
     attempts: int = 1
+    extract_seconds: float = 0.0  # spent extracting article pages' text
 
 
 @dataclass(slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ from prefect import flow, get_run_logger, runtime, task, unmapped
 from prefect.cache_policies import NONE
 from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 
 from cityradar.items import CrawlReport, SourceState, utc_now_iso
 from cityradar.locks import LockTaken, held, lock_path
@@ -73,6 +75,7 @@ class IngestSummary:
     recovered: list[LoadResult] = field(default_factory=list)
     deferred: list[Deferral] = field(default_factory=list)
     busy: list[Busy] = field(default_factory=list)
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # crawl, transform, load
     since: str | None = None  # a backfill's start date
     no_archive: list[str] = field(default_factory=list)  # sources a backfill cannot go back in
 
@@ -174,7 +177,7 @@ def load_staged(db_path: Path, batch_path: Path, items: list[NormalizedItem]) ->
         batch_id=batch.batch_id,
         created_at=batch.meta().get("created_at"),
         sources=list(batch.sources().values()),
-        raw_records=[raw.to_dict() for raw in batch.raw_items()],
+        raw_records=(raw.to_dict() for raw in batch.raw_items()),  # streamed from disk
         items=items,
         reports=batch.reports(),
         fetches=batch.fetch_records(),
@@ -248,7 +251,7 @@ def load_staged_batches(
 def load_leftovers(staging: Path, db: Path, crawl_timeout: float) -> list[LoadResult]:
     """Load the batches earlier runs (or other workers) crawled but did not load."""
     return [
-        load_staged(db, leftover.path, normalize_staged(leftover.path))
+        load_staged(db, leftover.path, quote(normalize_staged(leftover.path)))
         for leftover in _abandoned(staging, crawl_timeout)
     ]
 
@@ -284,6 +287,7 @@ def crawl_and_load(
         )
         what = f"Backfilling {len(mine)} sources since {since}" if since else "Crawling"
         progress().start("crawl", f"{what} ({len(mine)} sources)", len(mine))
+        started = time.perf_counter()
         crawl = crawl_source.with_options(
             retries=settings.crawl_retries, retry_delay_seconds=settings.crawl_retry_delay
         )
@@ -295,11 +299,18 @@ def crawl_and_load(
             since=unmapped(since),
         )
         summary.reports = [_report_of(f, s, batch) for f, s in zip(futures, mine, strict=True)]
+        summary.stage_seconds["crawl"] = time.perf_counter() - started
         progress().finish("crawl")
         batch.mark_crawled()
         summary.batch_id = batch.batch_id
         if load:
-            summary.load = load_staged(db, batch.path, normalize_staged(batch.path))
+            started = time.perf_counter()
+            items = normalize_staged(batch.path)
+            summary.stage_seconds["transform"] = time.perf_counter() - started
+            started = time.perf_counter()
+            # quoted: Prefect would otherwise walk every item looking for futures (minutes, GiBs)
+            summary.load = load_staged(db, batch.path, quote(items))
+            summary.stage_seconds["load"] = time.perf_counter() - started
 
 
 def _lock_sources(

@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from time import perf_counter
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -46,7 +47,9 @@ class CrawlState:
     unchanged: bool = False
     feed_error: str | None = None
     feed_error_transient: bool = False
+    extract_seconds: float = 0.0  # time spent extracting article text (the benchmark's stage)
     feed_warning: str | None = None
+    list_page_error: str | None = None  # a list page after the first could not be fetched
     selector_miss: str | None = None
 
     def status(self, finish_reason: str | None) -> CrawlStatus:
@@ -57,7 +60,7 @@ class CrawlState:
             if self.unchanged and finish_reason == "finished":
                 return "unchanged"
             return "empty" if finish_reason == "finished" else "failed"
-        if self.article_errors or finish_reason != "finished":
+        if self.article_errors or self.list_page_error or finish_reason != "finished":
             return "partial"
         return "ok"
 
@@ -76,6 +79,8 @@ class CrawlState:
             problems.append(self.feed_error)
         if self.selector_miss:
             problems.append(self.selector_miss)
+        if self.list_page_error:
+            problems.append(f"a later list page could not be fetched: {self.list_page_error}")
         if self.article_errors:
             problems.append(f"{self.article_errors} article page(s) could not be fetched")
         if finish_reason not in ("finished", None):
@@ -203,9 +208,11 @@ class SourceSpider(scrapy.Spider):
             item.article_skipped = "not_modified"
             yield item
             return
+        started = perf_counter()
         content = raw.extract_article(
             response.body, content_type(response), response.url, self.source.selectors
         )
+        self.state.extract_seconds += perf_counter() - started
         item.article_title = content.title
         item.article_text = content.text
         item.article_published_raw = content.published_raw

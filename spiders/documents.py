@@ -6,9 +6,6 @@ import io
 import re
 from urllib.parse import unquote, urlsplit
 
-from hwpx.tools.exporter import export_text as hwpx_text
-from pypdf import PdfReader
-
 # What text is taken from one document (a long annex adds little to tagging).
 MAX_TEXT_CHARS = 50_000
 _EXTENSION = re.compile(r"\.(pdf|hwpx|hwp|docx?|xlsx?|pptx?|zip)\b", re.I)
@@ -48,6 +45,9 @@ def document_text(body: bytes, kind: str) -> str:
 
 
 def _pdf_text(body: bytes) -> str:
+    # imported when a document is read: most crawls read none, and every crawl is a new process
+    from pypdf import PdfReader
+
     try:
         reader = PdfReader(io.BytesIO(body))
         pages = [page.extract_text() or "" for page in reader.pages]
@@ -57,6 +57,8 @@ def _pdf_text(body: bytes) -> str:
 
 
 def _hwpx_text(body: bytes) -> str:
+    from hwpx.tools.exporter import export_text as hwpx_text  # see _pdf_text
+
     try:
         text = hwpx_text(body)
     except Exception as exc:  # a damaged archive or XML

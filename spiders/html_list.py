@@ -6,10 +6,13 @@ from collections.abc import AsyncIterator, Iterator
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from scrapy.http import Request, Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
 
 from cityradar.items import RawItem, utc_now_iso
 from spiders import raw
 from spiders.base import SourceSpider, content_type
+from spiders.errors import describe_exception
 from transforms.urls import canonical_url
 
 
@@ -87,12 +90,26 @@ class HtmlListSpider(SourceSpider):
     def _first_page(self) -> int:
         return self.source.pagination.start if self.source.pagination else 0
 
+    def later_page_failed(self, failure: Failure) -> None:
+        """A list page after the first failed: paging ends there, the entries so far stand.
+
+        Many boards answer 404 just past their last page; that is the end of the list, not a
+        fault. Any other failure makes the crawl partial and is reported.
+        """
+        value = failure.value
+        if isinstance(value, HttpError) and value.response.status == 404:
+            return
+        self.state.list_page_error = f"{describe_exception(value)} ({failure.request.url})"
+
     def _list_request(self, page: int) -> Request:
         pagination = self.source.pagination
         url = self.source.url
         if pagination is not None and page != pagination.start:
             url = page_url(url, pagination.param, page)
-        return self.source_request(url, self.parse_list, "list", cb_kwargs={"page": page})
+        request = self.source_request(url, self.parse_list, "list", cb_kwargs={"page": page})
+        if page != self._first_page():
+            return request.replace(errback=self.later_page_failed)
+        return request
 
     def _key(self, link: str) -> str:
         return canonical_url(link, self.source.drop_params)

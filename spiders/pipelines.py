@@ -68,6 +68,7 @@ class StagingPipeline:
                 error=spider.state.error_text(reason),
                 finish_reason=reason,
                 retryable=spider.state.retryable(reason),
+                extract_seconds=round(spider.state.extract_seconds, 3),
             )
         )
 

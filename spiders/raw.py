@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
-import trafilatura
 from lxml import etree
 from lxml import html as lxml_html
 from parsel import Selector
@@ -145,6 +144,8 @@ def extract_article(
         selectors: the source's selectors; ``body``, ``article_date`` and ``attachments`` are
             used when set, otherwise trafilatura finds the text and generic rules the rest.
     """
+    import trafilatura  # here: an unchanged crawl reads no article and need not load it
+
     text = decode_body(body, content_type).text
     tree = _parse_html(text)
     page = Selector(text=text)
@@ -190,13 +191,17 @@ def find_attachments(page: Selector, url: str, css: str | None) -> list[dict[str
 
     Returns dicts with url, name and kind (pdf, hwpx, hwp, ...), one per URL.
     """
-    anchors = page.css(css) if css else page.css("a[href]")
+    # lxml elements, not parsel selectors: a news page has hundreds of links, and a selector
+    # per link costs more than the rest of the page's extraction
+    anchors = [a.root for a in page.css(css)] if css else page.root.iter("a")
     found: dict[str, dict[str, str]] = {}
     for anchor in anchors:
-        href = anchor.attrib.get("href", "").strip()
+        if not hasattr(anchor, "get"):
+            continue  # the selector matched text, not an element
+        href = (anchor.get("href") or "").strip()
         if not href or href.startswith(("javascript:", "#", "mailto:")):
             continue
-        name = " ".join(" ".join(anchor.css("::text").getall()).split())
+        name = " ".join(" ".join(anchor.itertext()).split())
         kind = attachment_kind(href, name)
         if kind is None and not css:
             continue  # generic rule: only links that name a document type

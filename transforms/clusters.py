@@ -25,6 +25,9 @@ SHINGLE = 4  # characters
 # fewer; look-alike stories about different cities are told apart by their places.
 SIMILARITY = 0.3
 MIN_SHARED_BANDS = math.ceil(BANDS * SIMILARITY**ROWS)  # 6
+# A band key shared by more stories than this is a template or a repeated notice, not one
+# story: its bucket is skipped, so a batch of look-alike pages costs linear work, not quadratic.
+MAX_BUCKET = 100
 # A source's own pages share its template (breadcrumbs, "담당부서", the 공공누리 notice, a
 # satisfaction survey), which on short releases alone reaches 0.3-0.4: eight releases of one
 # ministry's demo site shared 6-10 bands. One source repeats a story as a corrected release or a
@@ -114,7 +117,8 @@ def _equal_key_pairs(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
     sizes = np.diff(np.r_[starts, len(column)])
     firsts, seconds = [], []
-    for start, size in zip(starts[sizes > 1], sizes[sizes > 1], strict=True):
+    wanted = (sizes > 1) & (sizes <= MAX_BUCKET)
+    for start, size in zip(starts[wanted], sizes[wanted], strict=True):
         run = np.sort(order[start : start + size])
         a, b = np.triu_indices(size, 1)
         firsts.append(run[a])

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -14,7 +15,8 @@ from cityradar.registry import Source
 from transforms import clusters, dedupe
 from transforms.dates import is_future, parse_datetime
 from transforms.language import detect_language
-from transforms.tagging import Defaults, Tags, tag_item
+from transforms.matching import primed_analysis
+from transforms.tagging import Defaults, Tags, tag_item, text_fields
 from transforms.text import clean_line, clean_text, drop_leading_title
 from transforms.urls import canonical_url
 
@@ -61,19 +63,37 @@ class NormalizedItem:
     duplicates_folded: int = 0
 
 
-def normalize(raw: RawItem, source: Source) -> NormalizedItem:
+@dataclass(frozen=True)
+class CleanText:
+    """An item's clean title, summary and body, and the text its tags are read from."""
+
+    title: str
+    summary: str
+    body: str
+    for_tagging: str  # the body plus its attachments' text
+
+
+def clean_fields(raw: RawItem) -> CleanText:
+    """Title, summary and body of a raw item as plain text."""
+    title = clean_line(raw.title) or clean_line(raw.article_title)
+    feed_text = clean_text(raw.content_html) or clean_text(raw.summary_html)
+    body = drop_leading_title((raw.article_text or "").strip(), title) or feed_text
+    summary = shorten(clean_text(raw.summary_html) or body, SUMMARY_MAX)
+    return CleanText(title, summary, body, _with_attachments(body, raw))
+
+
+def normalize(raw: RawItem, source: Source, clean: CleanText | None = None) -> NormalizedItem:
     """Normalise and tag one raw item.
 
     Args:
         raw: the item as crawled.
         source: its registry entry (time zone, default city, language).
+        clean: its clean fields, when the caller has them already.
     """
     link = raw.link or raw.article_url
     url = canonical_url(link, source.drop_params) if link else None
-    title = clean_line(raw.title) or clean_line(raw.article_title)
-    feed_text = clean_text(raw.content_html) or clean_text(raw.summary_html)
-    body = drop_leading_title((raw.article_text or "").strip(), title) or feed_text
-    summary = shorten(clean_text(raw.summary_html) or body, SUMMARY_MAX)
+    clean = clean or clean_fields(raw)
+    title, summary, body, full_text = clean.title, clean.summary, clean.body, clean.for_tagging
     fetched_at = datetime.fromisoformat(raw.fetched_at)
     published = parse_datetime(raw.published_raw, source.timezone)
     if published.value is None and raw.article_published_raw:
@@ -82,7 +102,6 @@ def normalize(raw: RawItem, source: Source) -> NormalizedItem:
         f"{title}\n{body[:2000]}", raw.article_language or raw.feed_language or source.language
     )
     keys = item_keys(raw, source, url, title)
-    full_text = _with_attachments(body, raw)  # tags read attachments too
     return NormalizedItem(
         item_id=dedupe.item_id_for(keys[0]),
         keys=keys,
@@ -122,7 +141,15 @@ def normalize_batch(raws: Iterable[RawItem], sources: dict[str, Source]) -> list
     Raises:
         KeyError: an item's source is not among ``sources`` (a batch is never partly dropped).
     """
-    items = [normalize(raw, _source_of(raw, sources)) for raw in raws]
+    items: list[NormalizedItem] = []
+    for chunk in batched(raws, ANALYSIS_CHUNK):
+        clean = [clean_fields(raw) for raw in chunk]
+        # Kiwi analyses a chunk's Korean texts on every core at once, then tagging reads them
+        with primed_analysis(_texts_to_analyse(clean)):
+            items.extend(
+                normalize(raw, _source_of(raw, sources), fields)
+                for raw, fields in zip(chunk, clean, strict=True)
+            )
     kept = []
     for item, keys, folded in dedupe.collapse(items, lambda i: i.keys, _completeness):
         item.keys = keys
@@ -133,6 +160,23 @@ def normalize_batch(raws: Iterable[RawItem], sources: dict[str, Source]) -> list
 
 
 ATTACHMENT_CHARS_FOR_TAGGING = 20_000
+ANALYSIS_CHUNK = 64  # items whose texts are analysed together (memory stays per chunk)
+
+
+def batched(items: Iterable[RawItem], size: int) -> Iterator[list[RawItem]]:
+    """Lists of ``size`` items (itertools.batched arrives with Python 3.12)."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _texts_to_analyse(clean: list[CleanText]) -> list[str]:
+    return [
+        text
+        for fields in clean
+        for text in text_fields(fields.title, fields.summary, fields.for_tagging).values()
+        if text
+    ]
 
 
 def _with_attachments(body: str, raw: RawItem) -> str:

@@ -55,7 +55,7 @@ def batch_tables(
     batch_id: str,
     created_at: str | None,
     sources: Sequence[Source],
-    raw_records: Sequence[dict[str, object]],
+    raw_records: Iterable[dict[str, object]],
     items: Sequence[NormalizedItem],
     reports: Sequence[CrawlReport],
     fetches: Iterable[FetchRecord],
@@ -152,13 +152,20 @@ def _sources(sources: Sequence[Source]) -> pa.Table:
     )
 
 
-def _raw_items(raws: Sequence[dict[str, object]]) -> pa.Table:
+def _raw_items(raws: Iterable[dict[str, object]]) -> pa.Table:
+    # one pass, keeping only each record's JSON: the records may be a stream read from disk
+    batch_ids, source_ids, seqs, records = [], [], [], []
+    for raw in raws:
+        batch_ids.append(raw["batch_id"])
+        source_ids.append(raw["source_id"])
+        seqs.append(raw["seq"])
+        records.append(orjson.dumps(raw).decode())
     return pa.table(
         {
-            "batch_id": pa.array([r["batch_id"] for r in raws], pa.string()),
-            "source_id": pa.array([r["source_id"] for r in raws], pa.string()),
-            "seq": pa.array([r["seq"] for r in raws], pa.int32()),
-            "record": pa.array([orjson.dumps(r).decode() for r in raws], pa.string()),
+            "batch_id": pa.array(batch_ids, pa.string()),
+            "source_id": pa.array(source_ids, pa.string()),
+            "seq": pa.array(seqs, pa.int32()),
+            "record": pa.array(records, pa.string()),
         }
     )
 

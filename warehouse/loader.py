@@ -37,7 +37,7 @@ class BatchPayload:
     batch_id: str
     created_at: str | None
     sources: Sequence[Source]
-    raw_records: Sequence[dict[str, object]]  # every raw item, duplicates included
+    raw_records: Iterable[dict[str, object]]  # every raw item, duplicates included (read once)
     items: Sequence[NormalizedItem]  # normalised, exact duplicates collapsed
     reports: Sequence[CrawlReport]
     fetches: Iterable[FetchRecord]
@@ -411,9 +411,21 @@ def _assign_clusters(con: duckdb.DuckDBPyConnection, now: datetime, changed: boo
     pairs = con.execute(
         """
         with stored as (select item_key, unnest(band_keys) as band_key from core.story_bands),
+        -- keys the batch and the stored stories share, unless too common to mean one story
+        usable as (
+            select band_key from (
+                select band_key from stored
+                where band_key in (select band_key from b_band_rows)
+                union all
+                select band_key from b_band_rows
+            )
+            group by band_key
+            having count(*) <= ?
+        ),
         across as (
             select k.row, s.item_key, count(*) as shared
             from b_band_rows as k join stored as s using (band_key)
+            where band_key in (select band_key from usable)
             group by k.row, s.item_key
             having count(*) >= ?
         )
@@ -427,7 +439,7 @@ def _assign_clusters(con: duckdb.DuckDBPyConnection, now: datetime, changed: boo
         join b_fresh as b on b.row = p.row_b
         where a.item_key <> b.item_key
         """,
-        [clusters.MIN_SHARED_BANDS],
+        [clusters.MAX_BUCKET, clusters.MIN_SHARED_BANDS],
     ).fetchall()
     con.execute("insert into core.story_bands select item_key, band_keys from b_fresh")
     if pairs:

@@ -49,9 +49,11 @@ def board_source(base: str, max_pages: int = 3):
     )
 
 
-def crawl_board(tmp_path, max_pages: int, since: str | None, known=None):
+def crawl_board(tmp_path, max_pages: int, since: str | None, known=None, past_end: int = 200):
     def listing(request: Served) -> Canned:
         page = int(parse_qs(urlsplit(request.path).query).get("pageIndex", ["1"])[0])
+        if page > ENTRIES // PER_PAGE:
+            return Canned(past_end, b"<html><body>no such page</body></html>")
         return Canned(200, board_page(page))
 
     with SiteServer([], routes={"/bbs/list.do": listing}) as server:
@@ -87,6 +89,20 @@ def test_a_backfill_reads_past_pages_a_normal_crawl_stops_at(tmp_path):
     assert normal[2] == ["/bbs/list.do"]
     assert len(backfill[1]) == ENTRIES
     assert len(backfill[2]) == ENTRIES // PER_PAGE + 1  # every page, then one past the end
+
+
+def test_a_404_past_the_last_list_page_ends_the_board_and_is_no_fault(tmp_path):
+    report, titles, lists = crawl_board(tmp_path, max_pages=100, since=None, past_end=404)
+    assert len(titles) == ENTRIES
+    assert lists[-1] == "/bbs/list.do?pageIndex=9"
+    assert (report.status, report.error) == ("ok", None)
+
+
+def test_a_later_list_page_that_fails_otherwise_makes_the_crawl_partial(tmp_path):
+    report, titles, _ = crawl_board(tmp_path, max_pages=100, since=None, past_end=500)
+    assert len(titles) == ENTRIES  # what was read stands
+    assert report.status == "partial"
+    assert report.error.startswith("a later list page could not be fetched: HTTP 500")
 
 
 def sitemap_index(base: str) -> bytes:

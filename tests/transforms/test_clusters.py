@@ -143,3 +143,12 @@ def test_clusters_hold_a_source_to_the_stricter_rule():
         "a": "a",
         "b": "b",
     }
+
+
+def test_a_band_key_shared_by_a_crowd_is_a_template_and_links_nobody():
+    # 3 stories share every band: one story; 150 pages share every band: a template (skipped)
+    few = np.repeat(np.arange(clusters.BANDS, dtype=np.int32)[None, :], 3, axis=0)
+    crowd = np.repeat(np.arange(clusters.BANDS, dtype=np.int32)[None, :] + 1000, 150, axis=0)
+    firsts, seconds, counts = clusters.shared_band_pairs(np.vstack([few, crowd]))
+    assert sorted(zip(firsts.tolist(), seconds.tolist(), strict=True)) == [(0, 1), (0, 2), (1, 2)]
+    assert counts.tolist() == [clusters.BANDS] * 3

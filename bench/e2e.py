@@ -1,0 +1,201 @@
+"""End-to-end ingest speed on a replay corpus, against a plain Scrapy baseline, in one run.
+
+    python -m bench.e2e --sites 20 --articles 500
+
+1. writes a corpus (bench.corpus) and serves it from its own process (bench.serve);
+2. runs the baseline (bench.baseline: Scrapy + feedparser + trafilatura -> JSON Lines);
+3. runs cityradar's ingest flow on a fresh data folder (crawl, transform, load), then again with
+   nothing changed, then after adding 5% new articles to every site.
+
+Each cityradar run is its own process, timed from the flow call (after Prefect's embedded server
+has started, which is the same ~10 s whatever the work). Politeness delays are off for both
+(delay 0; 8 requests per host for both), since they measure the sites' patience, not the code.
+Prints one table and writes the figures as JSON (--json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench import corpus as corpus_module
+
+PER_HOST = 8  # Scrapy's default per-domain concurrency, which the baseline uses
+
+
+def ingest_once(sources: Path, data_dir: Path) -> dict[str, object]:
+    """One ingest run in this process; its figures."""
+    from prefect import flow
+
+    from flows.ingest import ingest
+
+    @flow
+    def warm_up() -> None:
+        """Start Prefect's embedded server before the clock starts."""
+
+    warm_up()
+    started = time.perf_counter()
+    summary = ingest(sources_path=sources, data_dir=data_dir, crawl_delay=0.0, force=True)
+    seconds = time.perf_counter() - started
+    reports = summary.reports
+    load = summary.load
+    return {
+        "seconds": seconds,
+        "stages": summary.stage_seconds,
+        "extract_seconds": sum(r.extract_seconds for r in reports),
+        "pages": sum(r.articles_fetched for r in reports),
+        "requests": sum(r.requests for r in reports),
+        "bytes": sum(r.bytes for r in reports),
+        "entries": sum(r.items_seen for r in reports),
+        "statuses": sorted({r.status for r in reports}),
+        "items_new": load.items_new if load else 0,
+        "items_in": load.items_in if load else 0,
+        "peak_rss_mib": _rss_mib(resource.RUSAGE_SELF),
+        "peak_crawl_rss_mib": _rss_mib(resource.RUSAGE_CHILDREN),
+    }
+
+
+def _rss_mib(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
+
+
+def run_child(*args: str, env: dict[str, str]) -> dict[str, object]:
+    """Run ``python -m bench.e2e <args>`` (or another module) and read its last JSON line."""
+    done = subprocess.run(
+        [sys.executable, "-m", *args], capture_output=True, text=True, env=env, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{args[0]} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def bench_env(data_dir: Path) -> dict[str, str]:
+    """Settings for cityradar's runs: no politeness delay, the baseline's per-host concurrency."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CITYRADAR_")}
+    env |= {
+        "CITYRADAR_DATA_DIR": str(data_dir),
+        "CITYRADAR_CRAWL_DELAY": "0",
+        "CITYRADAR_CRAWL_CONCURRENCY_PER_HOST": str(PER_HOST),
+        "CITYRADAR_CRAWL_TIMEOUT": "3600",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+    }
+    return env
+
+
+def main() -> None:
+    """The whole benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sites", type=int, default=20)
+    parser.add_argument("--articles", type=int, default=500, help="articles per site")
+    parser.add_argument("--work", type=Path, default=Path("data/bench/e2e"))
+    parser.add_argument("--json", type=Path, default=None, help="write the figures here too")
+    parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument(
+        "--ingest-once", nargs=2, metavar=("SOURCES", "DATA_DIR"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args()
+    if args.ingest_once:
+        print(json.dumps(ingest_once(Path(args.ingest_once[0]), Path(args.ingest_once[1]))))
+        return
+    figures = run_benchmark(args.sites, args.articles, args.work, args.skip_baseline)
+    print_report(figures)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")
+
+
+def run_benchmark(sites: int, articles: int, work: Path, skip_baseline: bool) -> dict[str, object]:
+    """Corpus, server, baseline, then the three cityradar runs."""
+    shutil.rmtree(work, ignore_errors=True)
+    corpus_dir, data_dir = work / "corpus", work / "data"
+    corpus_dir.mkdir(parents=True)
+    started = time.perf_counter()
+    manifest = corpus_module.write_corpus(corpus_dir, sites, articles)
+    figures: dict[str, object] = {
+        "corpus": {
+            "sites": sites,
+            "articles": manifest["articles"],
+            "mib": manifest["bytes"] / 2**20,
+            "seconds_to_write": time.perf_counter() - started,
+        }
+    }
+    sources = corpus_dir / "sources.yaml"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bench.serve", "--corpus", str(corpus_dir)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        if server.stdout is None or server.stdout.readline().strip() != "ready":
+            raise RuntimeError("the corpus server did not start")
+        env = bench_env(data_dir)
+        if not skip_baseline:
+            figures["baseline"] = run_child(
+                "bench.baseline",
+                "--sources",
+                str(sources),
+                "--out",
+                str(work / "baseline.jsonl"),
+                env=env,
+            )
+        once = ("bench.e2e", "--ingest-once", str(sources), str(data_dir))
+        figures["full"] = run_child(*once, env=env)
+        figures["unchanged"] = run_child(*once, env=env)
+        grown = corpus_module.grow_corpus(corpus_dir, 0.05)
+        figures["new_5pct"] = run_child(*once, env=env)
+        figures["new_5pct"]["articles_added"] = grown["articles"] - manifest["articles"]
+    finally:
+        server.kill()
+    return figures
+
+
+def print_report(figures: dict) -> None:
+    """The figures as a short table."""
+    corpus, full = figures["corpus"], figures["full"]
+    print(
+        f"corpus: {corpus['sites']} sites, {corpus['articles']} articles, {corpus['mib']:.0f} MiB"
+    )
+    stages = ", ".join(f"{k} {v:.1f} s" for k, v in full["stages"].items())
+    print(
+        f"cityradar full run: {full['seconds']:.1f} s, {full['pages']} article pages, "
+        f"{full['pages'] / full['seconds']:.1f} pages/s; stages: {stages}; "
+        f"extraction {full['extract_seconds']:.1f} s of CPU in the crawls"
+    )
+    load_s = full["stages"].get("load", 0) or 1e-9
+    print(
+        f"  loaded {full['items_new']} items, {full['items_new'] / load_s:,.0f} items/s in the load"
+    )
+    print(
+        f"  peak memory: flow process {full['peak_rss_mib']:.0f} MiB, "
+        f"largest crawl process {full['peak_crawl_rss_mib']:.0f} MiB"
+    )
+    if "baseline" in figures:
+        base = figures["baseline"]
+        ratio = (full["pages"] / full["seconds"]) / base["pages_per_second"]
+        print(
+            f"baseline (Scrapy + feedparser + trafilatura -> JSON Lines): {base['seconds']:.1f} s, "
+            f"{base['pages']} pages, {base['pages_per_second']:.1f} pages/s; "
+            f"cityradar / baseline throughput = {ratio:.2f}"
+        )
+    unchanged = figures["unchanged"]
+    print(
+        f"unchanged re-run: {unchanged['seconds']:.1f} s = "
+        f"{unchanged['seconds'] / full['seconds']:.1%} of the full run "
+        f"({unchanged['requests']} requests, statuses {unchanged['statuses']})"
+    )
+    new = figures["new_5pct"]
+    print(
+        f"5% new articles ({new['articles_added']} added): {new['seconds']:.1f} s, "
+        f"{new['pages']} pages fetched, {new['items_new']} new items"
+    )
+
+
+if __name__ == "__main__":
+    main()
