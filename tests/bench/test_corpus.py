@@ -56,11 +56,13 @@ def test_the_server_gives_each_site_its_address_list_pages_and_304s(small_corpus
 
 def test_growing_adds_the_newest_articles_and_rewrites_the_lists(small_corpus):
     root, _, port = small_corpus
+    before = httpx.get(f"http://127.0.0.10:{port}/feed.xml").text.split("<item>")[1:]
     grown = corpus.grow_corpus(root, 0.2)
     assert grown["articles"] == 60
     feed = httpx.get(f"http://127.0.0.10:{port}/feed.xml").text
     assert feed.count("<item>") == 30
     assert "/news/000029.html" in feed.split("</item>")[0]  # the newest comes first
+    assert feed.split("<item>")[-25:] == before  # old entries unchanged: nothing to refetch
 
 
 def test_the_baseline_writes_a_json_line_per_article(small_corpus, tmp_path):
