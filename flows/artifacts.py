@@ -103,9 +103,15 @@ def digest_markdown(result: DigestResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def current_run_id() -> str | None:
+    """The Prefect flow run this code runs in, if any."""
+    run = runtime.flow_run.id
+    return str(run) if run else None
+
+
 def publish_ingest_report(summary: IngestSummary) -> None:
     """The per-source table of an ingest or backfill run, when running in a flow run."""
-    if runtime.flow_run.id is None:
+    if current_run_id() is None:
         return
     create_table_artifact(
         table=ingest_rows(summary),
@@ -116,7 +122,7 @@ def publish_ingest_report(summary: IngestSummary) -> None:
 
 def publish_digest_report(result: DigestResult) -> None:
     """The digest run's markdown note, when running in a flow run."""
-    if runtime.flow_run.id is None:
+    if current_run_id() is None:
         return
     create_markdown_artifact(
         markdown=digest_markdown(result),

@@ -10,11 +10,10 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from cityradar.registry import Source
 from cityradar.settings import Settings
-from flows.artifacts import publish_ingest_report
+from flows.artifacts import current_run_id, publish_ingest_report
 from flows.ingest import (
     IngestSummary,
     crawl_and_load,
-    current_run_id,
     load_registry,
     read_knowledge,
     run_places,

@@ -519,14 +519,13 @@ def _check_config(
     A configuration mistake then costs no Prefect start-up and prints one line naming the
     field, instead of a flow-run traceback.
     """
-    from cityradar.registry import load_sources
     from cityradar.settings import Settings
+    from flows.ingest import read_registry
     from flows.weekly_digest import choose_recipients
-    from transforms.vocabularies import gazetteer
 
     settings = Settings()
     if registry:
-        load_sources(sources or settings.sources, known_cities=gazetteer().cities)
+        read_registry(sources or settings.sources)
     if digest:
         choose_recipients(settings, to or None, recipients, send)
 

@@ -23,7 +23,7 @@ from cityradar.registry import KINDS_WITH_SPIDER, Source, load_sources
 from cityradar.schedule import is_due, next_attempt
 from cityradar.settings import Settings
 from cityradar.staging import Batch, pending_batches
-from flows.artifacts import publish_ingest_report
+from flows.artifacts import current_run_id, publish_ingest_report
 from flows.slots import load_slot
 from spiders.process import crawl_in_subprocess
 from spiders.settings import crawl_overrides
@@ -85,10 +85,15 @@ class IngestSummary:
         return [r for r in self.reports if r.status == "failed"]
 
 
-@task(name="load-registry", cache_policy=NONE)
-def load_registry(path: Path) -> list[Source]:
+def read_registry(path: Path) -> list[Source]:
     """Read and validate sources.yaml (cities checked against the gazetteer)."""
     return load_sources(path, known_cities=gazetteer().cities)
+
+
+@task(name="load-registry", cache_policy=NONE)
+def load_registry(path: Path) -> list[Source]:
+    """The registry, as a step of the run."""
+    return read_registry(path)
 
 
 @task(name="read-warehouse", cache_policy=NONE)
@@ -359,12 +364,6 @@ def run_places(
     staging = (data_dir or settings.data_dir) / "staging"
     db = db_path or (data_dir / "cityradar.duckdb" if data_dir else settings.db_path)
     return staging, db
-
-
-def current_run_id() -> str | None:
-    """The Prefect flow run id, when running in one."""
-    run = runtime.flow_run.id
-    return str(run) if run else None
 
 
 def select_sources(registry: list[Source], only: list[str] | None) -> list[Source]:

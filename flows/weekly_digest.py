@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
-from prefect import flow, get_run_logger, runtime, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from cityradar.settings import Settings
@@ -25,7 +25,7 @@ from digest.recipients import Recipient, load_recipients, plain_recipients
 from digest.render import RenderedDigest, render_digest
 from digest.send import DeliveryFailed, SmtpConfig, build_message, deliver, read_message
 from digest.week import IsoWeek
-from flows.artifacts import publish_digest_report
+from flows.artifacts import current_run_id, publish_digest_report
 from warehouse import deliveries
 from warehouse.db import connect
 from warehouse.deliveries import EVERYONE, Delivery
@@ -155,7 +155,7 @@ def weekly_digest(
         html_path=str(files.html),
         text_path=str(files.text),
         eml_path=str(files.eml),
-        run_id=str(runtime.flow_run.id) if runtime.flow_run.id else None,
+        run_id=current_run_id(),
     )
     if send:
         result.mail_server = f"{config.host}:{config.port} ({config.security.value})"
