@@ -27,10 +27,11 @@ from flows.artifacts import current_run_id, publish_ingest_report
 from flows.slots import load_slot
 from spiders.process import crawl_in_subprocess
 from spiders.settings import crawl_overrides
-from transforms.normalize import NormalizedItem, normalize_batch
+from transforms.normalize import normalize_chunks
 from transforms.vocabularies import gazetteer
+from warehouse.columnar import BatchTables, ItemColumns, batch_tables
 from warehouse.db import connect
-from warehouse.loader import BatchPayload, LoadResult, merge_tables
+from warehouse.loader import LoadResult, merge_tables
 from warehouse.state import RunHistory, run_history, source_state
 
 # A batch still without its "crawled" mark after this many crawl timeouts was left by a run
@@ -163,31 +164,35 @@ def crawl_source(
 
 
 @task(name="normalize-batch", cache_policy=NONE)
-def normalize_staged(batch_path: Path) -> list[NormalizedItem]:
-    """Normalise and tag every raw item of the batch."""
+def normalize_staged(batch_path: Path) -> BatchTables:
+    """Normalise and tag every raw item of the batch and turn it into the loader's tables.
+
+    Items become columns a chunk at a time, so the batch is never all Python objects at once.
+    """
     batch = Batch(batch_path)
-    return normalize_batch(batch.raw_items(), batch.sources())
+    columns = ItemColumns()
+    for chunk in normalize_chunks(batch.raw_items(), batch.sources()):
+        columns.add(chunk)
+    return batch_tables(
+        batch_id=batch.batch_id,
+        created_at=batch.meta().get("created_at"),
+        sources=list(batch.sources().values()),
+        raw_records=(raw.to_dict() for raw in batch.raw_items()),  # streamed from disk
+        items=columns.finish(),
+        reports=batch.reports(),
+        fetches=batch.fetch_records(),
+    )
 
 
 @task(name="load-batch", cache_policy=NONE)
-def load_staged(db_path: Path, batch_path: Path, items: list[NormalizedItem]) -> LoadResult:
+def load_staged(db_path: Path, batch_path: Path, tables: BatchTables) -> LoadResult:
     """Merge the batch into DuckDB (holding the file only now), then move it to loaded/.
 
     Only one run loads at a time: the warehouse's load slot (a Prefect global concurrency
     limit) is held for the merge, and DuckDB's own file lock backs it up.
     """
     batch = Batch(batch_path)
-    progress().start("load", f"Loading {len(items)} items", None)
-    payload = BatchPayload(
-        batch_id=batch.batch_id,
-        created_at=batch.meta().get("created_at"),
-        sources=list(batch.sources().values()),
-        raw_records=(raw.to_dict() for raw in batch.raw_items()),  # streamed from disk
-        items=items,
-        reports=batch.reports(),
-        fetches=batch.fetch_records(),
-    )
-    tables = payload.tables()  # built before the file is opened: the lock is held only to merge
+    progress().start("load", f"Loading {tables.row_count} items", None)
     lock_timeout = Settings().db_lock_timeout
     with load_slot(lock_timeout), connect(db_path, lock_timeout=lock_timeout) as con:
         result = merge_tables(con, tables)
@@ -310,11 +315,11 @@ def crawl_and_load(
         summary.batch_id = batch.batch_id
         if load:
             started = time.perf_counter()
-            items = normalize_staged(batch.path)
+            tables = normalize_staged(batch.path)
             summary.stage_seconds["transform"] = time.perf_counter() - started
             started = time.perf_counter()
-            # quoted: Prefect would otherwise walk every item looking for futures (minutes, GiBs)
-            summary.load = load_staged(db, batch.path, quote(items))
+            # quoted: Prefect would otherwise walk the tables looking for futures
+            summary.load = load_staged(db, batch.path, quote(tables))
             summary.stage_seconds["load"] = time.perf_counter() - started
 
 

@@ -141,22 +141,35 @@ def normalize_batch(raws: Iterable[RawItem], sources: dict[str, Source]) -> list
     Raises:
         KeyError: an item's source is not among ``sources`` (a batch is never partly dropped).
     """
-    items: list[NormalizedItem] = []
-    for chunk in batched(raws, ANALYSIS_CHUNK):
-        clean = [clean_fields(raw) for raw in chunk]
-        # Kiwi analyses a chunk's Korean texts on every core at once, then tagging reads them
-        with primed_analysis(_texts_to_analyse(clean)):
-            items.extend(
-                normalize(raw, _source_of(raw, sources), fields)
-                for raw, fields in zip(chunk, clean, strict=True)
-            )
+    items = [item for chunk in normalize_chunks(raws, sources) for item in chunk]
     kept = []
-    for item, keys, folded in dedupe.collapse(items, lambda i: i.keys, _completeness):
+    for item, keys, folded in dedupe.collapse(items, lambda i: i.keys, completeness):
         item.keys = keys
         item.item_id = dedupe.item_id_for(keys[0])
         item.duplicates_folded = folded
         kept.append(item)
     return kept
+
+
+def normalize_chunks(
+    raws: Iterable[RawItem], sources: dict[str, Source]
+) -> Iterator[list[NormalizedItem]]:
+    """Normalise raw items a chunk at a time, duplicates still in (the caller collapses them).
+
+    A chunk's Korean texts are analysed together on every core; a caller that turns each chunk
+    into columns at once never holds more than a chunk of items as Python objects.
+
+    Raises:
+        KeyError: an item's source is not among ``sources`` (a batch is never partly dropped).
+    """
+    for chunk in batched(raws, ANALYSIS_CHUNK):
+        clean = [clean_fields(raw) for raw in chunk]
+        # Kiwi analyses a chunk's Korean texts on every core at once, then tagging reads them
+        with primed_analysis(_texts_to_analyse(clean)):
+            yield [
+                normalize(raw, _source_of(raw, sources), fields)
+                for raw, fields in zip(chunk, clean, strict=True)
+            ]
 
 
 ATTACHMENT_CHARS_FOR_TAGGING = 20_000
@@ -238,7 +251,7 @@ def _date_flag(value: datetime | None, raw: str | None, fetched_at: datetime) ->
     return "future" if is_future(value, fetched_at) else None
 
 
-def _completeness(item: NormalizedItem) -> tuple[object, ...]:
+def completeness(item: NormalizedItem) -> tuple[object, ...]:
     """Which copy of a story to keep: the publisher's own entry, then one with its article page,
     then the first published (roundups come later), then the longest text."""
     published = item.published_at.timestamp() if item.published_at else float("inf")

@@ -18,8 +18,8 @@ import pyarrow as pa
 
 from cityradar.items import CrawlReport, FetchRecord
 from cityradar.registry import Source
-from transforms import clusters
-from transforms.normalize import NormalizedItem
+from transforms import clusters, dedupe
+from transforms.normalize import NormalizedItem, completeness
 from transforms.tagging import Reason
 from transforms.vocabularies import gazetteer
 
@@ -56,11 +56,11 @@ def batch_tables(
     created_at: str | None,
     sources: Sequence[Source],
     raw_records: Iterable[dict[str, object]],
-    items: Sequence[NormalizedItem],
+    items: ItemTables,
     reports: Sequence[CrawlReport],
     fetches: Iterable[FetchRecord],
 ) -> BatchTables:
-    """Turn a normalised batch into the tables the loader merges."""
+    """Turn a normalised batch (its items already in columns) into the tables the loader merges."""
     return BatchTables(
         batch_id=batch_id,
         created_at=created_at,
@@ -68,19 +68,130 @@ def batch_tables(
         raw_items=_raw_items(raw_records),
         fetches=pa.Table.from_pylist([f.to_dict() for f in fetches], schema=FETCH_SCHEMA),
         reports=pa.Table.from_pylist([r.to_dict() for r in reports], schema=REPORT_SCHEMA),
-        items=_items(items),
-        keys=_keys(items),
-        cities=_cities(items),
-        countries=_tag_table(
-            items, "countries", "country", lambda t: {"country": t.value}, COUNTRY_FIELDS
-        ),
-        focus_areas=_tag_table(
-            items, "focus_areas", "focus_area", lambda t: {"focus_area": t.value}, FOCUS_FIELDS
-        ),
-        attachments=_attachments(items),
-        **_bands(items),
-        duplicates_folded=sum(item.duplicates_folded for item in items),
+        **vars(items),
     )
+
+
+@dataclass(frozen=True)
+class ItemTables:
+    """A batch's items, exact duplicates collapsed, as columns; rows numbered from 0."""
+
+    items: pa.Table
+    keys: pa.Table
+    cities: pa.Table
+    countries: pa.Table
+    focus_areas: pa.Table
+    attachments: pa.Table
+    band_keys: pa.Table
+    band_rows: pa.Table
+    band_pairs: pa.Table
+    duplicates_folded: int
+
+
+def item_tables(items: Iterable[NormalizedItem]) -> ItemTables:
+    """Columns of a list of items (duplicates among them collapsed)."""
+    columns = ItemColumns()
+    columns.add(list(items))
+    return columns.finish()
+
+
+@dataclass(frozen=True)
+class _Identity:
+    """What collapsing duplicates needs of an item once its columns are built."""
+
+    keys: list[str]
+    completeness: tuple[object, ...]
+    folded: int
+
+
+# tables that hold one or more rows per item, built a chunk at a time
+_PER_ITEM = ("items", "cities", "countries", "focus_areas", "attachments")
+
+
+class ItemColumns:
+    """Items turned into Arrow columns a chunk at a time, so a batch of any size is never all
+    Python objects at once; exact duplicates (items sharing a key) are collapsed at the end.
+
+    Of each group of duplicates the most complete item is kept (``completeness``) under every
+    key of the group; rows are renumbered 0..n-1 in batch order.
+    """
+
+    def __init__(self) -> None:
+        self._chunks: list[dict[str, pa.Table]] = []
+        self._identities: list[_Identity] = []
+        self._signatures: list[np.ndarray | None] = []
+
+    def add(self, items: Sequence[NormalizedItem]) -> None:
+        """Turn a chunk of items into columns (the items can be dropped afterwards)."""
+        self._chunks.append(_chunk_tables(items, offset=len(self._identities)))
+        self._identities.extend(
+            _Identity(list(i.keys), completeness(i), i.duplicates_folded) for i in items
+        )
+        self._signatures.extend(i.signature for i in items)
+
+    def finish(self) -> ItemTables:
+        """The batch's item tables, duplicates collapsed."""
+        identities = self._identities
+        groups = sorted(
+            dedupe.collapse(
+                range(len(identities)),
+                lambda row: identities[row].keys,
+                lambda row: identities[row].completeness,
+            )
+        )
+        kept = np.asarray([row for row, _, _ in groups], np.int64)
+        renumbered = np.full(len(identities), -1, np.int64)
+        renumbered[kept] = np.arange(len(kept))
+        keys = [group_keys for _, group_keys, _ in groups]
+        item_ids = np.asarray([dedupe.item_id_for(k[0]) for k in keys], object)
+        chunks = self._chunks or [_chunk_tables([], offset=0)]
+        tables = {
+            name: pa.concat_tables(
+                [
+                    _renumbered(chunk[name], renumbered, item_ids, name == "items")
+                    for chunk in chunks
+                ]
+            )
+            for name in _PER_ITEM
+        }
+        self._chunks = []
+        signatures = [(new, self._signatures[old]) for new, old in enumerate(kept.tolist())]
+        return ItemTables(
+            **tables,
+            keys=_keys(keys),
+            **_bands(signatures),
+            # folded here, plus what each item had folded already (items collapsed upstream)
+            duplicates_folded=sum(f for _, _, f in groups) + sum(i.folded for i in identities),
+        )
+
+
+def _renumbered(
+    table: pa.Table, renumbered: np.ndarray, item_ids: np.ndarray, with_ids: bool
+) -> pa.Table:
+    """Rows of kept items only, under their new numbers (and, for items, their group's id)."""
+    new_rows = renumbered[table["row"].to_numpy()]
+    mask = new_rows >= 0
+    table = table.filter(pa.array(mask))
+    table = table.set_column(table.schema.get_field_index("row"), "row", pa.array(new_rows[mask]))
+    if with_ids:
+        ids = pa.array(item_ids[new_rows[mask]].tolist(), pa.string())
+        table = table.set_column(table.schema.get_field_index("item_id"), "item_id", ids)
+    return table
+
+
+def _chunk_tables(items: Sequence[NormalizedItem], offset: int) -> dict[str, pa.Table]:
+    """The per-item tables of a chunk whose first item is row ``offset`` of the batch."""
+    return {
+        "items": _items(items, offset),
+        "cities": _cities(items, offset),
+        "countries": _tag_table(
+            items, offset, "countries", lambda t: {"country": t.value}, COUNTRY_FIELDS
+        ),
+        "focus_areas": _tag_table(
+            items, offset, "focus_areas", lambda t: {"focus_area": t.value}, FOCUS_FIELDS
+        ),
+        "attachments": _attachments(items, offset),
+    }
 
 
 def reasons_json(reasons: Sequence[Reason]) -> str:
@@ -201,8 +312,8 @@ _ITEM_COLUMNS: dict[str, pa.DataType] = {
 }
 
 
-def _items(items: Sequence[NormalizedItem]) -> pa.Table:
-    columns = {"row": pa.array(np.arange(len(items), dtype=np.int64))}
+def _items(items: Sequence[NormalizedItem], offset: int) -> pa.Table:
+    columns = {"row": pa.array(np.arange(offset, offset + len(items), dtype=np.int64))}
     columns.update({name: _column(items, name, kind) for name, kind in _ITEM_COLUMNS.items()})
     columns["is_smart_city"] = pa.array([i.tags.is_smart_city for i in items], pa.bool_())
     columns["relevance"] = pa.array([i.tags.relevance for i in items], pa.float64())
@@ -212,8 +323,8 @@ def _items(items: Sequence[NormalizedItem]) -> pa.Table:
     return pa.table(columns)
 
 
-def _keys(items: Sequence[NormalizedItem]) -> pa.Table:
-    rows = [(row, key) for row, item in enumerate(items) for key in dict.fromkeys(item.keys)]
+def _keys(keys_by_row: Sequence[list[str]]) -> pa.Table:
+    rows = [(row, key) for row, keys in enumerate(keys_by_row) for key in dict.fromkeys(keys)]
     return pa.table(
         {
             "row": pa.array([r for r, _ in rows], pa.int64()),
@@ -222,12 +333,12 @@ def _keys(items: Sequence[NormalizedItem]) -> pa.Table:
     )
 
 
-def _cities(items: Sequence[NormalizedItem]) -> pa.Table:
+def _cities(items: Sequence[NormalizedItem], offset: int) -> pa.Table:
     places = gazetteer().cities
     return _tag_table(
         items,
+        offset,
         "cities",
-        "city",
         lambda t: {
             "city": t.value,
             "country": t.country,
@@ -239,14 +350,14 @@ def _cities(items: Sequence[NormalizedItem]) -> pa.Table:
 
 def _tag_table(
     items: Sequence[NormalizedItem],
+    offset: int,
     attribute: str,
-    label: str,
     fields_of: Any,
     fields: dict[str, pa.DataType],
 ) -> pa.Table:
     """One row per item and tag: the tag's own fields, its score and its reasons."""
     rows: list[dict[str, Any]] = []
-    for row, item in enumerate(items):
+    for row, item in enumerate(items, start=offset):
         for tag in getattr(item.tags, attribute):
             rows.append(
                 {
@@ -262,7 +373,7 @@ def _tag_table(
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def _attachments(items: Sequence[NormalizedItem]) -> pa.Table:
+def _attachments(items: Sequence[NormalizedItem], offset: int) -> pa.Table:
     rows = [
         {
             "row": row,
@@ -274,7 +385,7 @@ def _attachments(items: Sequence[NormalizedItem]) -> pa.Table:
             "text": a.get("text"),
             "error": a.get("error"),
         }
-        for row, item in enumerate(items)
+        for row, item in enumerate(items, start=offset)
         for a in {str(a["url"]): a for a in item.attachments}.values()
     ]
     schema = pa.schema(
@@ -292,16 +403,16 @@ def _attachments(items: Sequence[NormalizedItem]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def _signed(items: Sequence[NormalizedItem]) -> tuple[np.ndarray, np.ndarray]:
+def _signed(signatures: Sequence[tuple[int, np.ndarray | None]]) -> tuple[np.ndarray, np.ndarray]:
     """Rows that have a signature, and their signatures as one (rows x NUM_PERM) matrix."""
-    rows = [row for row, item in enumerate(items) if item.signature is not None]
-    if not rows:
+    signed = [(row, signature) for row, signature in signatures if signature is not None]
+    if not signed:
         return np.zeros(0, np.int64), np.zeros((0, clusters.NUM_PERM), np.uint64)
-    matrix = np.stack([items[row].signature for row in rows]).astype(np.uint64, copy=False)
-    return np.asarray(rows, np.int64), matrix
+    matrix = np.stack([signature for _, signature in signed]).astype(np.uint64, copy=False)
+    return np.asarray([row for row, _ in signed], np.int64), matrix
 
 
-def _bands(items: Sequence[NormalizedItem]) -> dict[str, pa.Table]:
+def _bands(signatures: Sequence[tuple[int, np.ndarray | None]]) -> dict[str, pa.Table]:
     """The batch's MinHash bands, in the shapes the loader joins without reshaping them.
 
     band_keys: one row per item with a signature, its band keys (stored as they are);
@@ -310,7 +421,7 @@ def _bands(items: Sequence[NormalizedItem]) -> dict[str, pa.Table]:
     band_pairs: rows of this batch sharing enough bands to be compared as one story, found here
     so the load (which holds the write lock) joins only with stored stories.
     """
-    rows, matrix = _signed(items)
+    rows, matrix = _signed(signatures)
     keys = clusters.band_key_matrix(matrix)
     flat_keys = pa.array(keys.reshape(-1), pa.int32())
     firsts, seconds, shared = clusters.shared_band_pairs(keys)

@@ -23,7 +23,7 @@ from cityradar.items import CrawlReport, FetchRecord
 from cityradar.registry import Source
 from transforms import clusters
 from transforms.normalize import NormalizedItem
-from warehouse.columnar import BatchTables, batch_tables
+from warehouse.columnar import BatchTables, batch_tables, item_tables
 
 # Stories are compared with those seen in this many days; older signatures are dropped.
 CLUSTER_WINDOW_DAYS = 30
@@ -49,7 +49,7 @@ class BatchPayload:
             self.created_at,
             self.sources,
             self.raw_records,
-            self.items,
+            item_tables(self.items),
             self.reports,
             self.fetches,
         )

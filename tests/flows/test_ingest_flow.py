@@ -114,7 +114,7 @@ def test_source_health_shows_the_failures_to_the_analyst(ingested):
 def test_the_batch_was_moved_to_loaded_and_reloading_it_changes_nothing(ingested):
     from prefect.logging import disable_run_logger
 
-    from flows.ingest import load_staged
+    from flows.ingest import load_staged, normalize_staged
 
     staging = ingested.data_dir / "staging"
     assert pending_batches(staging) == []
@@ -122,7 +122,7 @@ def test_the_batch_was_moved_to_loaded_and_reloading_it_changes_nothing(ingested
     assert (loaded / "batch.json").exists()
     before = query(ingested.db_path, "select count(*), sum(version) from items")
     with disable_run_logger():
-        result = load_staged.fn(ingested.db_path, loaded, [])
+        result = load_staged.fn(ingested.db_path, loaded, normalize_staged.fn(loaded))
     assert result.already_loaded
     assert query(ingested.db_path, "select count(*), sum(version) from items") == before
 
