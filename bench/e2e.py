@@ -58,12 +58,23 @@ def ingest_once(sources: Path, data_dir: Path) -> dict[str, object]:
         "items_new": load.items_new if load else 0,
         "items_in": load.items_in if load else 0,
         "peak_rss_mib": _rss_mib(resource.RUSAGE_SELF),
-        "peak_crawl_rss_mib": _rss_mib(resource.RUSAGE_CHILDREN),
+        "peak_crawl_rss_mib": _largest_crawl_mib(),
     }
 
 
 def _rss_mib(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
+
+
+def _largest_crawl_mib() -> float:
+    """The largest crawl process: the warm server reports each child's peak when it ends;
+    crawls started as new interpreters are this process's own (waited-for) children."""
+    from spiders.process import warm_server
+
+    server = warm_server()
+    if server is not None and server.peak_child_rss_kib:
+        return server.peak_child_rss_kib / 1024
+    return _rss_mib(resource.RUSAGE_CHILDREN)
 
 
 def run_child(*args: str, env: dict[str, str]) -> dict[str, object]:
