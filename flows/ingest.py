@@ -18,6 +18,7 @@ from prefect.utilities.annotations import quote
 
 from cityradar.items import CrawlReport, SourceState, utc_now_iso
 from cityradar.locks import LockTaken, held, lock_path
+from cityradar.memory import return_freed_memory
 from cityradar.progress import progress
 from cityradar.registry import KINDS_WITH_SPIDER, Source, load_sources
 from cityradar.schedule import is_due, next_attempt
@@ -27,7 +28,7 @@ from flows.artifacts import current_run_id, publish_ingest_report
 from flows.slots import load_slot
 from spiders.process import crawl_in_subprocess
 from spiders.settings import crawl_overrides
-from transforms.normalize import normalize_chunks
+from transforms.normalize import normalize_chunks, release_models
 from transforms.vocabularies import gazetteer
 from warehouse.columnar import BatchTables, ItemColumns, batch_tables
 from warehouse.db import connect
@@ -173,6 +174,8 @@ def normalize_staged(batch_path: Path) -> BatchTables:
     columns = ItemColumns()
     for chunk in normalize_chunks(batch.raw_items(), batch.sources()):
         columns.add(chunk)
+    release_models()  # the load need not carry the analysers' models
+    return_freed_memory()
     return batch_tables(
         batch_id=batch.batch_id,
         created_at=batch.meta().get("created_at"),
@@ -193,8 +196,12 @@ def load_staged(db_path: Path, batch_path: Path, tables: BatchTables) -> LoadRes
     """
     batch = Batch(batch_path)
     progress().start("load", f"Loading {tables.row_count} items", None)
-    lock_timeout = Settings().db_lock_timeout
-    with load_slot(lock_timeout), connect(db_path, lock_timeout=lock_timeout) as con:
+    settings = Settings()
+    lock_timeout = settings.db_lock_timeout
+    with (
+        load_slot(lock_timeout),
+        connect(db_path, lock_timeout=lock_timeout, memory_limit=settings.db_memory_limit) as con,
+    ):
         result = merge_tables(con, tables)
     batch.mark_loaded()
     progress().finish("load")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cityradar.progress import progress
+from cityradar.settings import Settings
 from transforms.normalize import source_defaults
 from transforms.tagging import Defaults, tag_item
 from warehouse.db import connect
@@ -35,7 +36,7 @@ def reclassify(db_path: Path) -> ReclassifyResult:
     if not db_path.exists():
         raise FileNotFoundError(f"no warehouse at {db_path}: run `cityradar ingest` first")
     started = time.perf_counter()
-    with connect(db_path) as con:
+    with connect(db_path, memory_limit=Settings().db_memory_limit) as con:
         con.begin()
         try:
             before = con.execute(

@@ -1,4 +1,4 @@
-"""Scrapy spiders. Each crawl runs in a child process (``python -m spiders.run``) and writes to staging."""
+"""Scrapy spiders. Each crawl runs in a child process of its own (``spiders.process``) and writes to staging."""
 
 # kind in sources.yaml -> spider class path; cityradar.registry.KINDS_WITH_SPIDER mirrors the keys
 SPIDER_CLASSES: dict[str, str] = {

@@ -1,7 +1,9 @@
 """Run one source's crawl in this process: ``python -m spiders.run --batch DIR --source JSON``.
 
-Twisted's reactor cannot restart, so the ingest flow starts this module once per crawl.
-Exit status 0 means the crawl ran and wrote its report (whatever the source's own status).
+Twisted's reactor cannot restart, so every crawl runs this module in a process of its own: a
+child forked from the warm crawl server (``spiders.forkserver`` calls ``main``), or a new
+interpreter. Exit status 0 means the crawl ran and wrote its report (whatever the source's own
+status).
 """
 
 from __future__ import annotations

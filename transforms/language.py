@@ -53,6 +53,11 @@ def _identifier() -> LanguageIdentifier:
     return identifier
 
 
+def release_identifier() -> None:
+    """Drop the identifier's model (it loads again on first use)."""
+    _identifier.cache_clear()
+
+
 def detect_language(text: str, declared: str | None = None) -> str | None:
     """ISO 639-1 code of ``text``.
 

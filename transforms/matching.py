@@ -84,6 +84,12 @@ def _kiwi() -> Kiwi:
     return Kiwi(num_workers=os.cpu_count() or 1, load_multi_dict=False)
 
 
+def release_kiwi() -> None:
+    """Drop the analyser and what it analysed (it loads again on first use)."""
+    _kiwi.cache_clear()
+    kiwi_tokens.cache_clear()
+
+
 # texts analysed ahead in one batch (primed_analysis), read before asking Kiwi one by one
 _primed: dict[str, tuple[Token, ...]] = {}
 

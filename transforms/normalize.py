@@ -6,13 +6,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import numpy as np
 
 from cityradar.items import RawItem
 from cityradar.registry import Source
-from transforms import clusters, dedupe
+from transforms import clusters, dedupe, language, matching
 from transforms.dates import is_future, parse_datetime
 from transforms.language import detect_language
 from transforms.matching import primed_analysis
@@ -21,6 +22,7 @@ from transforms.text import clean_line, clean_text, drop_leading_title
 from transforms.urls import canonical_url
 
 SUMMARY_MAX = 400
+T = TypeVar("T")
 # Government sources speak for their country; news and trade press may write about anywhere.
 _SPEAKS_FOR_COUNTRY = {"ministry", "city", "agency"}
 
@@ -172,11 +174,18 @@ def normalize_chunks(
             ]
 
 
+def release_models() -> None:
+    """Let go of Kiwi's and the language identifier's models (~350 MiB) until they are next
+    needed: a batch's load should not carry them (they load again in about a second)."""
+    matching.release_kiwi()
+    language.release_identifier()
+
+
 ATTACHMENT_CHARS_FOR_TAGGING = 20_000
 ANALYSIS_CHUNK = 64  # items whose texts are analysed together (memory stays per chunk)
 
 
-def batched(items: Iterable[RawItem], size: int) -> Iterator[list[RawItem]]:
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
     """Lists of ``size`` items (itertools.batched arrives with Python 3.12)."""
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):

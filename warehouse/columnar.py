@@ -19,7 +19,7 @@ import pyarrow as pa
 from cityradar.items import CrawlReport, FetchRecord
 from cityradar.registry import Source
 from transforms import clusters, dedupe
-from transforms.normalize import NormalizedItem, completeness
+from transforms.normalize import NormalizedItem, batched, completeness
 from transforms.tagging import Reason
 from transforms.vocabularies import gazetteer
 
@@ -144,17 +144,20 @@ class ItemColumns:
         renumbered[kept] = np.arange(len(kept))
         keys = [group_keys for _, group_keys, _ in groups]
         item_ids = np.asarray([dedupe.item_id_for(k[0]) for k in keys], object)
-        chunks = self._chunks or [_chunk_tables([], offset=0)]
-        tables = {
-            name: pa.concat_tables(
-                [
-                    _renumbered(chunk[name], renumbered, item_ids, name == "items")
-                    for chunk in chunks
-                ]
+        chunks, self._chunks = self._chunks or [_chunk_tables([], offset=0)], []
+        renumbered_chunks = []
+        while chunks:  # each chunk's columns are let go as soon as they are renumbered
+            chunk = chunks.pop(0)
+            renumbered_chunks.append(
+                {
+                    name: _renumbered(chunk[name], renumbered, item_ids, name == "items")
+                    for name in _PER_ITEM
+                }
             )
+        tables = {
+            name: pa.concat_tables([chunk[name] for chunk in renumbered_chunks])
             for name in _PER_ITEM
         }
-        self._chunks = []
         signatures = [(new, self._signatures[old]) for new, old in enumerate(kept.tolist())]
         return ItemTables(
             **tables,
@@ -171,7 +174,8 @@ def _renumbered(
     """Rows of kept items only, under their new numbers (and, for items, their group's id)."""
     new_rows = renumbered[table["row"].to_numpy()]
     mask = new_rows >= 0
-    table = table.filter(pa.array(mask))
+    if not mask.all():  # filtering copies every column: only where a duplicate was dropped
+        table = table.filter(pa.array(mask))
     table = table.set_column(table.schema.get_field_index("row"), "row", pa.array(new_rows[mask]))
     if with_ids:
         ids = pa.array(item_ids[new_rows[mask]].tolist(), pa.string())
@@ -263,21 +267,35 @@ def _sources(sources: Sequence[Source]) -> pa.Table:
     )
 
 
+RAW_CHUNK = 1000  # raw records turned into Arrow at a time (their JSON is most of a batch)
+_RAW_SCHEMA = pa.schema(
+    [
+        ("batch_id", pa.string()),
+        ("source_id", pa.string()),
+        ("seq", pa.int32()),
+        ("record", pa.string()),
+    ]
+)
+
+
 def _raw_items(raws: Iterable[dict[str, object]]) -> pa.Table:
-    # one pass, keeping only each record's JSON: the records may be a stream read from disk
-    batch_ids, source_ids, seqs, records = [], [], [], []
-    for raw in raws:
-        batch_ids.append(raw["batch_id"])
-        source_ids.append(raw["source_id"])
-        seqs.append(raw["seq"])
-        records.append(orjson.dumps(raw).decode())
-    return pa.table(
-        {
-            "batch_id": pa.array(batch_ids, pa.string()),
-            "source_id": pa.array(source_ids, pa.string()),
-            "seq": pa.array(seqs, pa.int32()),
-            "record": pa.array(records, pa.string()),
-        }
+    # one pass over a stream read from disk, a chunk at a time: only a chunk's JSON is ever
+    # Python objects, the rest is already Arrow
+    return pa.Table.from_batches(
+        [_raw_chunk(chunk) for chunk in batched(raws, RAW_CHUNK)], schema=_RAW_SCHEMA
+    )
+
+
+def _raw_chunk(raws: Sequence[dict[str, object]]) -> pa.RecordBatch:
+    records = pa.array([orjson.dumps(raw) for raw in raws], pa.binary()).cast(pa.string())
+    return pa.RecordBatch.from_arrays(
+        [
+            pa.array([raw["batch_id"] for raw in raws], pa.string()),
+            pa.array([raw["source_id"] for raw in raws], pa.string()),
+            pa.array([raw["seq"] for raw in raws], pa.int32()),
+            records,
+        ],
+        schema=_RAW_SCHEMA,
     )
 
 

@@ -130,7 +130,7 @@ class WarehouseLocked(RuntimeError):
 
 @contextmanager
 def connect(
-    path: Path, read_only: bool = False, lock_timeout: float = 0.0
+    path: Path, read_only: bool = False, lock_timeout: float = 0.0, memory_limit: str | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse; a writer also brings it up to date with the migrations.
 
@@ -138,16 +138,28 @@ def connect(
     the open is retried with growing pauses for up to ``lock_timeout`` seconds, each wait logged,
     then WarehouseLocked is raised (nothing was written, so nothing is lost). The connection is
     closed on exit, so the lock is held only as long as needed.
+
+    ``memory_limit`` (a DuckDB size such as ``512MB``) caps what DuckDB keeps in memory; past it,
+    it evicts pages of the file and spills to a folder beside it (``<file>.tmp``). Unset, DuckDB
+    may take most of the machine's memory for its cache.
     """
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     con = _open(path, read_only, lock_timeout)
     try:
+        if memory_limit:
+            _limit_memory(con, path, memory_limit)
         if not read_only:
             migrate(con)
         yield con
     finally:
         con.close()
+
+
+def _limit_memory(con: duckdb.DuckDBPyConnection, path: Path, limit: str) -> None:
+    con.execute("set memory_limit = ?", [limit])
+    # spills go beside the warehouse, not into whatever folder the process was started from
+    con.execute("set temp_directory = ?", [str(path.with_name(path.name + ".tmp"))])
 
 
 def _open(path: Path, read_only: bool, lock_timeout: float) -> duckdb.DuckDBPyConnection:

@@ -411,16 +411,20 @@ def _assign_clusters(con: duckdb.DuckDBPyConnection, now: datetime, changed: boo
     pairs = con.execute(
         """
         with stored as (select item_key, unnest(band_keys) as band_key from core.story_bands),
-        -- keys the batch and the stored stories share, unless too common to mean one story
-        usable as (
-            select band_key from (
-                select band_key from stored
-                where band_key in (select band_key from b_band_rows)
-                union all
-                select band_key from b_band_rows
-            )
+        -- keys the batch and the stored stories share, unless too common to mean one story;
+        -- counted only for shared keys (a key the stored stories lack links nothing)
+        shared as (
+            select band_key, count(*) as stories from stored
+            where band_key in (select band_key from b_band_rows)
             group by band_key
-            having count(*) <= ?
+        ),
+        usable as (
+            select band_key from shared join (
+                select band_key, count(*) as rows from b_band_rows
+                where band_key in (select band_key from shared)
+                group by band_key
+            ) using (band_key)
+            where stories + rows <= ?
         ),
         across as (
             select k.row, s.item_key, count(*) as shared

@@ -49,3 +49,16 @@ def test_a_bad_value_names_the_setting(monkeypatch):
     monkeypatch.setenv("CITYRADAR_SMTP_SECURITY", "tls")
     with pytest.raises(ValidationError, match="smtp_security"):
         Settings()
+
+
+@pytest.mark.parametrize("value", ["512MB", "2GB", "1.5 GiB", "800MiB"])
+def test_the_warehouse_memory_limit_takes_duckdb_sizes(monkeypatch, value):
+    monkeypatch.setenv("CITYRADAR_DB_MEMORY_LIMIT", value)
+    assert Settings().db_memory_limit == value
+
+
+@pytest.mark.parametrize("value", ["lots", "512", "-1GB", "512MB; drop table x"])
+def test_a_memory_limit_that_is_no_size_names_the_setting(monkeypatch, value):
+    monkeypatch.setenv("CITYRADAR_DB_MEMORY_LIMIT", value)
+    with pytest.raises(ValidationError, match="db_memory_limit"):
+        Settings()

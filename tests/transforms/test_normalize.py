@@ -130,3 +130,22 @@ def test_summaries_are_cut_at_a_sentence():
     short = shorten(text, 100)
     assert len(short) <= 100
     assert short.endswith("다.")
+
+
+def test_released_models_load_again_and_tag_the_same():
+    from transforms import language, matching
+    from transforms.normalize import release_models
+
+    raw = make_raw(
+        title="인천 송도에서 자율주행 셔틀 시범 운행",
+        summary_html="<p>인천시는 송도국제도시에서 자율주행 셔틀을 운행한다고 밝혔다.</p>",
+    )
+    before = normalize(raw, make_source())
+    release_models()
+    assert matching._kiwi.cache_info().currsize == 0
+    assert language._identifier.cache_info().currsize == 0
+    after = normalize(raw, make_source())
+    assert [c.value for c in after.tags.cities] == [c.value for c in before.tags.cities]
+    assert "Incheon" in [c.value for c in after.tags.cities]
+    assert after.tags.focus_areas == before.tags.focus_areas
+    assert matching._kiwi.cache_info().currsize == 1  # loaded again on first use

@@ -203,3 +203,19 @@ def test_an_upgraded_file_clusters_a_new_copy_with_its_old_story(tmp_path):
             ).fetchall()
         )
     assert clusters["https://other.example/9"] == clusters["https://seoul.example/00000000000000a1"]
+
+
+def test_a_writer_with_a_memory_limit_spills_beside_the_warehouse(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with connect(path, memory_limit="64MB") as con:
+        limit, spill = con.execute(
+            "select current_setting('memory_limit'), current_setting('temp_directory')"
+        ).fetchone()
+        # a sort far larger than the limit completes by spilling, not by failing
+        (count,) = con.execute(
+            "select count(*) from (select md5(i::varchar) as h from range(3000000) t(i) order by h)"
+        ).fetchone()
+    assert limit.endswith("MiB")
+    assert float(limit.split()[0]) <= 64
+    assert spill == str(tmp_path / "w.duckdb.tmp")
+    assert count == 3_000_000
