@@ -22,6 +22,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -41,14 +42,16 @@ def ingest_once(sources: Path, data_dir: Path) -> dict[str, object]:
         """Start Prefect's embedded server before the clock starts."""
 
     warm_up()
-    started = time.perf_counter()
-    summary = ingest(sources_path=sources, data_dir=data_dir, crawl_delay=0.0, force=True)
-    seconds = time.perf_counter() - started
+    with MemorySampler() as memory:
+        started = time.perf_counter()
+        summary = ingest(sources_path=sources, data_dir=data_dir, crawl_delay=0.0, force=True)
+        seconds = time.perf_counter() - started
     reports = summary.reports
     load = summary.load
     return {
         "seconds": seconds,
         "stages": summary.stage_seconds,
+        "stage_peak_rss_mib": memory.peaks_by_stage(started, summary.stage_seconds),
         "extract_seconds": sum(r.extract_seconds for r in reports),
         "pages": sum(r.articles_fetched for r in reports),
         "requests": sum(r.requests for r in reports),
@@ -60,6 +63,43 @@ def ingest_once(sources: Path, data_dir: Path) -> dict[str, object]:
         "peak_rss_mib": _rss_mib(resource.RUSAGE_SELF),
         "peak_crawl_rss_mib": _largest_crawl_mib(),
     }
+
+
+class MemorySampler:
+    """This process's resident memory every 50 ms while the block runs, in a thread."""
+
+    INTERVAL = 0.05
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, float]] = []  # (perf_counter, MiB)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        status = Path(f"/proc/{os.getpid()}/status")
+        while not self._stop.is_set():
+            for line in status.read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    self.samples.append((time.perf_counter(), int(line.split()[1]) / 1024))
+            self._stop.wait(self.INTERVAL)
+
+    def peaks_by_stage(self, started: float, stages: dict[str, float]) -> dict[str, float]:
+        """The highest sample within each stage; stages run one after another from ``started``
+        (crawl, transform, load), so each one's window follows the one before."""
+        peaks, begin = {}, started
+        for stage, seconds in stages.items():
+            window = [mib for at, mib in self.samples if begin <= at <= begin + seconds]
+            peaks[stage] = max(window, default=0.0)
+            begin += seconds
+        return peaks
 
 
 def _rss_mib(who: int) -> float:
@@ -183,8 +223,9 @@ def print_report(figures: dict) -> None:
     print(
         f"  loaded {full['items_new']} items, {full['items_new'] / load_s:,.0f} items/s in the load"
     )
+    by_stage = ", ".join(f"{k} {v:.0f}" for k, v in full["stage_peak_rss_mib"].items())
     print(
-        f"  peak memory: flow process {full['peak_rss_mib']:.0f} MiB, "
+        f"  peak memory: flow process {full['peak_rss_mib']:.0f} MiB (by stage, MiB: {by_stage}), "
         f"largest crawl process {full['peak_crawl_rss_mib']:.0f} MiB"
     )
     if "baseline" in figures:

@@ -26,6 +26,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from bench import synthetic
+from cityradar.settings import Settings
 from warehouse.columnar import BatchTables
 from warehouse.db import connect
 from warehouse.loader import BatchPayload, load_batch, merge_tables
@@ -124,7 +125,11 @@ def main() -> None:
         default=730,
         help="days the base's million items are spread over (30: every story in the window)",
     )
-    parser.add_argument("--memory-limit", default="1GB", help="DuckDB's memory limit for the merge")
+    parser.add_argument(
+        "--memory-limit",
+        default=Settings().db_memory_limit,
+        help="DuckDB's memory limit for the merge [default: the pipeline's, CITYRADAR_DB_MEMORY_LIMIT]",
+    )
     args = parser.parse_args()
     if not (args.reuse and args.db.exists()):
         args.db.parent.mkdir(parents=True, exist_ok=True)
@@ -141,8 +146,7 @@ def main() -> None:
         tables = read_batch_tables(Path(folder))
         before = peak_rss_mib()
         began = time.perf_counter()
-        with connect(target) as con:
-            con.execute(f"set memory_limit = '{args.memory_limit}'")
+        with connect(target, memory_limit=args.memory_limit) as con:
             result = merge_tables(con, tables)
         seconds = time.perf_counter() - began
     print(

@@ -95,10 +95,10 @@ class Settings(BaseSettings):
         description="seconds a load waits for another process to release the DuckDB file",
     )
     db_memory_limit: str = Field(
-        default="512MB",
+        default="256MB",
         pattern=r"^\s*\d+(\.\d+)?\s*([KMGT]i?B)\s*$",
         description="DuckDB's memory for a load or reclassify (beyond it, DuckDB evicts pages and "
-        "spills to DB.tmp/); e.g. 512MB, 2GB",
+        "spills to DB.tmp/); e.g. 256MB, 2GB",
     )
 
     @field_validator("digest_to", "digest_cities", mode="before")

@@ -176,7 +176,7 @@ def normalize_staged(batch_path: Path) -> BatchTables:
         columns.add(chunk)
     release_models()  # the load need not carry the analysers' models
     return_freed_memory()
-    return batch_tables(
+    tables = batch_tables(
         batch_id=batch.batch_id,
         created_at=batch.meta().get("created_at"),
         sources=list(batch.sources().values()),
@@ -185,6 +185,8 @@ def normalize_staged(batch_path: Path) -> BatchTables:
         reports=batch.reports(),
         fetches=batch.fetch_records(),
     )
+    return_freed_memory()  # what building the tables let go of
+    return tables
 
 
 @task(name="load-batch", cache_policy=NONE)
