@@ -83,6 +83,15 @@ class Settings(BaseSettings):
     crawl_retry_delay: float = Field(
         default=60.0, ge=0, description="seconds before such a crawl is tried again"
     )
+    crawl_request_timeout: float = Field(
+        default=30.0, gt=0, le=600, description="seconds one request may take before it fails"
+    )
+    crawl_max_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=64 * 1024,
+        description="largest response a crawl accepts, counted after decompression (a gzip bomb "
+        "is cut off here)",
+    )
     backfill_max_pages: int = Field(
         default=100, ge=1, le=100, description="list pages a backfill reads per source at most"
     )

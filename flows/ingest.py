@@ -303,6 +303,8 @@ def crawl_and_load(
             delay=settings.crawl_delay if crawl_delay is None else crawl_delay,
             per_host=settings.crawl_concurrency_per_host,
             timeout=max(settings.crawl_timeout - 30, 30),
+            request_timeout=settings.crawl_request_timeout,
+            max_bytes=settings.crawl_max_bytes,
         )
         what = f"Backfilling {len(mine)} sources since {since}" if since else "Crawling"
         progress().start("crawl", f"{what} ({len(mine)} sources)", len(mine))

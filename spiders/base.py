@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from time import perf_counter
 from typing import Any
@@ -28,6 +28,7 @@ from spiders import raw
 from spiders.documents import document_text, is_readable
 from spiders.errors import describe_exception, is_transient
 from spiders.links import is_followable
+from spiders.notes import EntryNotes
 from transforms.dates import parse_datetime
 from transforms.urls import canonical_url
 
@@ -51,6 +52,7 @@ class CrawlState:
     feed_warning: str | None = None
     list_page_error: str | None = None  # a list page after the first could not be fetched
     selector_miss: str | None = None
+    notes: EntryNotes = field(default_factory=EntryNotes)  # odd entries, kept all the same
 
     def status(self, finish_reason: str | None) -> CrawlStatus:
         """ok, partial, unchanged, empty or failed."""
@@ -87,6 +89,9 @@ class CrawlState:
             problems.append(f"crawl stopped early ({finish_reason})")
         if self.feed_warning and not self.feed_error:
             problems.append(f"feed is malformed but readable: {self.feed_warning}")
+        notes = self.notes.describe()
+        if notes:
+            problems.append(notes)
         return "; ".join(problems) or None
 
 
@@ -237,7 +242,9 @@ class SourceSpider(scrapy.Spider):
 
     def source_failed(self, failure: Failure) -> None:
         """Record why the feed, list page or sitemap itself could not be fetched."""
-        self.state.feed_error = f"{describe_exception(failure.value)} ({failure.request.url})"
+        described = describe_exception(failure.value)
+        url = failure.request.url
+        self.state.feed_error = described if url in described else f"{described} ({url})"
         self.state.feed_error_transient = is_transient(failure.value)
 
     # --- attachments ---------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from scrapy.exceptions import (
     CannotResolveHostError,
@@ -34,26 +35,48 @@ _PLAIN: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str],
 )
 
 
+_TOO_LARGE = re.compile(
+    r"(?:receive |size \()(\d+)\)? (?:bytes )?(?:which is )?larger than download max size \((\d+)\)"
+)
+_BOMB = re.compile(
+    r"\((\d+) B compressed, \d+ B decompressed so far\) exceeded DOWNLOAD_MAXSIZE \((\d+) B\)"
+)
+_TIMEOUT = re.compile(r"took longer than ([\d.]+) seconds")
+
+
 def describe_exception(exc: BaseException) -> str:
     """One line saying what went wrong, keeping the library's detail after a colon."""
     if isinstance(exc, HttpError):
         response = exc.response
+        location = response.headers.get(b"Location")
+        if 300 <= response.status < 400 and location:
+            return _unfollowed_redirect(location.decode("latin-1"))
         text = f"HTTP {response.status} {_reason(response.status)} from {response.url}"
         retry_after = response.headers.get(b"Retry-After")
         if retry_after:
             text += f" (the server asks to wait {retry_after.decode('latin-1')} before retrying)"
         return text
+    special = _size_or_redirect(str(exc))
+    if special:
+        return special
     if isinstance(exc, IgnoreRequest):
         return str(exc) or "request dropped"
+    if "not fetched:" in str(exc):  # refused by the link policy, also when DNS led there
+        return str(exc)[str(exc).index("not fetched:") :].rstrip(".")
+    if isinstance(exc, DownloadTimeoutError | twisted_error.TimeoutError | TimeoutError):
+        limit = _TIMEOUT.search(str(exc))
+        return f"timed out: no complete answer within {limit.group(1)} s" if limit else "timed out"
     if isinstance(exc, CannotResolveHostError):
         match = _HOST_IN_DNS_ERROR.search(str(exc))
         host = f" for {match.group(1)}" if match else ""
         return f"DNS lookup failed{host} (unknown host, or no network)"
-    if "SSL" in type(exc).__name__ or "TLS" in str(exc)[:200] or "certificate" in str(exc).lower():
+    if _tls_failure(exc):
         return f"TLS handshake failed (certificate or protocol): {exc}"
+    if _connection_lost(exc):
+        return "connection reset by the server before the response was complete"
     for kinds, words in _PLAIN:
         if isinstance(exc, kinds):
-            return f"{words}: {exc}"
+            return f"{words}: {exc}" if str(exc).strip() else words
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -79,7 +102,62 @@ def is_transient(exc: BaseException) -> bool:
     """
     if isinstance(exc, HttpError):
         return exc.response.status in _TRANSIENT_STATUSES
-    return isinstance(exc, _TRANSIENT)
+    return isinstance(exc, _TRANSIENT) or (_connection_lost(exc) and not _tls_failure(exc))
+
+
+def _size_or_redirect(message: str) -> str | None:
+    """Words for a body over the download cap (as sent, or once decompressed) and for a
+    redirect loop, which Scrapy reports in its own terms."""
+    bomb = _BOMB.search(message)
+    if bomb:
+        return (
+            f"response larger than the {_mib(int(bomb.group(2)))} download cap once decompressed "
+            f"({int(bomb.group(1)):,} bytes compressed: a compression bomb, or a huge page)"
+        )
+    large = _TOO_LARGE.search(message)
+    if large:
+        return (
+            f"response larger than the {_mib(int(large.group(2)))} download cap "
+            f"({int(large.group(1)):,} bytes announced)"
+        )
+    if "max redirections reached" in message:
+        return "redirect loop: the server kept redirecting (more than 20 redirects)"
+    return None
+
+
+def _unfollowed_redirect(location: str) -> str:
+    """Scrapy follows redirects over http(s) only; any other is left as a 3xx answer."""
+    scheme = urlsplit(location).scheme
+    if scheme and scheme not in ("http", "https"):
+        return (
+            f"not fetched: the server redirected to a {scheme}: URL ({location}); "
+            "only http and https links are followed"
+        )
+    return f"redirect to {location} not followed"
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:g} MiB"
+
+
+def _tls_failure(exc: BaseException) -> bool:
+    return (
+        "SSL" in type(exc).__name__ or "TLS" in str(exc)[:200] or "certificate" in str(exc).lower()
+    )
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """A connection the server dropped mid-answer (Scrapy hides it inside DownloadFailedError)."""
+    seen: list[BaseException] = [exc]
+    while seen:
+        current = seen.pop()
+        if isinstance(current, twisted_error.ConnectionLost | ResponseNeverReceived):
+            return True
+        reasons = getattr(current, "reasons", None) or []  # twisted's ResponseFailed
+        seen.extend(getattr(reason, "value", reason) for reason in reasons)
+        if current.__cause__ is not None:
+            seen.append(current.__cause__)
+    return False
 
 
 def _reason(status: int) -> str:

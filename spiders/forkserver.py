@@ -35,6 +35,7 @@ PRELOAD = (
     "spiders.middlewares",
     "spiders.pipelines",
     "spiders.documents",
+    "spiders.resolver",
     "scrapy.crawler",
     "scrapy.robotstxt",
     "trafilatura",

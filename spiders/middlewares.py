@@ -1,4 +1,5 @@
-"""Downloader middlewares: robots.txt that holds under concurrency, and the fetch log."""
+"""Downloader middlewares: which URLs may be fetched at all, robots.txt that holds under
+concurrency, the fetch log, and Retry-After."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.downloadermiddlewares import robotstxt
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
@@ -18,10 +20,35 @@ from twisted.internet.defer import Deferred
 from cityradar.items import FetchKind, FetchRecord, utc_now_iso
 from cityradar.staging import JsonlWriter
 from spiders.errors import describe_exception
+from spiders.links import refusal
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.robotstxt import RobotParser
+
+
+class LinkPolicyMiddleware:
+    """Refuses every request the source may not make: not http(s), a link-local address, or off
+    the source's site. It sees redirects too (each redirect is a new request), so a page on the
+    site cannot bounce the crawler to ``file:``, to a cloud metadata address or to another site.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LinkPolicyMiddleware:
+        """Scrapy's constructor hook."""
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        """Let the request through, or raise IgnoreRequest saying why it is not fetched."""
+        source = getattr(self.crawler.spider, "source", None)
+        if source is None:
+            return
+        why = refusal(request.url, source)
+        if why:
+            raise IgnoreRequest(f"{why}: {request.url}")
 
 
 class RobotsTxtMiddleware(robotstxt.RobotsTxtMiddleware):

@@ -40,6 +40,8 @@ class StagingPipeline:
         """Write the item at once, so a crash later keeps it."""
         assert self._writer is not None, "open_spider runs first"
         self._writer.write(item.to_dict())
+        spider = self._spider()
+        spider.state.notes.observe(item, spider.source.timezone)
         return item
 
     def close_spider(self) -> None:

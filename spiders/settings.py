@@ -30,6 +30,10 @@ RETRY_AFTER_MAX = 120  # longest Retry-After (s) a crawl waits for; longer ones 
 # Scrapy does not verify TLS certificates by default; cityradar does. A server with an
 # incomplete chain gets its missing CA through the source's ca_file, never by turning this off.
 DOWNLOAD_VERIFY_CERTIFICATES = True
+# Only HTTP(S) is ever downloaded: Scrapy's file:, data:, s3: and ftp: handlers are switched off.
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "s3": None, "ftp": None}
+# Host names that resolve to a link-local address are refused like such addresses in URLs.
+TWISTED_DNS_RESOLVER = "spiders.resolver.GuardedResolver"
 DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
 CLOSESPIDER_TIMEOUT = 900
@@ -39,6 +43,9 @@ COOKIES_ENABLED = True
 REDIRECT_ENABLED = True
 
 DOWNLOADER_MIDDLEWARES = {
+    # First of all: a URL the source may not fetch (not http(s), link-local, off-site) is
+    # refused before robots.txt is even asked for; redirects pass here again.
+    "spiders.middlewares.LinkPolicyMiddleware": 50,
     # Scrapy 2.19's own robots middleware lets concurrent requests through while robots.txt
     # is still loading; ours replaces it (see spiders/middlewares.py).
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
@@ -54,13 +61,21 @@ TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
 
 
-def crawl_overrides(delay: float, per_host: int, timeout: float) -> dict[str, Any]:
+def crawl_overrides(
+    delay: float,
+    per_host: int,
+    timeout: float,
+    request_timeout: float = DOWNLOAD_TIMEOUT,
+    max_bytes: int = DOWNLOAD_MAXSIZE,
+) -> dict[str, Any]:
     """Settings for one crawl from the operator's knobs.
 
     Args:
         delay: seconds between requests to one host (0 on loopback test sites).
         per_host: parallel requests per host.
         timeout: seconds after which the crawl closes itself and reports what it has.
+        request_timeout: seconds one request may take.
+        max_bytes: the largest response body accepted (after decompression).
     """
     return {
         "DOWNLOAD_DELAY": delay,
@@ -68,4 +83,7 @@ def crawl_overrides(delay: float, per_host: int, timeout: float) -> dict[str, An
         "AUTOTHROTTLE_START_DELAY": max(delay, 0.05) if delay < AUTOTHROTTLE_START_DELAY else delay,
         "CONCURRENT_REQUESTS_PER_DOMAIN": per_host,
         "CLOSESPIDER_TIMEOUT": timeout,
+        "DOWNLOAD_TIMEOUT": request_timeout,
+        "DOWNLOAD_MAXSIZE": max_bytes,
+        "DOWNLOAD_WARNSIZE": min(DOWNLOAD_WARNSIZE, max_bytes),
     }

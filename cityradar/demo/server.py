@@ -8,7 +8,9 @@ POST-only feeds, 429 with Retry-After.
 from __future__ import annotations
 
 import hashlib
+import socket
 import ssl
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -38,6 +40,9 @@ class Canned:
     content_type: str = "text/html; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before answering (a slow or hanging server)
+    # how the connection misbehaves: "reset" (dropped before any answer), "truncate" (half the
+    # body, then the connection closes though Content-Length promised all of it)
+    fault: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,7 +158,9 @@ class SiteServer:
         headers = {"ETag": etag, "Last-Modified": self._last_modified, **reply.headers}
         if request.headers.get("If-None-Match") == etag:
             return Canned(304, b"", reply.content_type, headers)
-        return Canned(reply.status, reply.body, reply.content_type, headers, reply.delay)
+        return Canned(
+            reply.status, reply.body, reply.content_type, headers, reply.delay, reply.fault
+        )
 
     def _record(self, served: Served) -> None:
         with self._lock:
@@ -186,14 +193,32 @@ class SiteServer:
                 )
                 if reply.delay:
                     time.sleep(reply.delay)
+                if reply.fault == "reset":
+                    self._reset()
+                    return
                 self.send_response(reply.status)
                 self.send_header("Content-Type", reply.content_type)
                 self.send_header("Content-Length", str(len(reply.body)))
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(reply.body)
+                if self.command == "HEAD":
+                    return
+                if reply.fault == "truncate":
+                    self.wfile.write(reply.body[: len(reply.body) // 2])
+                    self.wfile.flush()
+                    self.connection.shutdown(socket.SHUT_RDWR)  # a clean close, too early
+                    self.close_connection = True
+                    return
+                self.wfile.write(reply.body)
+
+            def _reset(self) -> None:
+                """Drop the connection with a TCP reset, as a crashing server or proxy does."""
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+                self.connection.close()
+                self.close_connection = True
 
             do_GET = do_POST = do_HEAD = _serve
 
