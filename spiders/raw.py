@@ -63,7 +63,11 @@ def parse_feed(
         )
     response_headers = {name.lower(): value for name, value in (headers or {}).items()}
     response_headers |= {"content-type": f"{mime}; charset=utf-8", "content-location": url}
-    parsed = feedparser.parse(io.BytesIO(as_utf8_xml(decoded)), response_headers=response_headers)
+    # unsanitised: the raw item keeps what the feed sent (for audit); the transforms make text
+    # of it, dropping scripts and handlers, and nothing renders feed HTML as HTML
+    parsed = feedparser.parse(
+        io.BytesIO(as_utf8_xml(decoded)), response_headers=response_headers, sanitize_html=False
+    )
     problem = _bozo_message(parsed)
     if not parsed.entries and (problem or not parsed.version):
         return ParsedFeed(

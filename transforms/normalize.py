@@ -19,7 +19,7 @@ from transforms.language import detect_language
 from transforms.matching import primed_analysis
 from transforms.tagging import Defaults, Tags, tag_item, text_fields
 from transforms.text import clean_line, clean_text, drop_leading_title
-from transforms.urls import canonical_url
+from transforms.urls import canonical_url, is_web_url
 
 SUMMARY_MAX = 400
 T = TypeVar("T")
@@ -93,7 +93,7 @@ def normalize(raw: RawItem, source: Source, clean: CleanText | None = None) -> N
         clean: its clean fields, when the caller has them already.
     """
     link = raw.link or raw.article_url
-    url = canonical_url(link, source.drop_params) if link else None
+    url = canonical_url(link, source.drop_params) if is_web_url(link) else None
     clean = clean or clean_fields(raw)
     title, summary, body, full_text = clean.title, clean.summary, clean.body, clean.for_tagging
     fetched_at = datetime.fromisoformat(raw.fetched_at)

@@ -57,10 +57,12 @@ def clean_text(value: str | None) -> str:
     """Plain, normalised text from a feed field that may hold HTML and entities."""
     if not value:
         return ""
-    text = unescape_entities(value)
+    # control characters go first: lxml refuses a string holding them, and entities may hide
+    # more (&#31;), so again after unescaping
+    text = _CONTROL.sub("", unescape_entities(_CONTROL.sub("", value)))
     if _TAG.search(text):
-        text = unescape_entities(html_to_text(text))
-    text = unicodedata.normalize("NFC", _CONTROL.sub("", text))
+        text = _CONTROL.sub("", unescape_entities(html_to_text(text)))
+    text = unicodedata.normalize("NFC", text)
     lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 

@@ -67,6 +67,18 @@ def is_dropped_param(name: str, extra: Iterable[str] = ()) -> bool:
     )
 
 
+def is_web_url(url: str | None) -> bool:
+    """True for an absolute http(s) URL with a host: a page a reader (or a crawl) can open.
+
+    ``javascript:``, ``data:``, ``file:`` and host-less links are kept as the source wrote them
+    (``link_raw``) but never become an item's URL.
+    """
+    if not url:
+        return False
+    parts = urlsplit(url.strip())
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
 def canonical_url(url: str, drop_params: Iterable[str] = ()) -> str:
     """The canonical form of an http(s) URL.
 
@@ -83,7 +95,9 @@ def canonical_url(url: str, drop_params: Iterable[str] = ()) -> str:
     query_names = [pair.split("=", 1)[0] for pair in parts.query.split("&") if pair]
     dropped = [name for name in query_names if is_dropped_param(name, drop_params)]
     if dropped:
-        url = url_query_cleaner(url, dropped, remove=True, keep_fragments=True)
+        # unique=False: w3lib would otherwise keep only the first of repeated names, so the
+        # same page with its parameters in another order got another canonical URL
+        url = url_query_cleaner(url, dropped, remove=True, unique=False, keep_fragments=True)
     canonical = canonicalize_url(url, keep_fragments=False)
     return _without_default_port(canonical)
 
