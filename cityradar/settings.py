@@ -18,6 +18,10 @@ class SmtpSecurity(StrEnum):
     SSL = "ssl"
 
 
+class SettingsError(ValueError):
+    """A setting has a value cityradar cannot use; the message names it (never its value)."""
+
+
 class Settings(BaseSettings):
     """Everything an operator can set, with defaults that serve one machine.
 
@@ -110,6 +114,17 @@ class Settings(BaseSettings):
         "spills to DB.tmp/); e.g. 256MB, 2GB",
     )
 
+    def __init__(self, **values: object) -> None:
+        """Read the settings; a bad one raises SettingsError naming it.
+
+        Pydantic's own message repeats the value, and a value can be a secret: it is replaced,
+        and the original error is not chained (a traceback would print it).
+        """
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise SettingsError(describe_settings_error(exc)) from None
+
     @field_validator("digest_to", "digest_cities", mode="before")
     @classmethod
     def _split_recipients(cls, value: object) -> object:
@@ -145,3 +160,16 @@ def describe_settings_error(exc: ValidationError) -> str:
         name = prefix + "_".join(str(part) for part in error["loc"]).upper()
         problems.append(f"setting {name}: {error['msg'].removeprefix('Value error, ')}")
     return "; ".join(problems)
+
+
+def crawl_workers() -> int:
+    """Sources crawled at once, for a flow's task runner when its module is imported.
+
+    A bad setting must not make importing a flow fail (the CLI and Prefect could then say
+    nothing useful): the default is used here, and the flow's own read of the settings, when it
+    starts, reports the problem by name.
+    """
+    try:
+        return Settings().crawl_workers
+    except SettingsError:
+        return int(Settings.model_fields["crawl_workers"].default)

@@ -9,7 +9,7 @@ from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from cityradar.registry import Source
-from cityradar.settings import Settings
+from cityradar.settings import Settings, crawl_workers
 from flows.artifacts import current_run_id, publish_ingest_report
 from flows.ingest import (
     IngestSummary,
@@ -39,7 +39,7 @@ def parse_since(since: date | str) -> date:
     return day
 
 
-@flow(name="backfill", task_runner=ThreadPoolTaskRunner(max_workers=Settings().crawl_workers))
+@flow(name="backfill", task_runner=ThreadPoolTaskRunner(max_workers=crawl_workers()))
 def backfill(
     since: str,
     sources_path: Path | None = None,

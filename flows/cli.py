@@ -61,8 +61,14 @@ RecipientsOption = Annotated[
 
 def main() -> None:
     """Entry point of the `cityradar` command."""
+    from cityradar.settings import SettingsError
+
     _quiet_prefect()
-    app()
+    try:
+        app()
+    except SettingsError as exc:  # wherever a command first reads the settings
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
 
 
 @app.command()
@@ -532,10 +538,8 @@ def _check_config(
 
 def _guarded(action: Any) -> Any:
     """Run an action; turn expected failures into one clear line and a non-zero exit."""
-    from pydantic import ValidationError
-
     from cityradar.registry import RegistryError
-    from cityradar.settings import describe_settings_error
+    from cityradar.settings import SettingsError
     from digest.recipients import RecipientsError
     from flows.slots import LoadSlotTaken
     from flows.weekly_digest import DigestNotDelivered
@@ -543,14 +547,12 @@ def _guarded(action: Any) -> Any:
 
     try:
         return action()
-    except (RegistryError, RecipientsError) as exc:
+    except (RegistryError, RecipientsError, SettingsError) as exc:
         _fail(str(exc), code=2)
     except DigestNotDelivered as exc:
         _fail(str(exc))
     except (WarehouseLocked, LoadSlotTaken) as exc:
         _fail(str(exc))
-    except ValidationError as exc:
-        _fail(describe_settings_error(exc) if exc.title == "Settings" else str(exc))
     except (FileNotFoundError, FileExistsError, ValueError) as exc:
         _fail(str(exc))
     except OSError as exc:  # SMTP unreachable, disk full...

@@ -108,7 +108,7 @@ def test_a_bad_setting_is_named_as_the_operator_writes_it(monkeypatch, tmp_path)
     monkeypatch.setenv("CITYRADAR_SMTP_PORT", "twenty-five")
     monkeypatch.setenv("CITYRADAR_SMTP_PASSWORD", "hunter2")
     result = runner.invoke(app, ["digest", "--preview", "--out", str(tmp_path)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a configuration error, like a bad registry
     assert result.stderr.strip() == (
         "error: setting CITYRADAR_SMTP_PORT: Input should be a valid integer, "
         "unable to parse string as an integer"
@@ -273,3 +273,45 @@ def test_eval_gates_on_the_shipped_sets_and_reports_any_other_set(tmp_path):
     reported = runner.invoke(app, ["eval", "--set", str(worse), "--report-only"])
     assert reported.exit_code == 0
     assert "NOTE en.city.f1 is 0.000" in reported.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["ingest"],
+        ["digest", "--week", "2026-W47"],
+        ["run"],
+        ["sources", "list"],
+        ["search", "자율주행"],
+        ["backfill", "--since", "2026-11-01"],
+    ],
+    ids=lambda command: command[0],
+)
+def test_a_bad_setting_is_named_in_one_line_by_every_command(tmp_path, command):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CITYRADAR_")}
+    env |= {
+        "CITYRADAR_DATA_DIR": str(tmp_path),
+        "CITYRADAR_CRAWL_WORKERS": "lots",
+        "CITYRADAR_SMTP_PASSWORD": "s3cret-never-shown",
+    }
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("cityradar")), *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == (
+        "error: setting CITYRADAR_CRAWL_WORKERS: Input should be a valid integer, "
+        "unable to parse string as an integer"
+    )
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "s3cret" not in done.stdout + done.stderr
