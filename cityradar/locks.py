@@ -91,6 +91,19 @@ def held(
         lock.release()
 
 
+def is_held(path: Path) -> bool:
+    """True while some process holds the lock at ``path`` (it is left as it was)."""
+    if not path.exists():
+        return False
+    lock = FileLock(path, thread_local=False)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return True
+    lock.release()
+    return False
+
+
 def current_holder(path: Path) -> Holder | None:
     """Who holds the lock, as they recorded it (None when unknown)."""
     try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
@@ -36,7 +36,7 @@ class SmtpConfig:
     port: int
     security: SmtpSecurity
     user: str | None
-    password: str | None
+    password: str | None = field(repr=False)  # never in a log line or a task's parameters
     sender: str
     timeout: float
     ca_file: Path | None = None
@@ -76,6 +76,14 @@ class DeliveryFailed(RuntimeError):
         self.attempts = attempts
 
 
+class DeliveryUnconfirmed(DeliveryFailed):
+    """The connection broke while the server was receiving the message: it may have arrived.
+
+    Sending it again could mail the recipient twice, so it is not retried; the operator checks
+    the mailbox (by Message-ID) and resends if it is not there.
+    """
+
+
 def build_message(
     digest: RenderedDigest, sender: str, recipient: str, week: IsoWeek, name: str | None = None
 ) -> EmailMessage:
@@ -110,40 +118,97 @@ def read_message(path: Path) -> EmailMessage:
 
 
 def deliver(
-    message: EmailMessage, config: SmtpConfig, sleep: Callable[[float], None] | None = None
+    message: EmailMessage,
+    config: SmtpConfig,
+    sleep: Callable[[float], None] | None = None,
+    on_handover: Callable[[], None] | None = None,
 ) -> Sent:
-    """Send with retries; raises DeliveryFailed after the last try or on a permanent error."""
+    """Send with retries; raises DeliveryFailed after the last try or on a permanent error.
+
+    ``on_handover`` is called just before the message itself goes to the server (SMTP DATA):
+    until then a failure means the server does not have it and another try is safe; after it,
+    a broken connection leaves the outcome unknown, and DeliveryUnconfirmed is raised at once.
+    """
     attempts = 0
+    handed_over = False
+
+    def handover() -> None:
+        nonlocal handed_over
+        if on_handover is not None:
+            on_handover()
+        handed_over = True
+
+    def may_retry(exc: BaseException) -> bool:
+        return not (handed_over and _outcome_unknown(exc)) and is_transient(exc)
+
     retrying = Retrying(
         stop=stop_after_attempt(config.attempts),
         wait=wait_exponential(multiplier=config.retry_wait, max=300),
-        retry=retry_if_exception(is_transient),
+        retry=retry_if_exception(may_retry),
         reraise=True,
         **({"sleep": sleep} if sleep else {}),
     )
     try:
         for attempt in retrying:
             with attempt:
-                attempts = attempt.retry_state.attempt_number
-                send_message(message, config)
+                attempts, handed_over = attempt.retry_state.attempt_number, False
+                send_message(message, config, handover)
     except (smtplib.SMTPException, OSError) as exc:
+        where = f"{message['To']} through {config.host}:{config.port}"
+        if handed_over and _outcome_unknown(exc):
+            raise DeliveryUnconfirmed(
+                f"the connection broke while {where} was receiving the digest "
+                f"({describe(exc)}): it may have been delivered, so it is not sent again; look "
+                f"for Message-ID {message['Message-ID']} and resend with --resend if it is missing",
+                attempts,
+            ) from exc
         raise DeliveryFailed(
-            f"could not deliver to {message['To']} through {config.host}:{config.port} after "
+            f"could not deliver to {where} after "
             f"{attempts} {'try' if attempts == 1 else 'tries'}: {describe(exc)}",
             attempts,
         ) from exc
     return Sent(attempts)
 
 
-def send_message(message: EmailMessage, config: SmtpConfig) -> None:
-    """Send once through the configured server; raises smtplib/OSError errors on failure."""
+def _outcome_unknown(exc: BaseException) -> bool:
+    """After DATA began, only an error reply to it says the server did not take the message."""
+    return not isinstance(exc, smtplib.SMTPDataError)
+
+
+class _AnnouncesData:
+    """smtplib's DATA step, announced first: from there on the server may have the message."""
+
+    on_data: Callable[[], None] | None = None
+
+    def data(self, msg: bytes | str) -> tuple[int, bytes]:
+        if self.on_data is not None:
+            self.on_data()
+        return super().data(msg)  # type: ignore[misc]
+
+
+class _SMTP(_AnnouncesData, smtplib.SMTP):
+    pass
+
+
+class _SMTPSSL(_AnnouncesData, smtplib.SMTP_SSL):
+    pass
+
+
+def send_message(
+    message: EmailMessage, config: SmtpConfig, on_data: Callable[[], None] | None = None
+) -> None:
+    """Send once through the configured server; raises smtplib/OSError errors on failure.
+
+    ``on_data`` is called right before the message is transmitted (after the envelope was
+    accepted).
+    """
     context = ssl.create_default_context(cafile=str(config.ca_file) if config.ca_file else None)
+    client: _SMTP | _SMTPSSL
     if config.security is SmtpSecurity.SSL:
-        client: smtplib.SMTP = smtplib.SMTP_SSL(
-            config.host, config.port, timeout=config.timeout, context=context
-        )
+        client = _SMTPSSL(config.host, config.port, timeout=config.timeout, context=context)
     else:
-        client = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+        client = _SMTP(config.host, config.port, timeout=config.timeout)
+    client.on_data = on_data
     with client:
         if config.security is SmtpSecurity.STARTTLS:
             client.starttls(context=context)

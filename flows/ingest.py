@@ -17,12 +17,12 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from cityradar.items import CrawlReport, SourceState, utc_now_iso
-from cityradar.locks import LockTaken, held, lock_path
+from cityradar.locks import LockTaken, held, is_held, lock_path
 from cityradar.memory import return_freed_memory
 from cityradar.progress import progress
 from cityradar.registry import KINDS_WITH_SPIDER, Source, load_sources
 from cityradar.schedule import is_due, next_attempt
-from cityradar.settings import Settings
+from cityradar.settings import Settings, crawl_workers
 from cityradar.staging import Batch, pending_batches
 from flows.artifacts import current_run_id, publish_ingest_report
 from flows.slots import load_slot
@@ -31,7 +31,7 @@ from spiders.settings import crawl_overrides
 from transforms.normalize import normalize_chunks, release_models
 from transforms.vocabularies import gazetteer
 from warehouse.columnar import BatchTables, ItemColumns, batch_tables
-from warehouse.db import connect
+from warehouse.db import WarehouseLocked, connect
 from warehouse.loader import LoadResult, merge_tables
 from warehouse.state import RunHistory, run_history, source_state
 
@@ -106,7 +106,7 @@ def read_knowledge(db_path: Path, sources: list[Source]) -> Knowledge:
     try:
         with connect(db_path, read_only=True) as con:
             return Knowledge(run_history(con), {s.id: source_state(con, s.id) for s in sources})
-    except duckdb.Error as exc:  # another process writing: crawl everything in full this once
+    except (duckdb.Error, WarehouseLocked) as exc:  # a load is writing: crawl in full this once
         get_run_logger().warning("warehouse not readable (%s); crawling without its state", exc)
         return Knowledge({}, {})
 
@@ -201,7 +201,7 @@ def load_staged(db_path: Path, batch_path: Path, tables: BatchTables) -> LoadRes
     settings = Settings()
     lock_timeout = settings.db_lock_timeout
     with (
-        load_slot(lock_timeout),
+        load_slot(db_path, lock_timeout),
         connect(db_path, lock_timeout=lock_timeout, memory_limit=settings.db_memory_limit) as con,
     ):
         result = merge_tables(con, tables)
@@ -219,7 +219,7 @@ def load_staged(db_path: Path, batch_path: Path, tables: BatchTables) -> LoadRes
 
 
 # sources crawled at once (each in its own child process); CITYRADAR_CRAWL_WORKERS
-@flow(name="ingest", task_runner=ThreadPoolTaskRunner(max_workers=Settings().crawl_workers))
+@flow(name="ingest", task_runner=ThreadPoolTaskRunner(max_workers=crawl_workers()))
 def ingest(
     sources_path: Path | None = None,
     db_path: Path | None = None,
@@ -419,6 +419,19 @@ def _due(
 
 
 def _abandoned(staging: Path, crawl_timeout: float) -> list[Batch]:
-    """Batches an earlier run crawled but never loaded (or died while crawling long ago)."""
+    """Batches an earlier run crawled but never loaded, or left half-crawled when it died.
+
+    A run holds its sources' locks from before its batch exists until the batch is loaded,
+    so a batch none of whose sources is locked has no run any more (it was killed, or its
+    machine went down); one too old to be still crawling is taken in any case.
+    """
     cutoff = datetime.now(UTC) - timedelta(seconds=crawl_timeout * ABANDONED_AFTER_TIMEOUTS)
-    return [b for b in pending_batches(staging) if b.is_crawled() or b.created_before(cutoff)]
+    return [
+        b
+        for b in pending_batches(staging)
+        if b.is_crawled() or b.created_before(cutoff) or _nobody_crawls(b, staging)
+    ]
+
+
+def _nobody_crawls(batch: Batch, staging: Path) -> bool:
+    return not any(is_held(lock_path(staging, f"source-{sid}")) for sid in batch.sources())

@@ -10,6 +10,7 @@ stays recorded as failed, and the flow fails once the others are done.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -23,7 +24,14 @@ from digest.query import WeekData, fetch_week
 from digest.rank import Audience, build_digest
 from digest.recipients import Recipient, load_recipients, plain_recipients
 from digest.render import RenderedDigest, render_digest
-from digest.send import DeliveryFailed, SmtpConfig, build_message, deliver, read_message
+from digest.send import (
+    DeliveryFailed,
+    DeliveryUnconfirmed,
+    SmtpConfig,
+    build_message,
+    deliver,
+    read_message,
+)
 from digest.week import IsoWeek
 from flows.artifacts import current_run_id, publish_digest_report
 from warehouse import deliveries
@@ -107,14 +115,22 @@ def archive(digest: RenderedDigest, message: EmailMessage, folder: Path, name: s
 @task(name="record-delivery", cache_policy=NONE)
 def record(db_path: Path, delivery: Delivery, lock_timeout: float) -> None:
     """Write one delivery's state to the warehouse (a short write)."""
+    write_delivery(db_path, delivery, lock_timeout)
+
+
+def write_delivery(db_path: Path, delivery: Delivery, lock_timeout: float) -> None:
+    """Write one delivery's state (the body of ``record``, also called mid-send)."""
     with connect(db_path, lock_timeout=lock_timeout) as con:
         deliveries.record(con, delivery)
 
 
 @task(name="deliver-digest", cache_policy=NONE)
-def send_mail(message: EmailMessage, config: SmtpConfig) -> int:
-    """Send one message, with retries; returns the tries it took (DeliveryFailed after the last)."""
-    return deliver(message, config).attempts
+def send_mail(
+    message: EmailMessage, config: SmtpConfig, on_handover: Callable[[], None] | None = None
+) -> int:
+    """Send one message, with retries; returns the tries it took (DeliveryFailed after the last,
+    DeliveryUnconfirmed when the connection broke while the server was receiving it)."""
+    return deliver(message, config, on_handover=on_handover).attempts
 
 
 @flow(name="weekly-digest")
@@ -159,8 +175,9 @@ def weekly_digest(
     )
     if send:
         result.mail_server = f"{config.host}:{config.port} ({config.security.value})"
+        _unconfirm_interrupted(db, settings.db_lock_timeout)
         result.retried = _deliver_unfinished(db, config, settings, before=str(iso_week))
-    done = _already_sent(db, str(iso_week))
+    done = _handed_over(db, str(iso_week))
     for reader in readers:
         result.outcomes.append(
             _one_reader(reader, data, settings, config, folder, db, send, done, resend)
@@ -211,7 +228,7 @@ def _one_reader(
     folder: Path,
     db: Path,
     send_now: bool,
-    done: set[str],
+    done: dict[str, Delivery],
     resend: bool,
 ) -> Outcome:
     """Make, archive, record and (when sending) deliver one recipient's digest."""
@@ -221,7 +238,12 @@ def _one_reader(
     files = archive(rendered, message, folder, _file_name(reader.email))
     outcome = Outcome(reader.email, "preview", str(files.html), str(files.eml), digest.stories)
     if send_now and reader.email in done and not resend:
-        outcome.status = "already sent"
+        earlier = done[reader.email]
+        if earlier.status == "sent":
+            outcome.status = "already sent"
+        else:  # the server may have it: never a second mail without --resend
+            outcome.status, outcome.error = "unconfirmed", earlier.error
+            outcome.message_id = earlier.message_id
         return outcome
     state = _delivery(data.week, reader.email, "preview", rendered, digest.stories, files, message)
     if not send_now:
@@ -243,11 +265,21 @@ def _send_recorded(
     lock_timeout: float,
     outcome: Outcome,
 ) -> Outcome:
-    """Record the delivery as pending, send it, record how it went."""
+    """Record the delivery as pending, send it, record how it went.
+
+    ``sending`` is written just before the message goes to the server: a run killed after that
+    leaves it, and the next send run marks it unconfirmed instead of mailing it again.
+    """
     record(db, _with(state, "pending"), lock_timeout)
     outcome.message_id = str(message["Message-ID"])
     try:
-        outcome.attempts = send_mail(message, config)
+        outcome.attempts = send_mail(
+            message, config, lambda: write_delivery(db, _with(state, "sending"), lock_timeout)
+        )
+    except DeliveryUnconfirmed as exc:
+        outcome.status, outcome.attempts, outcome.error = "unconfirmed", exc.attempts, str(exc)
+        record(db, _with(state, "unconfirmed", attempts=exc.attempts, error=str(exc)), lock_timeout)
+        return outcome
     except DeliveryFailed as exc:
         outcome.status, outcome.attempts, outcome.error = "failed", exc.attempts, str(exc)
         record(db, _with(state, "failed", attempts=exc.attempts, error=str(exc)), lock_timeout)
@@ -285,9 +317,16 @@ def _deliver_unfinished(
     return outcomes
 
 
-def _already_sent(db: Path, week: str) -> set[str]:
+def _handed_over(db: Path, week: str) -> dict[str, Delivery]:
+    """The week's deliveries the mail server has, or may have: never sent again unasked."""
     with connect(db, read_only=True) as con:
-        return deliveries.sent_recipients(con, week)
+        return deliveries.handed_over(con, week)
+
+
+def _unconfirm_interrupted(db: Path, lock_timeout: float) -> None:
+    """Deliveries a killed run left mid-send become unconfirmed (one send run at a time)."""
+    with connect(db, lock_timeout=lock_timeout) as con:
+        deliveries.unconfirm_interrupted(con)
 
 
 def _delivery(
@@ -326,7 +365,12 @@ def _report(result: DigestResult) -> None:
     log = get_run_logger()
     failed = [o for o in [*result.retried, *result.outcomes] if o.status == "failed"]
     for outcome in [*result.retried, *result.outcomes]:
-        log.info("digest %s for %s: %s", result.week, outcome.recipient, outcome.status)
+        if outcome.status == "unconfirmed":
+            log.warning(
+                "digest %s for %s: unconfirmed: %s", result.week, outcome.recipient, outcome.error
+            )
+        else:
+            log.info("digest %s for %s: %s", result.week, outcome.recipient, outcome.status)
     if failed:
         raise DigestNotDelivered(
             f"{len(failed)} digest(s) not delivered, saved for the next run: "

@@ -1,9 +1,13 @@
 """The record of digest deliveries (core.digest_deliveries): one row per ISO week and recipient.
 
 The digest flow writes here, each write a short transaction, so the lock is never held while a
-mail server is slow. A row's status: ``preview`` (written, not sent), ``pending`` (being sent; a
-crash leaves it so, and the next send run delivers it), ``sent``, ``failed`` (the next send run
-tries again) or ``skipped`` (an empty week, with sending empty digests turned off).
+mail server is slow. A row's status: ``preview`` (written, not sent), ``pending`` (about to be
+sent; the server has not got it, so a crash leaves it for the next send run to deliver),
+``sending`` (the message is going to the server; a run killed now leaves it so), ``sent``,
+``failed`` (the server refused it or could not be reached; the next send run tries again),
+``unconfirmed`` (the connection broke, or the run died, while the server was receiving it: it may
+have arrived, and is never sent again without ``--resend``) or ``skipped`` (an empty week, with
+sending empty digests turned off).
 """
 
 from __future__ import annotations
@@ -51,6 +55,17 @@ def record(con: duckdb.DuckDBPyConnection, delivery: Delivery) -> None:
     )
 
 
+_COLUMNS = (
+    "week, recipient, status, attempts, message_id, subject, items, html_path, eml_path, error,"
+    " sent_at"
+)
+INTERRUPTED = (
+    "the run ended while the mail server was receiving this digest: it may have been "
+    "delivered, so it is not sent again; look for its Message-ID in the mailbox and resend "
+    "with --resend if it is missing"
+)
+
+
 def sent_recipients(con: duckdb.DuckDBPyConnection, week: str) -> set[str]:
     """Recipients the week's digest was already delivered to."""
     rows = con.execute(
@@ -59,15 +74,30 @@ def sent_recipients(con: duckdb.DuckDBPyConnection, week: str) -> set[str]:
     return {recipient for (recipient,) in rows}
 
 
+def handed_over(con: duckdb.DuckDBPyConnection, week: str) -> dict[str, Delivery]:
+    """The week's deliveries a mail server has or may have (sent, sending, unconfirmed)."""
+    cursor = con.execute(
+        f"select {_COLUMNS} from core.digest_deliveries"
+        " where week = ? and status in ('sent', 'sending', 'unconfirmed')",
+        [week],
+    )
+    return {row[1]: Delivery(*row) for row in cursor.fetchall()}
+
+
+def unconfirm_interrupted(con: duckdb.DuckDBPyConnection) -> int:
+    """Mark the deliveries a killed run left mid-send as unconfirmed; returns how many."""
+    (count,) = con.execute(
+        "update core.digest_deliveries set status = 'unconfirmed', error = ?"
+        " where status = 'sending'",
+        [INTERRUPTED],
+    ).fetchone()  # DuckDB answers an update with the number of rows it changed
+    return int(count)
+
+
 def unfinished(con: duckdb.DuckDBPyConnection) -> list[Delivery]:
     """Deliveries that were saved but never got through, oldest week first."""
     cursor = con.execute(
-        """
-        select week, recipient, status, attempts, message_id, subject, items, html_path,
-               eml_path, error, sent_at
-        from core.digest_deliveries
-        where status in ('pending', 'failed')
-        order by week, recipient
-        """
+        f"select {_COLUMNS} from core.digest_deliveries"
+        " where status in ('pending', 'failed') order by week, recipient"
     )
     return [Delivery(*row) for row in cursor.fetchall()]

@@ -75,8 +75,10 @@ class SiteServer:
         routes: dict[str, Route] | None = None,
         validators: bool = True,
         tls: ssl.SSLContext | None = None,
+        delay: float = 0.0,
     ):
         self.sites = sites
+        self.delay = delay  # seconds before every answer but robots.txt (a slow site)
         self.canned = dict(canned or {})
         self.routes = dict(routes or {})
         self.validators = validators
@@ -191,8 +193,9 @@ class SiteServer:
                         request.body,
                     )
                 )
-                if reply.delay:
-                    time.sleep(reply.delay)
+                delay = reply.delay or (server.delay if request.path != "/robots.txt" else 0)
+                if delay:
+                    time.sleep(delay)
                 if reply.fault == "reset":
                     self._reset()
                     return

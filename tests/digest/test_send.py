@@ -13,7 +13,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from cityradar.settings import SmtpSecurity
 from digest.render import CHART_CID, RenderedDigest
-from digest.send import DeliveryFailed, SmtpConfig, build_message, deliver
+from digest.send import DeliveryFailed, DeliveryUnconfirmed, SmtpConfig, build_message, deliver
 from digest.week import IsoWeek
 from tests.conftest import free_port
 from tests.helpers.tls import self_signed_localhost, server_context
@@ -179,3 +179,76 @@ def test_ssl_from_the_first_byte(tmp_path):
     finally:
         controller.stop()
     assert len(handler.envelopes) == 1
+
+
+class HangsUp:
+    """Receives the whole message, then drops the connection instead of answering 250."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.envelopes.append(envelope)
+        server.transport.close()
+        return "250 OK"  # never reaches the client
+
+
+def test_a_connection_lost_while_the_server_receives_is_never_retried():
+    handler = HangsUp()
+    controller, server = serve(handler)
+    handovers: list[str] = []
+    try:
+        with pytest.raises(DeliveryUnconfirmed, match="it may have been delivered") as err:
+            deliver(
+                message(),
+                config(server),
+                sleep=lambda _: None,
+                on_handover=lambda: handovers.append("x"),
+            )
+    finally:
+        controller.stop()
+    assert err.value.attempts == 1  # a second try could mail the reader twice
+    assert len(handler.envelopes) == 1
+    assert handovers == ["x"]
+    assert "Message-ID <" in str(err.value)
+
+
+def test_a_refused_message_is_safe_to_retry_even_after_the_handover():
+    handler = Moody(["451 4.3.0 try again later"])
+    controller, server = serve(handler)
+    handovers: list[str] = []
+    try:
+        sent = deliver(
+            message(),
+            config(server),
+            sleep=lambda _: None,
+            on_handover=lambda: handovers.append("x"),
+        )
+    finally:
+        controller.stop()
+    assert sent.attempts == 2
+    assert handovers == ["x", "x"]  # announced before each transmission
+    assert len(handler.envelopes) == 1
+
+
+def test_nothing_is_handed_over_when_the_envelope_is_refused():
+    class RefusesRecipient(Moody):
+        async def handle_RCPT(self, server, session, envelope, address, options):
+            return "550 5.1.1 no such mailbox"
+
+    handler = RefusesRecipient([])
+    controller, server = serve(handler)
+    handovers: list[str] = []
+    try:
+        with pytest.raises(DeliveryFailed) as err:
+            deliver(
+                message(),
+                config(server),
+                sleep=lambda _: None,
+                on_handover=lambda: handovers.append("x"),
+            )
+    finally:
+        controller.stop()
+    assert not isinstance(err.value, DeliveryUnconfirmed)
+    assert handovers == []
+    assert handler.tries == 0

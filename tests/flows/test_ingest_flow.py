@@ -156,11 +156,22 @@ def test_a_batch_left_by_a_crashed_run_is_loaded_by_the_next_one(prefect_harness
 
 
 def test_a_run_that_is_still_crawling_is_left_alone(tmp_path):
+    from cityradar.locks import held, lock_path
     from flows.ingest import _abandoned
 
-    busy = Batch.create(tmp_path, [make_source()])
-    assert _abandoned(tmp_path, crawl_timeout=900) == []
+    source = make_source()
+    with held(lock_path(tmp_path, f"source-{source.id}")):  # as a crawling run holds it
+        busy = Batch.create(tmp_path, [source])
+        assert _abandoned(tmp_path, crawl_timeout=900) == []
     assert busy.created_before(datetime.now(UTC))
+
+
+def test_a_half_crawled_batch_whose_run_is_gone_is_taken_at_once(tmp_path):
+    from flows.ingest import _abandoned
+
+    left = Batch.create(tmp_path, [make_source()])  # no lock: its run was killed
+    assert not left.is_crawled()
+    assert [b.batch_id for b in _abandoned(tmp_path, crawl_timeout=900)] == [left.batch_id]
 
 
 def test_board_stories_keep_their_attachment_text_and_licence(ingested):
