@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from cityradar.secrets import bad_placeholder, placeholders
+
 Kind = Literal["feed", "html", "sitemap"]
 OrgType = Literal["ministry", "city", "agency", "news", "trade"]
 
@@ -97,7 +99,8 @@ class Source(BaseModel):
     )
     method: Literal["GET", "POST"] = Field(default="GET", description="POST for POST-only feeds")
     headers: dict[str, str] = Field(
-        default_factory=dict, description="extra request headers (Referer...)"
+        default_factory=dict,
+        description="extra request headers (Referer...); a value may hold ${CITYRADAR_SECRET_*}",
     )
     obey_robots: bool = True
     robots_reason: str | None = Field(default=None, description="why robots.txt is not obeyed")
@@ -132,6 +135,20 @@ class Source(BaseModel):
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"{value!r} is not an http(s) URL")
+        if placeholders(parts.netloc):
+            raise ValueError("a ${CITYRADAR_SECRET_*} may stand in the path or query, not the host")
+        problem = bad_placeholder(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _secret_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, header in value.items():
+            problem = bad_placeholder(header)
+            if problem:
+                raise ValueError(f"{name}: {problem}")
         return value
 
     @field_validator("language")

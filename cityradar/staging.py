@@ -26,6 +26,7 @@ from typing import IO, Any
 
 from cityradar.items import CrawlReport, FetchRecord, RawItem, SourceState, utc_now_iso
 from cityradar.registry import Source
+from cityradar.secrets import redact
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +185,7 @@ class JsonlWriter:
 
     def write(self, record: dict[str, Any]) -> None:
         """Append one record."""
-        self._handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._handle.write(redact(json.dumps(record, ensure_ascii=False)) + "\n")
         self._handle.flush()
 
     def close(self) -> None:
@@ -208,5 +209,5 @@ def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     """Write JSON through a temporary file and rename, so readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.write_text(redact(json.dumps(data, ensure_ascii=False, indent=1)), encoding="utf-8")
     tmp.replace(path)

@@ -23,6 +23,7 @@ from twisted.python.failure import Failure
 
 from cityradar.items import CrawlStatus, FetchKind, RawItem, entry_fingerprint
 from cityradar.registry import Source
+from cityradar.secrets import MissingSecret, expand, redact
 from cityradar.staging import Batch
 from spiders import raw
 from spiders.documents import document_text, is_readable
@@ -115,6 +116,17 @@ class SourceSpider(scrapy.Spider):
         self._requested: set[str] = set()
         # a backfill reads the archive back to this moment (midnight of the day, source's zone)
         self.since = backfill_start(since, source.timezone) if since else None
+        self.url, self.headers = self._with_secrets()
+
+    def _with_secrets(self) -> tuple[str | None, dict[str, str]]:
+        """The source's URL and headers with their ${CITYRADAR_SECRET_*} values filled in; a
+        secret that is not set fails the crawl (no URL) with its name."""
+        try:
+            headers = {name: expand(value) for name, value in self.source.headers.items()}
+            return expand(self.source.url), headers
+        except MissingSecret as exc:
+            self.state.feed_error = str(exc)
+            return None, {}
 
     def is_before_since(self, raw_date: str | None) -> bool:
         """True when a backfill reaches an entry older than its start (undated entries: no)."""
@@ -127,7 +139,7 @@ class SourceSpider(scrapy.Spider):
 
     def source_request(self, url: str, callback: Any, kind: FetchKind, **kwargs: Any) -> Request:
         """A feed, list or sitemap request: conditional on what the last crawl saw."""
-        headers = {**self.source.headers, **self._conditional_headers(url)}
+        headers = {**self.headers, **self._conditional_headers(url)}
         method, body = "GET", None
         if self.source.method == "POST" and kind == "feed":
             method, body = "POST", urlencode({})
@@ -153,14 +165,14 @@ class SourceSpider(scrapy.Spider):
             return False
         if response.status == 304:
             return True
-        validators = self.known.validators_for(response.request.url)
+        validators = self.known.validators_for(redact(response.request.url))
         digest = hashlib.sha256(response.body).hexdigest()
         return validators is not None and validators.body_sha256 == digest
 
     def _conditional_headers(self, url: str) -> dict[str, str]:
         if self.since is not None:
             return {}
-        validators = self.known.validators_for(url)
+        validators = self.known.validators_for(redact(url))  # stored without secrets
         headers = {}
         if validators and validators.etag:
             headers["If-None-Match"] = validators.etag
@@ -198,7 +210,7 @@ class SourceSpider(scrapy.Spider):
         self._requested.add(key)
         return Request(
             link,
-            headers={**self.source.headers, **self._conditional_headers(link)},
+            headers={**self.headers, **self._conditional_headers(link)},
             callback=self.parse_article,
             errback=self.article_failed,
             cb_kwargs={"item": item},
@@ -260,7 +272,7 @@ class SourceSpider(scrapy.Spider):
         meta.pop("handle_httpstatus_list")
         yield Request(
             attachment["url"],
-            headers=self.source.headers,
+            headers=self.headers,
             callback=self.parse_attachment,
             errback=self.attachment_failed,
             meta=meta,

@@ -20,7 +20,9 @@ class FeedSpider(SourceSpider):
 
     async def start(self) -> AsyncIterator[Request]:
         """The feed request (Scrapy 2.19 no longer calls start_requests)."""
-        yield self.source_request(self.source.url, self.parse_feed, "feed")
+        if self.url is None:  # a secret it needs is not set: the crawl fails saying which
+            return
+        yield self.source_request(self.url, self.parse_feed, "feed")
 
     def parse_feed(self, response: Response) -> Iterator[RawItem | Request]:
         """Yield each entry, or a request for its article page that yields it later."""

@@ -41,6 +41,8 @@ class HtmlListSpider(SourceSpider):
 
     async def start(self) -> AsyncIterator[Request]:
         """The first list page."""
+        if self.url is None:  # a secret it needs is not set: the crawl fails saying which
+            return
         yield self._list_request(self._first_page())
 
     def parse_list(self, response: Response, page: int) -> Iterator[RawItem | Request]:
@@ -103,7 +105,8 @@ class HtmlListSpider(SourceSpider):
 
     def _list_request(self, page: int) -> Request:
         pagination = self.source.pagination
-        url = self.source.url
+        url = self.url
+        assert url is not None  # start() asks for no page without it
         if pagination is not None and page != pagination.start:
             url = page_url(url, pagination.param, page)
         request = self.source_request(url, self.parse_list, "list", cb_kwargs={"page": page})

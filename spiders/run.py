@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.misc import load_object
 
 from cityradar.registry import Source
+from cityradar.secrets import keep_out_of_writes, placeholders, redact
 from cityradar.staging import Batch
 from spiders import SPIDER_CLASSES
 from spiders import settings as default_settings
@@ -38,10 +41,42 @@ def crawl(
 
     ``since`` (an ISO date) makes it a backfill: the archive is read back to that day.
     """
+    keep_out_of_writes(source_secrets(source))  # staging writes redact them from here on
+    redact_log_lines()  # and so do log lines (Scrapy's name every URL it fetches)
     process = CrawlerProcess(build_settings(overrides))
     process.crawl(load_object(SPIDER_CLASSES[source.kind]), source=source, batch=batch, since=since)
     process.start()
     return batch.report_file(source.id).exists()
+
+
+def source_secrets(source: Source) -> list[str]:
+    """The CITYRADAR_SECRET_* variables the source's URL and headers name."""
+    return placeholders(source.url) + [
+        name for value in source.headers.values() for name in placeholders(value)
+    ]
+
+
+def redact_log_lines() -> None:
+    """Every log record this process makes drops secrets, whichever handler writes it.
+
+    Scrapy replaces the root log handler when a crawler starts, so a handler filter would be
+    lost; the record factory is not. A traceback is formatted here, so that it is redacted too.
+    """
+    make_record = logging.getLogRecordFactory()
+
+    def redacted_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        try:
+            text = record.getMessage()
+        except (TypeError, ValueError):  # a message its arguments do not fit: keep it as is
+            text = str(record.msg)
+        if record.exc_info:
+            text += "\n" + logging.Formatter().formatException(record.exc_info)
+            record.exc_info, record.exc_text = None, None
+        record.msg, record.args = redact(text), None
+        return record
+
+    logging.setLogRecordFactory(redacted_record)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,7 +26,9 @@ class SitemapSpider(SourceSpider):
 
     async def start(self) -> AsyncIterator[Request]:
         """The sitemap request."""
-        yield self.source_request(self.source.url, self.parse_sitemap, "sitemap")
+        if self.url is None:  # a secret it needs is not set: the crawl fails saying which
+            return
+        yield self.source_request(self.url, self.parse_sitemap, "sitemap")
 
     def parse_sitemap(self, response: Response) -> Iterator[RawItem | Request]:
         """Entries of a URL set, newest first, younger than the source's max_age_days."""

@@ -119,6 +119,18 @@ def test_a_good_entry_loads_with_defaults():
         ({"method": "PUT"}, "field 'method':"),
         ({"pagination": {"param": "pageIndex", "max_pages": 0}}, "field 'pagination.max_pages':"),
         ({"city": "Seol"}, "field 'city': 'Seol' is not a known canonical city"),
+        (
+            {"url": "https://apis.data.go.kr/news?serviceKey=${DATA_KEY}"},
+            "field 'url': ${DATA_KEY} must name a variable CITYRADAR_SECRET_<NAME>",
+        ),
+        (
+            {"url": "https://${CITYRADAR_SECRET_HOST}/rss.xml"},
+            "field 'url': a ${CITYRADAR_SECRET_*} may stand in the path or query, not the host",
+        ),
+        (
+            {"headers": {"Authorization": "Bearer ${TOKEN}"}},
+            "field 'headers': Authorization: ${TOKEN} must name a variable CITYRADAR_SECRET_",
+        ),
     ],
 )
 def test_a_bad_entry_is_named_with_its_field(change, expected):
@@ -155,3 +167,13 @@ def test_unreadable_files_are_reported_with_their_path(tmp_path):
     mapping.write_text(yaml.safe_dump({"sources": [GOOD]}), encoding="utf-8")
     with pytest.raises(RegistryError, match="expected a list of sources, found dict"):
         load_sources(mapping)
+
+
+def test_secret_placeholders_are_kept_as_written():
+    url = "https://apis.data.go.kr/news?serviceKey=${CITYRADAR_SECRET_DATA_KEY}&rows=10"
+    (source,) = parse_sources(
+        [{**GOOD, "url": url, "headers": {"X-Token": "${CITYRADAR_SECRET_TOKEN}"}}]
+    )
+    assert source.url == url  # expanded only by the crawl, never stored with its value
+    assert source.headers == {"X-Token": "${CITYRADAR_SECRET_TOKEN}"}
+    assert source.host == "apis.data.go.kr"
