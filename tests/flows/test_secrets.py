@@ -83,12 +83,12 @@ def test_the_smtp_password_goes_to_the_server_only(
     monkeypatch.setenv("CITYRADAR_SMTP_PASSWORD", password)
     monkeypatch.setenv("CITYRADAR_SMTP_ATTEMPTS", "1")
     monkeypatch.setenv("CITYRADAR_SMTP_TIMEOUT", "3")
-    monkeypatch.setenv("CITYRADAR_DIGEST_TO", "staff@cityradar.example")
+    monkeypatch.setenv("CITYRADAR_DIGEST_TO", "audit@cityradar.example")
     db = tmp_path / "w.duckdb"
     db.write_bytes(ingested.db_path.read_bytes())  # deliveries recorded in a copy
     if password == PASSWORD:
         result = weekly_digest(week=str(ingested.week), db_path=db, out_dir=tmp_path, send=True)
-        assert result.sent_to == ["staff@cityradar.example"]
+        assert result.sent_to == ["audit@cityradar.example"]
         assert len(auth_smtp.inbox.envelopes) == 1
         run_id = result.run_id
     else:
@@ -107,6 +107,6 @@ def test_the_smtp_password_goes_to_the_server_only(
             *capsys.readouterr(),
         ]
     )
-    assert "staff@cityradar.example" in seen  # the places searched do hold the run's records
+    assert "audit@cityradar.example" in seen  # the places searched do hold the run's records
     assert PASSWORD not in seen
     assert "Zebra" not in seen
