@@ -230,6 +230,12 @@ def is_transient(exc: BaseException) -> bool:
 
 def describe(exc: BaseException) -> str:
     """A failure in one line."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        refused = "; ".join(
+            f"{address}: {code} {reply.decode('utf-8', 'replace')}"
+            for address, (code, reply) in exc.recipients.items()
+        )
+        return f"recipient refused: {refused}"
     if isinstance(exc, smtplib.SMTPResponseException):
         text = exc.smtp_error.decode("utf-8", "replace") if exc.smtp_error else ""
         return f"{exc.smtp_code} {text}".strip()

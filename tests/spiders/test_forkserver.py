@@ -8,7 +8,10 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 
@@ -123,51 +126,45 @@ def test_a_hanging_child_is_killed_at_its_timeout(server, tmp_path):
     assert batch.read_report(source.id) is None  # killed before it could report
 
 
-def test_closing_the_server_kills_its_running_crawls(tmp_path):
-    warm = WarmCrawlServer()
+@contextmanager
+def hanging_crawl(warm: WarmCrawlServer, tmp_path) -> Iterator[SimpleNamespace]:
+    """A crawl of a feed that never answers, running through ``warm`` in a thread: its pid,
+    and (once the thread ends) how it ended."""
     with SiteServer([], {"/feed.xml": Canned(200, b"", delay=30)}) as site:
         source = make_source(url=f"{site.base_url}/feed.xml")
         batch = Batch.create(tmp_path, [source])
-        outcome = {}
-        runner = threading.Thread(
-            target=lambda: outcome.update(
-                ended=warm.run(
-                    _argv(source, batch), dict(os.environ), batch.log_file(source.id), 60
-                )
-            )
-        )
-        runner.start()
-        pid = _wait_for_pid(warm)
+        crawl = SimpleNamespace(ended=None, pid=None, runner=None)
+
+        def run() -> None:
+            argv, log = _argv(source, batch), batch.log_file(source.id)
+            crawl.ended = warm.run(argv, dict(os.environ), log, 60)
+
+        crawl.runner = threading.Thread(target=run)
+        crawl.runner.start()
+        crawl.pid = _wait_for_pid(warm)
+        yield crawl
+        crawl.runner.join(15)
+
+
+def test_closing_the_server_kills_its_running_crawls(tmp_path):
+    warm = WarmCrawlServer()
+    with hanging_crawl(warm, tmp_path) as crawl:
         warm.close()
-        runner.join(15)
-    assert not runner.is_alive()
-    assert outcome["ended"].code == -signal.SIGKILL
-    assert not _alive(pid)
+    assert not crawl.runner.is_alive()
+    assert crawl.ended.code == -signal.SIGKILL
+    assert not _alive(crawl.pid)
 
 
 def test_a_server_that_dies_loses_its_crawls_and_they_die_with_it(tmp_path):
     warm = WarmCrawlServer()
-    with SiteServer([], {"/feed.xml": Canned(200, b"", delay=30)}) as site:
-        source = make_source(url=f"{site.base_url}/feed.xml")
-        batch = Batch.create(tmp_path, [source])
-        outcome = {}
-        runner = threading.Thread(
-            target=lambda: outcome.update(
-                ended=warm.run(
-                    _argv(source, batch), dict(os.environ), batch.log_file(source.id), 60
-                )
-            )
-        )
-        runner.start()
-        pid = _wait_for_pid(warm)
+    with hanging_crawl(warm, tmp_path) as crawl:
         warm._process.kill()  # the server is gone, as if the OOM killer took it
-        runner.join(15)
-        deadline = time.monotonic() + 10
-        while _alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
-    assert outcome["ended"].code is None
-    assert "the warm crawl server stopped" in outcome["ended"].lost
-    assert not _alive(pid)  # no orphan left writing into the batch
+    deadline = time.monotonic() + 10
+    while _alive(crawl.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert crawl.ended.code is None
+    assert "the warm crawl server stopped" in crawl.ended.lost
+    assert not _alive(crawl.pid)  # no orphan left writing into the batch
     with pytest.raises(ServerGone):
         warm.run(["--batch", "x"], dict(os.environ), tmp_path / "late.log", 5)
 
