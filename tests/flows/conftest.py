@@ -54,10 +54,23 @@ def broken_entries(base: str) -> list[dict[str, object]]:
     ]
 
 
-@pytest.fixture(scope="session")
-def ingested(prefect_harness, tmp_path_factory) -> Ingested:
+def ingest_entries(entries: list[dict[str, object]], data_dir: Path) -> tuple[object, Path]:
+    """Write `entries` as data_dir/sources.yaml and ingest them into data_dir/w.duckdb at once."""
     from flows.ingest import ingest
 
+    sources_path = data_dir / "sources.yaml"
+    sources_path.write_text(yaml.safe_dump(entries, allow_unicode=True), encoding="utf-8")
+    summary = ingest(
+        sources_path=sources_path,
+        db_path=data_dir / "w.duckdb",
+        data_dir=data_dir,
+        crawl_delay=0.0,
+    )
+    return summary, sources_path
+
+
+@pytest.fixture(scope="session")
+def ingested(prefect_harness, tmp_path_factory) -> Ingested:
     now = datetime.now(UTC)
     sites = bundled_sites(now)
     data_dir = tmp_path_factory.mktemp("data")
@@ -69,14 +82,7 @@ def ingested(prefect_harness, tmp_path_factory) -> Ingested:
         entries = [site.source_entry(server.base_url) for site in sites] + broken_entries(
             server.base_url
         )
-        sources_path = data_dir / "sources.yaml"
-        sources_path.write_text(yaml.safe_dump(entries, allow_unicode=True), encoding="utf-8")
-        summary = ingest(
-            sources_path=sources_path,
-            db_path=data_dir / "w.duckdb",
-            data_dir=data_dir,
-            crawl_delay=0.0,
-        )
+        summary, sources_path = ingest_entries(entries, data_dir)
         requested = server.paths_requested()
     return Ingested(
         summary,

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 
 import duckdb
 import pytest
-import yaml
 
 from cityradar.demo.server import Canned, SiteServer
 from cityradar.demo.sites import Site, bundled_sites
+from tests.flows.conftest import ingest_entries
 
 RSS = "application/rss+xml; charset=utf-8"
 MAX_BYTES = 1024 * 1024  # the crawl's download cap in this run
@@ -207,8 +207,6 @@ def _feed_entry(fault: Fault, base: str) -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def fault_run(prefect_harness, tmp_path_factory) -> FaultRun:
-    from flows.ingest import ingest
-
     now = datetime.now(UTC)
     sites = [s for s in bundled_sites(now) if s.slug in ("seoul-news", "korea-daily")]
     data_dir = tmp_path_factory.mktemp("faults")
@@ -220,14 +218,7 @@ def fault_run(prefect_harness, tmp_path_factory) -> FaultRun:
         env.setenv("CITYRADAR_CRAWL_RETRY_DELAY", "1")
         entries = [site.source_entry(server.base_url) for site in sites]
         entries += [_feed_entry(fault, server.base_url) for fault in FAULTS]
-        sources_path = data_dir / "sources.yaml"
-        sources_path.write_text(yaml.safe_dump(entries, allow_unicode=True), encoding="utf-8")
-        summary = ingest(
-            sources_path=sources_path,
-            db_path=data_dir / "w.duckdb",
-            data_dir=data_dir,
-            crawl_delay=0.0,
-        )
+        summary, _ = ingest_entries(entries, data_dir)
         requested = server.paths_requested()
     return FaultRun(summary, data_dir / "w.duckdb", sites, requested)
 
