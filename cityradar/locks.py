@@ -36,14 +36,19 @@ class Holder:
         return f"process {self.pid} on {self.host} since {self.since}{run}"
 
 
+def describe_holder(holder: Holder | None) -> str:
+    """Who holds a lock, in words; 'another process' when it did not say."""
+    return holder.describe() if holder else "another process"
+
+
 class LockTaken(RuntimeError):
     """The lock is held by someone else and was not released in time."""
 
     def __init__(self, name: str, holder: Holder | None, waited: float) -> None:
         self.name, self.holder, self.waited = name, holder, waited
-        who = holder.describe() if holder else "another process"
+        self.who = describe_holder(holder)
         wait = f" and was not released within {waited:.0f} s" if waited else ""
-        super().__init__(f"{name} is held by {who}{wait}")
+        super().__init__(f"{name} is held by {self.who}{wait}")
 
 
 def lock_path(staging_dir: Path, name: str) -> Path:

@@ -343,9 +343,10 @@ def _lock_sources(
         try:
             locks.enter_context(held(lock_path(staging, f"source-{source.id}"), run=summary.run_id))
         except LockTaken as taken:
-            who = taken.holder.describe() if taken.holder else "another process"
-            summary.busy.append(Busy(source.id, who))
-            get_run_logger().warning("%s: skipped, another run is crawling it (%s)", source.id, who)
+            summary.busy.append(Busy(source.id, taken.who))
+            get_run_logger().warning(
+                "%s: skipped, another run is crawling it (%s)", source.id, taken.who
+            )
             continue
         mine.append(source)
     return mine

@@ -26,7 +26,7 @@ from prefect.client.schemas.actions import (
 from prefect.concurrency.sync import concurrency
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
-from cityradar.locks import Holder, LockTaken, held
+from cityradar.locks import Holder, LockTaken, describe_holder, held
 
 LOAD_LIMIT = "cityradar-warehouse-load"
 MIN_SLOT_WAIT = 30.0
@@ -71,16 +71,16 @@ def load_slot(warehouse: Path, timeout: float) -> Iterator[None]:
             with _prefect_slot(timeout):
                 yield
     except LockTaken as taken:
-        who = taken.holder.describe() if taken.holder else "another process"
         raise LoadSlotTaken(
-            f"another run ({who}) kept loading into {warehouse} for more than {timeout:.0f} s; "
+            f"another run ({taken.who}) kept loading into {warehouse} for more than {timeout:.0f} s; "
             "nothing was written, and the batch stays staged for the next run"
         ) from None
 
 
 def _say_waiting(holder: Holder | None) -> None:
-    who = holder.describe() if holder else "another process"
-    get_run_logger().warning("another run is loading into the warehouse (%s); waiting", who)
+    get_run_logger().warning(
+        "another run is loading into the warehouse (%s); waiting", describe_holder(holder)
+    )
 
 
 def _free_slot_of_dead_loads(warehouse: Path) -> None:

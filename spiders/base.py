@@ -8,7 +8,7 @@ callbacks complete the item with its text, licence and attached documents.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from time import perf_counter
@@ -127,6 +127,16 @@ class SourceSpider(scrapy.Spider):
         except MissingSecret as exc:
             self.state.feed_error = str(exc)
             return None, {}
+
+    async def start(self) -> AsyncIterator[Request]:
+        """The source's first request (Scrapy 2.19 no longer calls start_requests); none when a
+        secret it needs is not set, so the crawl fails saying which."""
+        if self.url is not None:
+            yield self.first_request(self.url)
+
+    def first_request(self, url: str) -> Request:
+        """The request a crawl of this kind begins with, for the source's (expanded) URL."""
+        raise NotImplementedError
 
     def is_before_since(self, raw_date: str | None) -> bool:
         """True when a backfill reaches an entry older than its start (undated entries: no)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 from scrapy.http import Request, Response
 
@@ -18,11 +18,9 @@ class FeedSpider(SourceSpider):
 
     name = "feed"
 
-    async def start(self) -> AsyncIterator[Request]:
-        """The feed request (Scrapy 2.19 no longer calls start_requests)."""
-        if self.url is None:  # a secret it needs is not set: the crawl fails saying which
-            return
-        yield self.source_request(self.url, self.parse_feed, "feed")
+    def first_request(self, url: str) -> Request:
+        """The feed request."""
+        return self.source_request(url, self.parse_feed, "feed")
 
     def parse_feed(self, response: Response) -> Iterator[RawItem | Request]:
         """Yield each entry, or a request for its article page that yields it later."""

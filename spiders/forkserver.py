@@ -10,7 +10,8 @@ Protocol, one JSON object per line. The client writes ``{"job": N, "argv": [...]
 "cwd": DIR, "log": FILE}`` to start a crawl (``spiders.run``'s arguments; the child's environment
 and working directory; the file its output goes to) or ``{"kill": N}``; the server answers
 ``{"job": N, "pid": P}`` when the child started, then ``{"job": N, "exit": CODE, "max_rss_kib":
-KIB}`` when it ended (CODE negative: killed by that signal; KIB: the child's peak memory). When the client goes away, the server kills its children.
+KIB}`` when it ended (CODE negative: killed by that signal; KIB: the child's peak memory). When
+the client goes away, the server kills its children.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from scrapy.http import Request, Response
@@ -39,11 +39,9 @@ class HtmlListSpider(SourceSpider):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._seen: set[str] = set()  # canonical links listed so far in this crawl
 
-    async def start(self) -> AsyncIterator[Request]:
+    def first_request(self, url: str) -> Request:
         """The first list page."""
-        if self.url is None:  # a secret it needs is not set: the crawl fails saying which
-            return
-        yield self._list_request(self._first_page())
+        return self._list_request(self._first_page())
 
     def parse_list(self, response: Response, page: int) -> Iterator[RawItem | Request]:
         """Yield the entries of one list page and ask for the next page when it is worth it."""

@@ -46,12 +46,11 @@ class EntryNotes:
             notes.append(f"{_entries(self.no_date)} no date")
         if self.future_dates:
             named = ", ".join(sorted(set(self.future_dates))[:MAX_DATES_NAMED])
-            verb = "is" if len(self.future_dates) == 1 else "are"
-            count = len(self.future_dates)
-            noun = "entry" if count == 1 else "entries"
-            notes.append(f"{count} {noun} {verb} dated in the future ({named})")
+            entries = _entries(len(self.future_dates), "is", "are")
+            notes.append(f"{entries} dated in the future ({named})")
         return "; ".join(notes) or None
 
 
-def _entries(count: int) -> str:
-    return "1 entry has" if count == 1 else f"{count} entries have"
+def _entries(count: int, singular: str = "has", plural: str = "have") -> str:
+    """'1 entry has', '3 entries have' (or another verb)."""
+    return f"1 entry {singular}" if count == 1 else f"{count} entries {plural}"

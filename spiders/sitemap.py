@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from scrapy.http import Request, Response
@@ -24,11 +24,9 @@ class SitemapSpider(SourceSpider):
 
     name = "sitemap"
 
-    async def start(self) -> AsyncIterator[Request]:
+    def first_request(self, url: str) -> Request:
         """The sitemap request."""
-        if self.url is None:  # a secret it needs is not set: the crawl fails saying which
-            return
-        yield self.source_request(self.url, self.parse_sitemap, "sitemap")
+        return self.source_request(url, self.parse_sitemap, "sitemap")
 
     def parse_sitemap(self, response: Response) -> Iterator[RawItem | Request]:
         """Entries of a URL set, newest first, younger than the source's max_age_days."""

@@ -25,15 +25,9 @@ from transforms.vocabularies import gazetteer
 
 
 @dataclass(frozen=True)
-class BatchTables:
-    """One batch, column by column."""
+class ItemTables:
+    """A batch's items, exact duplicates collapsed, as columns; rows numbered from 0."""
 
-    batch_id: str
-    created_at: str | None
-    sources: pa.Table
-    raw_items: pa.Table
-    fetches: pa.Table
-    reports: pa.Table
     items: pa.Table
     keys: pa.Table
     cities: pa.Table
@@ -44,6 +38,18 @@ class BatchTables:
     band_rows: pa.Table
     band_pairs: pa.Table
     duplicates_folded: int
+
+
+@dataclass(frozen=True)
+class BatchTables(ItemTables):
+    """One batch, column by column: its items' tables and what was fetched to make them."""
+
+    batch_id: str
+    created_at: str | None
+    sources: pa.Table
+    raw_items: pa.Table
+    fetches: pa.Table
+    reports: pa.Table
 
     @property
     def row_count(self) -> int:
@@ -70,22 +76,6 @@ def batch_tables(
         reports=pa.Table.from_pylist([r.to_dict() for r in reports], schema=REPORT_SCHEMA),
         **vars(items),
     )
-
-
-@dataclass(frozen=True)
-class ItemTables:
-    """A batch's items, exact duplicates collapsed, as columns; rows numbered from 0."""
-
-    items: pa.Table
-    keys: pa.Table
-    cities: pa.Table
-    countries: pa.Table
-    focus_areas: pa.Table
-    attachments: pa.Table
-    band_keys: pa.Table
-    band_rows: pa.Table
-    band_pairs: pa.Table
-    duplicates_folded: int
 
 
 def item_tables(items: Iterable[NormalizedItem]) -> ItemTables:

@@ -66,14 +66,6 @@ INTERRUPTED = (
 )
 
 
-def sent_recipients(con: duckdb.DuckDBPyConnection, week: str) -> set[str]:
-    """Recipients the week's digest was already delivered to."""
-    rows = con.execute(
-        "select recipient from core.digest_deliveries where week = ? and status = 'sent'", [week]
-    ).fetchall()
-    return {recipient for (recipient,) in rows}
-
-
 def handed_over(con: duckdb.DuckDBPyConnection, week: str) -> dict[str, Delivery]:
     """The week's deliveries a mail server has or may have (sent, sending, unconfirmed)."""
     cursor = con.execute(

@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -223,25 +224,42 @@ class SlowInbox:
 
 
 @pytest.fixture
-def mail_env(ingested):
-    def serve(stall_at: str | None) -> tuple[SlowInbox, Controller]:
-        inbox = SlowInbox(stall_at)
-        controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-        controller.start()
-        return inbox, controller
-
-    return SimpleNamespace(serve=serve, week=str(ingested.week), source_db=ingested.db_path)
+def mail_env(ingested) -> SimpleNamespace:
+    """The week to send, and a warehouse that holds its stories."""
+    return SimpleNamespace(week=str(ingested.week), source_db=ingested.db_path)
 
 
-def _digest_env(place: Place, mail_env, controller: Controller) -> dict[str, str]:
+@contextmanager
+def inbox_stalling_at(
+    place: Place, mail_env: SimpleNamespace, stall_at: str
+) -> Iterator[tuple[SlowInbox, dict[str, str]]]:
+    """A slow SMTP server on loopback, and the command environment that mails staff through it
+    from a copy of the week's warehouse."""
+    inbox = SlowInbox(stall_at)
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
     place.db.parent.mkdir(parents=True, exist_ok=True)
-    place.db.write_bytes(mail_env.source_db.read_bytes())  # a warehouse with the week's stories
-    return place.env | {
+    place.db.write_bytes(mail_env.source_db.read_bytes())
+    env = place.env | {
         "CITYRADAR_SMTP_HOST": "127.0.0.1",
         "CITYRADAR_SMTP_PORT": str(controller.port),
         "CITYRADAR_SMTP_TIMEOUT": "120",
         "CITYRADAR_DIGEST_TO": "staff@cityradar.example",
     }
+    try:
+        yield inbox, env
+    finally:
+        controller.stop()
+
+
+def send_killed_at_the_stall(place: Place, week: str, inbox: SlowInbox, env: dict[str, str]):
+    """`cityradar digest --send`, SIGKILLed while the server holds its answer."""
+    kill_when(start(place, "digest", "--week", week, "--send", env=env), inbox.reached.is_set)
+
+
+def send(place: Place, week: str, env: dict[str, str]) -> str:
+    """`cityradar digest --send` to the end; its output."""
+    return finish(place, "digest", "--week", week, "--send", env=env)
 
 
 def _delivery(place: Place) -> tuple:
@@ -253,35 +271,25 @@ def _delivery(place: Place) -> tuple:
 
 
 def test_killed_before_the_server_had_the_message_the_next_run_sends_it_once(place, mail_env):
-    inbox, controller = mail_env.serve(stall_at="rcpt")
-    env = _digest_env(place, mail_env, controller)
-    try:
-        run = start(place, "digest", "--week", mail_env.week, "--send", env=env)
-        kill_when(run, inbox.reached.is_set)
+    with inbox_stalling_at(place, mail_env, "rcpt") as (inbox, env):
+        send_killed_at_the_stall(place, mail_env.week, inbox, env)
         assert inbox.envelopes == []
         assert _delivery(place)[0] == "pending"
         inbox.stall_at = None
-        output = finish(place, "digest", "--week", mail_env.week, "--send", env=env)
-    finally:
-        controller.stop()
+        output = send(place, mail_env.week, env)
     assert "staff@cityradar.example: sent" in output
     assert len(inbox.envelopes) == 1
     assert _delivery(place)[0] == "sent"
 
 
 def test_killed_while_the_server_received_the_message_no_second_mail(place, mail_env):
-    inbox, controller = mail_env.serve(stall_at="data")
-    env = _digest_env(place, mail_env, controller)
-    try:
-        run = start(place, "digest", "--week", mail_env.week, "--send", env=env)
-        kill_when(run, inbox.reached.is_set)
+    with inbox_stalling_at(place, mail_env, "data") as (inbox, env):
+        send_killed_at_the_stall(place, mail_env.week, inbox, env)
         assert len(inbox.envelopes) == 1  # the server has it; the run never heard so
         assert _delivery(place)[0] == "sending"
         inbox.stall_at = None
-        output = finish(place, "digest", "--week", mail_env.week, "--send", env=env)
-        again = finish(place, "digest", "--week", mail_env.week, "--send", env=env)
-    finally:
-        controller.stop()
+        output = send(place, mail_env.week, env)
+        again = send(place, mail_env.week, env)
     assert len(inbox.envelopes) == 1  # never a second mail
     status, error = _delivery(place)
     assert status == "unconfirmed"
