@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo test eval dictionary bench bench-e2e bench-digest bench-load lint format lock clean
+.PHONY: help install run demo test eval train dictionary bench bench-e2e bench-digest bench-load lint format lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -31,11 +31,17 @@ test: $(STAMP)  ## lint, then the test suite (offline)
 	$(BIN)/pytest
 
 REALDATA ?= ../shared/realdata
+LABELLED ?= ../shared/labelled
 
-eval: $(STAMP)  ## tagging quality: P/R/F1 per label and language (gate), then on real text if present
+eval: $(STAMP)  ## tagging quality: real labelled news (test split) first, then the written gate, then captured pages
+	@if [ -d "$(LABELLED)" ]; then $(BIN)/cityradar eval --labelled "$(LABELLED)" --split test; \
+	else echo "($(LABELLED) not found: real-news figures skipped)"; fi
 	$(BIN)/cityradar eval
 	@if [ -d "$(REALDATA)" ]; then $(BIN)/cityradar eval --realdata "$(REALDATA)"; \
 	else echo "($(REALDATA) not found: real-text figures skipped)"; fi
+
+train: $(STAMP)  ## fit the learned tagging heads (needs ../shared/labelled) into transforms/data/learned
+	$(BIN)/cityradar train --labelled "$(LABELLED)"
 
 dictionary: $(STAMP)  ## regenerate docs/data-dictionary.md from the warehouse's view comments
 	$(BIN)/python -c "from pathlib import Path; from warehouse.dictionary import generate; generate(Path('docs/data-dictionary.md'))"

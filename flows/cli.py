@@ -273,6 +273,57 @@ def reclassify(db: DbOption = None) -> None:
 
 
 @app.command()
+def train(
+    labelled: Annotated[
+        Path | None,
+        typer.Option("--labelled", help="real labelled news (default ../shared/labelled)"),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Fit the learned tagging heads on the labelled news, the grown items and the analysts'
+    corrections in the warehouse; write them to transforms/data/learned (then re-run eval)."""
+    from training.labelled import DEFAULT_FOLDER
+    from training.retrain import retrain
+
+    folder = labelled or DEFAULT_FOLDER
+    if not folder.is_dir():
+        _fail(f"no labelled news at {folder}: training needs it (the committed heads stay)", 2)
+    result = _guarded(lambda: retrain(folder, db=_warehouse_if_any(db)))
+    rows = ", ".join(f"{key} {count}" for key, count in result.rows.items())
+    typer.echo(f"trained on {rows}")
+    typer.echo(
+        f"dev (heads fitted on train): relevance accuracy {result.dev['relevance_accuracy']:.3f}, "
+        f"focus F1 {result.dev['focus_f1']:.3f}; thresholds smart-city "
+        f"{result.dev['smart_threshold']:.2f}, focus {result.dev['focus_threshold']:.2f}"
+    )
+    typer.echo(
+        f"heads written to {result.folder}; `cityradar reclassify` applies them to the warehouse"
+    )
+
+
+@app.command()
+def grow(
+    labels: Annotated[Path, typer.Argument(help="JSON Lines of newly labelled items")],
+    texts: Annotated[
+        Path, typer.Argument(help="JSON Lines with their id, source_url, title, summary")
+    ],
+) -> None:
+    """Add labelled items found on real pages: keep their labels and embeddings, not their text."""
+    from training.grown import add_grown
+
+    added = _guarded(lambda: add_grown(labels, texts))
+    typer.echo(f"added {added} items to training/data (their text stays where it is)")
+
+
+def _warehouse_if_any(db: Path | None) -> Path | None:
+    """The warehouse whose corrections feed training, when one exists."""
+    from cityradar.settings import Settings
+
+    path = db or Settings().db_path
+    return path if path.exists() else None
+
+
+@app.command()
 def search(
     query: Annotated[str, typer.Argument(help="words to find, Korean or English")],
     db: DbOption = None,
@@ -368,10 +419,23 @@ def evaluate_tags(
     write_baseline: Annotated[
         bool, typer.Option("--write-baseline", help="store the current figures as the baseline")
     ] = False,
+    labelled: Annotated[
+        Path | None,
+        typer.Option(
+            "--labelled",
+            help="score real labelled news from this folder (../shared/labelled); reports only",
+        ),
+    ] = None,
+    split: Annotated[
+        str, typer.Option("--split", help="with --labelled: train, dev or test (never tuned on)")
+    ] = "test",
 ) -> None:
     """Score tagging and clustering on labelled sets: P/R/F1 per label and language."""
     from transforms.evaluation import GATE_SETS, evaluate, format_report, load_sets
 
+    if labelled is not None:
+        _report_labelled(labelled, split, mistakes)
+        return
     if realdata is not None:
         _report_real_text(realdata, mistakes)
         return
@@ -395,6 +459,18 @@ REAL_TEXT_SETS = (
     ("realdata_labels.yaml", "development: scored once, then tuned on"),
     ("realdata_holdout.yaml", "held out: never tuned on"),
 )
+
+
+def _report_labelled(folder: Path, split: str, mistakes: bool) -> None:
+    """Print the tagger's figures on one split of the real labelled news, against the targets."""
+    from training.evaluate import evaluate_split, target_lines
+    from transforms.evaluation import format_report
+
+    report = _guarded(lambda: evaluate_split(split, folder))
+    typer.echo(f"== real labelled news, {split} split, from {folder}")
+    typer.echo(format_report(report, show_mistakes=mistakes))
+    typer.echo("")
+    typer.echo("\n".join(target_lines(report)))
 
 
 def _report_real_text(realdata: Path, mistakes: bool) -> None:

@@ -8,12 +8,10 @@ from pathlib import Path
 
 from cityradar.progress import progress
 from cityradar.settings import Settings
-from transforms.normalize import source_defaults
-from transforms.tagging import Defaults, tag_item
+from transforms.normalize import ANALYSIS_CHUNK, batched, source_defaults
+from transforms.tagging import Defaults, ItemText, tag_items
 from warehouse.db import connect
 from warehouse.retag import replace_tags, stored_texts
-
-PROGRESS_EVERY = 500  # items between progress reports
 
 
 @dataclass(frozen=True)
@@ -45,11 +43,19 @@ def reclassify(db_path: Path) -> ReclassifyResult:
             texts = stored_texts(con)
             progress().start("reclassify", "Re-tagging stored items", len(texts))
             tagged = []
-            for number, t in enumerate(texts, start=1):
-                defaults = source_defaults(t.source) if t.source else Defaults()
-                tagged.append((t.item_id, tag_item(t.title, t.summary, t.body, defaults)))
-                if number % PROGRESS_EVERY == 0 or number == len(texts):
-                    progress().advance("reclassify", number % PROGRESS_EVERY or PROGRESS_EVERY)
+            # in chunks, as ingest tags: the encoder embeds a chunk's openings together
+            for chunk in batched(texts, ANALYSIS_CHUNK):
+                items = [
+                    ItemText(
+                        t.title,
+                        t.summary,
+                        t.body,
+                        source_defaults(t.source) if t.source else Defaults(),
+                    )
+                    for t in chunk
+                ]
+                tagged.extend(zip((t.item_id for t in chunk), tag_items(items), strict=True))
+                progress().advance("reclassify", len(chunk))
             progress().finish("reclassify")
             replace_tags(con, tagged)
             after = con.execute(

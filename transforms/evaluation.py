@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from transforms import clusters
-from transforms.tagging import tag_item
+from transforms.tagging import ItemText, Tags, tag_item, tag_items
 
 LANGUAGES = ("all", "ko", "en")
 # What the issue asks of cityradar, in both languages.
@@ -88,6 +88,7 @@ class LanguageScores:
     focus: Counts = field(default_factory=Counts)
     per_area: dict[str, Counts] = field(default_factory=dict)
     relevance_correct: int = 0
+    smart: Counts = field(default_factory=Counts)  # the smart-city flag as a label
     clustering: Counts = field(default_factory=Counts)
 
     @property
@@ -110,6 +111,8 @@ class EvalReport:
             flat[f"{lang}.city.f1"] = round(s.city.f1, 4)
             flat[f"{lang}.focus.f1"] = round(s.focus.f1, 4)
             flat[f"{lang}.relevance.accuracy"] = round(s.relevance_accuracy, 4)
+            flat[f"{lang}.smart.precision"] = round(s.smart.precision, 4)
+            flat[f"{lang}.smart.recall"] = round(s.smart.recall, 4)
             flat[f"{lang}.cluster.precision"] = round(s.clustering.precision, 4)
             flat[f"{lang}.cluster.recall"] = round(s.clustering.recall, 4)
         return flat
@@ -181,12 +184,30 @@ def load_set(path: Path) -> list[GoldItem]:
 
 def predict(item: GoldItem) -> Prediction:
     """The tagger's answer for one item (no source defaults: the text alone)."""
-    tags = tag_item(item.title, item.summary, item.body)
+    return prediction_of(tag_item(item.title, item.summary, item.body))
+
+
+def prediction_of(tags: Tags) -> Prediction:
+    """What the evaluation compares of a tagger's tags: cities (not regions), areas, the flag."""
     return Prediction(
         cities=frozenset(t.value for t in tags.cities if _is_city(t.value)),
         focus=frozenset(t.value for t in tags.focus_areas),
         smart=tags.is_smart_city,
     )
+
+
+def predict_all(items: list[GoldItem]) -> Callable[[GoldItem], Prediction]:
+    """A tagger for `evaluate` that tags the whole set in batches first (embeddings are faster
+    together), then answers from what it found."""
+    found: dict[str, Prediction] = {}
+    for start in range(0, len(items), BATCH):
+        batch = items[start : start + BATCH]
+        tagged = tag_items([ItemText(i.title, i.summary, i.body) for i in batch])
+        found.update({i.id: prediction_of(t) for i, t in zip(batch, tagged, strict=True)})
+    return lambda item: found[item.id]
+
+
+BATCH = 64
 
 
 def evaluate(
@@ -205,6 +226,7 @@ def evaluate(
             for area in item.focus | guess.focus:
                 s.per_area.setdefault(area, Counts()).add(item.focus & {area}, guess.focus & {area})
             s.relevance_correct += item.smart == guess.smart
+            s.smart.add(_flag(item.smart), _flag(guess.smart))
         mistakes.extend(_mistakes(item, guess))
     _score_clusters(items, predictions, scores)
     return EvalReport(scores, mistakes)
@@ -239,6 +261,10 @@ def _score_clusters(
         counts.tp, counts.fp, counts.fn = len(g & p), len(p - g), len(g - p)
 
 
+def _flag(smart: bool) -> frozenset[str]:
+    return frozenset({"smart"}) if smart else frozenset()
+
+
 def _is_city(name: str) -> bool:
     from transforms.vocabularies import gazetteer
 
@@ -259,7 +285,7 @@ def format_report(report: EvalReport, show_mistakes: bool = False) -> str:
     """The report as a text table: per language, then per focus area."""
     lines = [
         f"{'':10} {'items':>5}  {'city P':>6} {'R':>5} {'F1':>5}  {'focus P':>7} {'R':>5} {'F1':>5}"
-        f"  {'relev.':>6}  {'clust P':>7} {'R':>5}"
+        f"  {'relev.':>6} {'smart P':>7} {'R':>5}  {'clust P':>7} {'R':>5}"
     ]
     for lang in LANGUAGES:
         s = report.scores[lang]
@@ -269,7 +295,8 @@ def format_report(report: EvalReport, show_mistakes: bool = False) -> str:
         lines.append(
             f"{lang:10} {s.items:>5}  {s.city.precision:6.3f} {s.city.recall:5.3f} {s.city.f1:5.3f}  "
             f"{s.focus.precision:7.3f} {s.focus.recall:5.3f} {s.focus.f1:5.3f}  "
-            f"{s.relevance_accuracy:6.3f}  {s.clustering.precision:7.3f} {s.clustering.recall:5.3f}"
+            f"{s.relevance_accuracy:6.3f} {s.smart.precision:7.3f} {s.smart.recall:5.3f}  "
+            f"{s.clustering.precision:7.3f} {s.clustering.recall:5.3f}"
         )
     lines.append("")
     lines.append(f"{'focus area':16} " + "  ".join(f"{lang + ' P/R/F1':>17}" for lang in LANGUAGES))

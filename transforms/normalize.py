@@ -13,11 +13,11 @@ import numpy as np
 
 from cityradar.items import RawItem
 from cityradar.registry import Source
-from transforms import clusters, dedupe, language, matching
+from transforms import clusters, dedupe, embedding, language, learned, matching
 from transforms.dates import is_future, parse_datetime
 from transforms.language import detect_language
 from transforms.matching import primed_analysis
-from transforms.tagging import Defaults, Tags, tag_item, text_fields
+from transforms.tagging import Defaults, ItemText, Tags, tag_item, tag_items, text_fields
 from transforms.text import clean_line, clean_text, drop_leading_title
 from transforms.urls import canonical_url, is_web_url
 
@@ -84,13 +84,16 @@ def clean_fields(raw: RawItem) -> CleanText:
     return CleanText(title, summary, body, _with_attachments(body, raw))
 
 
-def normalize(raw: RawItem, source: Source, clean: CleanText | None = None) -> NormalizedItem:
+def normalize(
+    raw: RawItem, source: Source, clean: CleanText | None = None, tags: Tags | None = None
+) -> NormalizedItem:
     """Normalise and tag one raw item.
 
     Args:
         raw: the item as crawled.
         source: its registry entry (time zone, default city, language).
         clean: its clean fields, when the caller has them already.
+        tags: its tags, when the caller tagged it with others (`tag_items` embeds together).
     """
     link = raw.link or raw.article_url
     url = canonical_url(link, source.drop_params) if is_web_url(link) else None
@@ -126,7 +129,7 @@ def normalize(raw: RawItem, source: Source, clean: CleanText | None = None) -> N
         content_hash=dedupe.content_hash(title, body),
         article_status=raw.article_status,
         article_error=raw.article_error,
-        tags=tag_item(title, summary, full_text, source_defaults(source)),
+        tags=tags or tag_item(title, summary, full_text, source_defaults(source)),
         entry_fingerprint=raw.entry_fingerprint,
         licence=raw.article_licence,
         attachments=[_attachment(a) for a in raw.attachments],
@@ -166,19 +169,32 @@ def normalize_chunks(
     """
     for chunk in batched(raws, ANALYSIS_CHUNK):
         clean = [clean_fields(raw) for raw in chunk]
-        # Kiwi analyses a chunk's Korean texts on every core at once, then tagging reads them
+        chunk_sources = [_source_of(raw, sources) for raw in chunk]
+        # Kiwi analyses a chunk's Korean texts on every core at once, then tagging reads them;
+        # the encoder embeds the chunk's openings in one pass too
         with primed_analysis(_texts_to_analyse(clean)):
-            yield [
-                normalize(raw, _source_of(raw, sources), fields)
-                for raw, fields in zip(chunk, clean, strict=True)
-            ]
+            tags = tag_items(
+                [
+                    ItemText(c.title, c.summary, c.for_tagging, source_defaults(source))
+                    for c, source in zip(clean, chunk_sources, strict=True)
+                ]
+            )
+        yield [
+            normalize(raw, source, fields, item_tags)
+            for raw, source, fields, item_tags in zip(
+                chunk, chunk_sources, clean, tags, strict=True
+            )
+        ]
 
 
 def release_models() -> None:
-    """Let go of Kiwi's and the language identifier's models (~350 MiB) until they are next
-    needed: a batch's load should not carry them (they load again in about a second)."""
+    """Let go of Kiwi's, the language identifier's and the sentence encoder's models (~450 MiB)
+    until they are next needed: a batch's load should not carry them (they load again in about
+    two seconds)."""
     matching.release_kiwi()
     language.release_identifier()
+    embedding.release_encoder()
+    learned.release_learned()
 
 
 ATTACHMENT_CHARS_FOR_TAGGING = 20_000

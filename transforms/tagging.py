@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
+import numpy as np
+
+from transforms.embedding import OPENING_CHARS, encode, opening_text
+from transforms.learned import Decision, Evidence, Example, example_titles, learned_model
 from transforms.matching import Match, Morphemes
 from transforms.vocabularies import Gazetteer, Place, Scoring, Taxonomy, gazetteer, taxonomy
 
@@ -37,12 +42,24 @@ _TITLE_DATELINE = re.compile(rf"^\s*{_KOREAN_DATELINE}")
 
 @dataclass(frozen=True)
 class Reason:
-    """One piece of evidence for a tag."""
+    """One piece of evidence for a tag.
+
+    A matched term names the field it was found in (title, summary, body, dateline, list,
+    source). A learned decision is the term "model" in the field "learned", its probability as
+    the weight; a labelled example near the story is its id in the field "example", with its
+    similarity as the weight, its address and, where the text is at hand, its title.
+    """
 
     term: str
     field: str
     count: int = 1
     weight: float | None = None
+    url: str | None = None
+    title: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, fields without a value left out (as the warehouse stores it)."""
+        return {key: value for key, value in asdict(self).items() if value is not None}
 
 
 @dataclass
@@ -80,10 +97,22 @@ class Defaults:
     source_name: str = "source"
 
 
+@dataclass(frozen=True)
+class ItemText:
+    """One item as the tagger reads it."""
+
+    title: str
+    summary: str = ""
+    body: str = ""
+    defaults: Defaults = field(default_factory=Defaults)
+
+
 @dataclass
 class _Text:
     fields: dict[str, str]
     morphemes: dict[str, Morphemes]
+    # what each vocabulary found, kept: the whole text and its opening read the same matches
+    found: dict[tuple[int, int], list[Match]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, title: str, summary: str, body: str) -> _Text:
@@ -95,6 +124,16 @@ class _Text:
 
     def find(self, vocabulary: Any, neutral: Any = None) -> list[Match]:
         """Matches of ``vocabulary`` in every field, leaving out those inside ``neutral`` phrases."""
+        key = (id(vocabulary), id(neutral))
+        if key not in self.found:
+            self.found[key] = self._find(vocabulary, neutral)
+        return self.found[key]
+
+    def opening(self) -> _Opening:
+        """The story's opening: title, summary, dateline and the body's first characters."""
+        return _Opening(self)
+
+    def _find(self, vocabulary: Any, neutral: Any = None) -> list[Match]:
         found: list[Match] = []
         for name, text in self.fields.items():
             if not text:
@@ -107,41 +146,185 @@ class _Text:
         return found
 
 
+@dataclass
+class _Opening:
+    """A view of the text limited to its opening, which the learned model reads too."""
+
+    whole: _Text
+
+    @property
+    def fields(self) -> dict[str, str]:
+        return {**self.whole.fields, "body": self.whole.fields["body"][:OPENING_CHARS]}
+
+    def find(self, vocabulary: Any, neutral: Any = None) -> list[Match]:
+        return [
+            m
+            for m in self.whole.find(vocabulary, neutral)
+            if m.field != "body" or m.end <= OPENING_CHARS
+        ]
+
+
 def _inside_any(match: Match, spans: list[tuple[int, int]]) -> bool:
     return any(start <= match.start and match.end <= end for start, end in spans)
 
 
 def tag_item(
-    title: str, summary: str = "", body: str = "", defaults: Defaults | None = None
+    title: str,
+    summary: str = "",
+    body: str = "",
+    defaults: Defaults | None = None,
+    embedding: np.ndarray | None = None,
 ) -> Tags:
-    """Tag one item's text.
+    """Tag one item's text (for many, `tag_items` embeds them together, which is faster).
 
     Args:
-        title: clean title.
+        title: clean title (may be empty: a feed item may have only a description).
         summary: clean summary (ignored where the body repeats it).
         body: clean main text.
         defaults: the source's own city and country, added with the source as their reason.
+        embedding: the opening's embedding, when the caller has it.
 
     Returns:
         Tags, each list sorted by score, strongest first.
     """
-    text = _Text.of(title, summary, body)
+    item = ItemText(title, summary, body, defaults or Defaults())
+    embeddings = None if embedding is None else embedding.reshape(1, -1)
+    return tag_items([item], embeddings)[0]
+
+
+def tag_items(items: Sequence[ItemText], embeddings: np.ndarray | None = None) -> list[Tags]:
+    """Tag a batch: the rules read each item, the encoder embeds the openings together, and the
+    learned heads decide relevance and focus areas from both.
+
+    Args:
+        items: the items' text and source defaults.
+        embeddings: the openings' embeddings (rows in item order), when the caller has them.
+    """
+    readings = [read_rules(item) for item in items]
+    if embeddings is None:
+        embeddings = encode([opening_text(i.title, i.summary, i.body) for i in items])
+    decisions = learned_model().decide(embeddings, [r.evidence for r in readings])
+    return [fuse(reading, decision) for reading, decision in zip(readings, decisions, strict=True)]
+
+
+@dataclass(frozen=True)
+class RuleReading:
+    """What the rules alone make of an item: places, every focus score, relevance, context."""
+
+    cities: list[Tag]
+    countries: list[Tag]
+    focus: list[Tag]  # every area with a score, assigned or not, strongest first
+    relevance: float
+    relevance_reasons: list[Reason]
+    context: list[Reason]
+    is_smart_city: bool  # the rules' verdict on the whole text
+    evidence: Evidence  # what the rules found in the opening, for the learned heads
+
+
+def read_rules(item: ItemText) -> RuleReading:
+    """The rules' reading of one item (no model involved)."""
+    text = _Text.of(item.title, item.summary, item.body)
     geo, tax = gazetteer(), taxonomy()
-    defaults = defaults or Defaults()
-    cities = _cities(text, geo, tax.scoring, defaults)
-    countries = _countries(text, geo, cities, tax.scoring, defaults)
+    cities = _cities(text, geo, tax.scoring, item.defaults)
+    countries = _countries(text, geo, cities, tax.scoring, item.defaults)
     all_focus = _focus_scores(text, tax)
-    focus = [tag for tag in all_focus if tag.score >= tax.scoring.threshold]
-    relevance, reasons = _relevance(text, tax, all_focus)
+    relevance, reasons = _relevance(text, tax, _assigned(all_focus, tax))
     context = _context(text, tax, cities)
-    reasons.extend(context or [Reason("no urban or public context", "text")])
-    return Tags(
+    return RuleReading(
         cities=cities,
         countries=countries,
-        focus_areas=focus,
-        is_smart_city=relevance >= tax.relevance_threshold and bool(context),
-        relevance=round(relevance, 2),
+        focus=all_focus,
+        relevance=relevance,
         relevance_reasons=reasons,
+        context=context,
+        is_smart_city=relevance >= tax.relevance_threshold and bool(context),
+        evidence=_evidence(text.opening(), tax, cities),
+    )
+
+
+def rule_evidence(title: str, summary: str = "", body: str = "") -> Evidence:
+    """What the rules find in an item's opening: the learned heads' other input (training
+    computes it for labelled items exactly as tagging does)."""
+    return read_rules(ItemText(title, summary, body)).evidence
+
+
+def _assigned(focus: list[Tag], tax: Taxonomy) -> list[Tag]:
+    return [tag for tag in focus if tag.score >= tax.scoring.threshold]
+
+
+def _evidence(opening: _Opening, tax: Taxonomy, cities: list[Tag]) -> Evidence:
+    focus = _focus_scores(opening, tax)
+    relevance, _ = _relevance(opening, tax, _assigned(focus, tax))
+    context = _context(opening, tax, cities)
+    return Evidence(
+        focus={tag.value: tag.score for tag in focus},
+        relevance=relevance,
+        context=bool(context),
+        rules_smart=relevance >= tax.relevance_threshold and bool(context),
+    )
+
+
+def rules_only(reading: RuleReading) -> Tags:
+    """The rules' own tags, as cityradar gave them before the learned heads (for comparison)."""
+    reasons = reading.relevance_reasons + (
+        reading.context or [Reason("no urban or public context", "text")]
+    )
+    return Tags(
+        cities=reading.cities,
+        countries=reading.countries,
+        focus_areas=_assigned(reading.focus, taxonomy()),
+        is_smart_city=reading.is_smart_city,
+        relevance=round(reading.relevance, 2),
+        relevance_reasons=reasons,
+    )
+
+
+def fuse(reading: RuleReading, decision: Decision) -> Tags:
+    """Tags from the rules' reading and the learned decision: places from the rules, relevance
+    and focus areas from the fused heads, each with the rules' terms and the model's score."""
+    rule_focus = {tag.value: tag for tag in reading.focus}
+    focus = [
+        Tag(
+            area,
+            round(decision.focus_probabilities[area], 2),
+            [
+                *(rule_focus[area].reasons if area in rule_focus else []),
+                _model_reason(decision.focus_probabilities[area]),
+                *[_example_reason(e) for e in decision.nearest if area in e.focus][:1],
+            ],
+        )
+        for area in decision.focus_areas
+    ]
+    reasons = [
+        *reading.relevance_reasons,
+        *(reading.context or [Reason("no urban or public context", "text")]),
+        _model_reason(decision.smart_probability),
+        *(_example_reason(e) for e in decision.nearest),
+    ]
+    return Tags(
+        cities=reading.cities,
+        countries=reading.countries,
+        focus_areas=focus,
+        is_smart_city=decision.is_smart_city,
+        relevance=round(decision.smart_probability, 2),
+        relevance_reasons=reasons,
+    )
+
+
+def _model_reason(probability: float) -> Reason:
+    return Reason("model", "learned", weight=round(probability, 2))
+
+
+def _example_reason(example: Example) -> Reason:
+    labels = "smart-city" if example.smart else "not smart-city"
+    if example.focus:
+        labels += ": " + ", ".join(example.focus)
+    return Reason(
+        f"{example.id} ({labels})",
+        "example",
+        weight=example.similarity,
+        url=example.url,
+        title=example_titles().get(example.id),
     )
 
 
@@ -326,7 +509,7 @@ def _countries(
     return sorted(tags.values(), key=lambda t: -t.score)
 
 
-def _focus_scores(text: _Text, tax: Taxonomy) -> list[Tag]:
+def _focus_scores(text: _Text | _Opening, tax: Taxonomy) -> list[Tag]:
     matches = text.find(tax.focus_terms, tax.neutral)
     tags = []
     for area, weights in tax.weights.items():
@@ -342,7 +525,9 @@ def _focus_scores(text: _Text, tax: Taxonomy) -> list[Tag]:
     return sorted(tags, key=lambda t: -t.score)
 
 
-def _relevance(text: _Text, tax: Taxonomy, focus: list[Tag]) -> tuple[float, list[Reason]]:
+def _relevance(
+    text: _Text | _Opening, tax: Taxonomy, focus: list[Tag]
+) -> tuple[float, list[Reason]]:
     matches = text.find(tax.relevance_terms, tax.neutral)
     total, reasons = 0.0, []
     for term in {m.term for m in matches}:
@@ -359,7 +544,7 @@ def _relevance(text: _Text, tax: Taxonomy, focus: list[Tag]) -> tuple[float, lis
     return total + focus_part, _strongest_first(reasons, tax.scoring)
 
 
-def _context(text: _Text, tax: Taxonomy, places: list[Tag]) -> list[Reason]:
+def _context(text: _Text | _Opening, tax: Taxonomy, places: list[Tag]) -> list[Reason]:
     """Evidence that an item is set in a city or the public sector (datelines aside)."""
     found = [
         Reason(f"context: {m.term}", m.field)

@@ -190,14 +190,7 @@ def _chunk_tables(items: Sequence[NormalizedItem], offset: int) -> dict[str, pa.
 
 def reasons_json(reasons: Sequence[Reason]) -> str:
     """Reasons as the JSON the warehouse stores (absent fields left out)."""
-    return orjson.dumps([_reason(r) for r in reasons]).decode()
-
-
-def _reason(reason: Reason) -> dict[str, Any]:
-    found: dict[str, Any] = {"term": reason.term, "field": reason.field, "count": reason.count}
-    if reason.weight is not None:
-        found["weight"] = reason.weight
-    return found
+    return orjson.dumps([r.to_dict() for r in reasons]).decode()
 
 
 FETCH_SCHEMA = pa.schema(

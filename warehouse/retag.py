@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
 
 from cityradar.registry import Source
-from transforms.tagging import Reason, Tags
+from transforms.tagging import Tags
 from transforms.vocabularies import gazetteer
+from warehouse.columnar import reasons_json
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,11 @@ def stored_texts(con: duckdb.DuckDBPyConnection) -> list[StoredText]:
     ).fetchall()
     return [
         StoredText(
-            item_id, title, summary, text, Source.model_validate_json(config) if config else None
+            item_id,
+            title,
+            summary,
+            text,
+            Source.model_validatereasons_json(config) if config else None,
         )
         for item_id, title, summary, text, config in rows
     ]
@@ -67,7 +71,7 @@ def replace_tags(con: duckdb.DuckDBPyConnection, tagged: Sequence[tuple[str, Tag
                 t.value,
                 t.country,
                 t.score,
-                _json(t.reasons),
+                reasons_json(t.reasons),
                 places[t.value].kind if t.value in places else "city",
             )
             for item_id, tags in tagged
@@ -79,7 +83,7 @@ def replace_tags(con: duckdb.DuckDBPyConnection, tagged: Sequence[tuple[str, Tag
         "item_countries",
         ["item_id", "country", "score", "reasons"],
         [
-            (item_id, t.value, t.score, _json(t.reasons))
+            (item_id, t.value, t.score, reasons_json(t.reasons))
             for item_id, tags in tagged
             for t in tags.countries
         ],
@@ -89,7 +93,7 @@ def replace_tags(con: duckdb.DuckDBPyConnection, tagged: Sequence[tuple[str, Tag
         "item_focus_areas",
         ["item_id", "focus_area", "score", "reasons"],
         [
-            (item_id, t.value, t.score, _json(t.reasons))
+            (item_id, t.value, t.score, reasons_json(t.reasons))
             for item_id, tags in tagged
             for t in tags.focus_areas
         ],
@@ -101,7 +105,7 @@ def replace_tags(con: duckdb.DuckDBPyConnection, tagged: Sequence[tuple[str, Tag
                 "item_id": [item_id for item_id, _ in tagged],
                 "is_smart_city": [tags.is_smart_city for _, tags in tagged],
                 "relevance": pa.array([tags.relevance for _, tags in tagged], pa.float64()),
-                "relevance_reasons": [_json(tags.relevance_reasons) for _, tags in tagged],
+                "relevance_reasons": [reasons_json(tags.relevance_reasons) for _, tags in tagged],
             }
         ),
     )
@@ -126,9 +130,3 @@ def _insert(
     )
     con.execute(f"insert into core.{table} by name select * from retag_rows")
     con.unregister("retag_rows")
-
-
-def _json(reasons: Sequence[Reason]) -> str:
-    return json.dumps(
-        [{k: v for k, v in asdict(r).items() if v is not None} for r in reasons], ensure_ascii=False
-    )

@@ -1,0 +1,134 @@
+"""Items grown from stored copies of real public pages, kept without their text.
+
+Where a label class is thin, real pages were found and labelled by LABELLING.md. The repository
+keeps, for each, its address, labels, a note and the embedding of its opening — never the text.
+They join the training split only (the evaluation splits are the labelled folder's).
+
+Files (training/data/): `grown.jsonl` (one labelled item a line, no text) and
+`grown-embeddings.npz` (ids and embeddings, float16).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from training.labelled import dumps, item_from_record
+from transforms.embedding import encode, opening_text
+
+DATA = Path(__file__).parent / "data"
+LABELS_FILE = "grown.jsonl"
+EMBEDDINGS_FILE = "grown-embeddings.npz"
+# what a grown item keeps: no title or summary (the text stays outside the repository)
+KEPT_FIELDS = (
+    "id",
+    "source_url",
+    "source_name",
+    "language",
+    "cities",
+    "focus_areas",
+    "is_smart_city",
+    "note",
+    "query",
+)
+
+
+@dataclass(frozen=True)
+class GrownItem:
+    """A labelled item whose text is not kept: its labels and the embedding of its opening."""
+
+    id: str
+    url: str
+    language: str
+    smart: bool
+    focus: frozenset[str]
+    cities: frozenset[str]
+    embedding: np.ndarray  # (512,) float32
+
+
+def read_grown(folder: Path = DATA) -> list[GrownItem]:
+    """The grown items with their embeddings (none when the files are absent).
+
+    Raises:
+        ValueError: an item has no embedding, or the files disagree.
+    """
+    labels_path, embeddings_path = folder / LABELS_FILE, folder / EMBEDDINGS_FILE
+    if not labels_path.exists():
+        return []
+    with np.load(embeddings_path) as arrays:
+        vectors = dict(zip(arrays["ids"].tolist(), arrays["embeddings"], strict=True))
+    items = []
+    for number, line in enumerate(labels_path.read_text("utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        labelled = item_from_record(json.loads(line))
+        if labelled.id not in vectors:
+            raise ValueError(f"{labels_path.name} line {number}: no embedding for {labelled.id}")
+        items.append(
+            GrownItem(
+                id=labelled.id,
+                url=labelled.url,
+                language=labelled.language,
+                smart=labelled.smart,
+                focus=labelled.focus,
+                cities=labelled.cities,
+                embedding=vectors[labelled.id].astype(np.float32),
+            )
+        )
+    return items
+
+
+def add_grown(labels: Path, texts: Path, folder: Path = DATA) -> int:
+    """Add newly labelled items: their labels kept, their text embedded and then left outside.
+
+    Args:
+        labels: JSON Lines of labelled items (the labelled folder's fields; title and summary
+            are ignored here).
+        texts: JSON Lines with the same ids: id, source_url, title, summary (read, not kept).
+        folder: where the grown files live.
+
+    Returns:
+        How many items were added (ids already present are skipped).
+
+    Raises:
+        ValueError: a label has no text, an address differs, or a label is not valid.
+    """
+    records = [json.loads(line) for line in labels.read_text("utf-8").splitlines() if line.strip()]
+    text_of = {
+        r["id"]: r
+        for r in (
+            json.loads(line) for line in texts.read_text("utf-8").splitlines() if line.strip()
+        )
+    }
+    known = {item.id for item in read_grown(folder)}
+    new = [r for r in records if r["id"] not in known]
+    for record in new:
+        item_from_record(record)  # validates the labels
+        text = text_of.get(record["id"])
+        if text is None or text["source_url"] != record["source_url"]:
+            raise ValueError(f"{record['id']}: no text with the same address in {texts}")
+    if not new:
+        return 0
+    openings = [opening_text(text_of[r["id"]]["title"], text_of[r["id"]]["summary"]) for r in new]
+    _append(folder, new, encode(openings))
+    return len(new)
+
+
+def _append(folder: Path, records: list[dict], embeddings: np.ndarray) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    labels_path, embeddings_path = folder / LABELS_FILE, folder / EMBEDDINGS_FILE
+    ids, vectors = [], np.zeros((0, embeddings.shape[1]), dtype=np.float16)
+    if embeddings_path.exists():
+        with np.load(embeddings_path) as arrays:
+            ids, vectors = arrays["ids"].tolist(), arrays["embeddings"]
+    with labels_path.open("a", encoding="utf-8") as stream:
+        for record in records:
+            stream.write(dumps({key: record[key] for key in KEPT_FIELDS if key in record}) + "\n")
+    np.savez_compressed(
+        embeddings_path,
+        ids=np.array(ids + [r["id"] for r in records]),
+        embeddings=np.vstack([vectors, embeddings.astype(np.float16)]),
+    )
