@@ -25,6 +25,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 
 from training.dataset import TrainingItem
+from training.grown import embedding_recipe
 from transforms.learned import (
     EVIDENCE_NAMES,
     EXAMPLES_FILE,
@@ -117,7 +118,7 @@ def fit_heads(rows: Sequence[TrainingItem], params: Params, thresholds: dict[str
         "temperature": params.temperature,
         "focus_at_most": params.focus_at_most,
         "heads": heads,
-        "meta": {"rows": _counts(rows), "params": params.__dict__},
+        "meta": {"rows": _counts(rows), "params": params.__dict__, "embedding": embedding_recipe()},
     }
     examples = Examples(
         ids=np.array([r.id for r in rows]),

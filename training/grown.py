@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from training.labelled import dumps, item_from_record
-from transforms.embedding import encode, opening_text
+from transforms.embedding import ENCODER, OPENING_CHARS, encode, opening_text
 
 DATA = Path(__file__).parent / "data"
 LABELS_FILE = "grown.jsonl"
@@ -59,6 +59,11 @@ def read_grown(folder: Path = DATA) -> list[GrownItem]:
     if not labels_path.exists():
         return []
     with np.load(embeddings_path) as arrays:
+        if str(arrays["recipe"]) != embedding_recipe():
+            raise ValueError(
+                f"{embeddings_path.name} was embedded as {arrays['recipe']}, the encoder now reads "
+                f"{embedding_recipe()}: embed the grown items again from their text"
+            )
         vectors = dict(zip(arrays["ids"].tolist(), arrays["embeddings"], strict=True))
     items = []
     for number, line in enumerate(labels_path.read_text("utf-8").splitlines(), start=1):
@@ -79,6 +84,11 @@ def read_grown(folder: Path = DATA) -> list[GrownItem]:
             )
         )
     return items
+
+
+def embedding_recipe() -> str:
+    """How an opening is embedded; stored embeddings are only valid for the same recipe."""
+    return f"{ENCODER}; title + {OPENING_CHARS} characters"
 
 
 def add_grown(labels: Path, texts: Path, folder: Path = DATA) -> int:
@@ -131,4 +141,5 @@ def _append(folder: Path, records: list[dict], embeddings: np.ndarray) -> None:
         embeddings_path,
         ids=np.array(ids + [r["id"] for r in records]),
         embeddings=np.vstack([vectors, embeddings.astype(np.float16)]),
+        recipe=np.array(embedding_recipe()),
     )

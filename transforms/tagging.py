@@ -16,12 +16,15 @@ from typing import Any
 
 import numpy as np
 
-from transforms.embedding import OPENING_CHARS, encode, opening_text
+from transforms.embedding import encode, opening_text
 from transforms.learned import Decision, Evidence, Example, example_titles, learned_model
 from transforms.matching import Match, Morphemes
 from transforms.vocabularies import Gazetteer, Place, Scoring, Taxonomy, gazetteer, taxonomy
 
 FIELDS: tuple[str, ...] = ("title", "summary", "dateline", "body")
+# The rules' evidence for the learned heads is read from the title, the lead and this much of the
+# body: the labelled news the heads learn from holds leads of at most 400 characters.
+EVIDENCE_CHARS = 400
 # A city needs at least this much evidence: one mention in the body, or the source's own city.
 # A wire dateline alone (0.4) is where the reporter sat, not what the story is about.
 CITY_THRESHOLD = 1.0
@@ -154,13 +157,13 @@ class _Opening:
 
     @property
     def fields(self) -> dict[str, str]:
-        return {**self.whole.fields, "body": self.whole.fields["body"][:OPENING_CHARS]}
+        return {**self.whole.fields, "body": self.whole.fields["body"][:EVIDENCE_CHARS]}
 
     def find(self, vocabulary: Any, neutral: Any = None) -> list[Match]:
         return [
             m
             for m in self.whole.find(vocabulary, neutral)
-            if m.field != "body" or m.end <= OPENING_CHARS
+            if m.field != "body" or m.end <= EVIDENCE_CHARS
         ]
 
 

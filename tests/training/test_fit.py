@@ -1,0 +1,88 @@
+"""Fitting the heads: deterministic, thresholds from dev, files the tagger loads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from training import dataset, fit
+from training.labelled import read_labelled, split_of
+from transforms.evaluation import load_set
+from transforms.learned import LABELS, SMART, model_from_spec
+
+WRITTEN = Path(__file__).resolve().parents[2] / "eval" / "tagging_set.yaml"
+
+
+@pytest.fixture(scope="module")
+def written_rows() -> list[dataset.TrainingItem]:
+    """The project's written tagging set as training rows (always at hand, no ../shared)."""
+    items = [
+        dataset.TextItem(
+            g.id,
+            f"written:{g.id}",
+            "labelled",
+            "dev" if split_of(f"written:{g.id}") != "train" else "train",
+            g.lang,
+            g.title,
+            g.summary,
+            g.body,
+            g.smart,
+            g.focus,
+        )
+        for g in load_set(WRITTEN)
+    ]
+    return dataset.build(items, grown=[])
+
+
+@pytest.fixture(scope="module")
+def fitted(written_rows) -> fit.Fitted:
+    """Heads fitted once on the written rows."""
+    return fit.train(written_rows)
+
+
+def test_the_same_rows_give_the_same_heads(written_rows, fitted):
+    first = fitted
+    second = fit.train(written_rows)
+    assert json.dumps(first.spec, sort_keys=True) == json.dumps(second.spec, sort_keys=True)
+    assert np.array_equal(first.examples.embeddings, second.examples.embeddings)
+
+
+def test_thresholds_come_from_dev_and_the_heads_cover_every_label(written_rows, fitted):
+    assert list(fitted.spec["heads"]) == list(LABELS)
+    smart = fitted.spec["heads"][SMART]["threshold"]
+    assert 0.1 <= smart <= 0.9
+    assert fitted.dev["smart_threshold"] == smart
+    # refitted on train and dev: every row is an example
+    assert len(fitted.examples) == len(written_rows)
+    # dev figures are those of heads that never saw dev
+    assert 0.0 < fitted.dev["relevance_accuracy"] <= 1.0
+
+
+def test_written_heads_load_as_the_tagger_loads_them(written_rows, fitted, tmp_path: Path):
+    fit.write(fitted, tmp_path)
+    spec = json.loads((tmp_path / "heads.json").read_text(encoding="utf-8"))
+    with np.load(tmp_path / "examples.npz") as arrays:
+        from transforms.learned import Examples
+
+        examples = Examples(
+            arrays["ids"], arrays["urls"], arrays["labels"], arrays["embeddings"].astype("float32")
+        )
+    model = model_from_spec(spec, examples)
+    rows = written_rows[:5]
+    decisions = model.decide(np.vstack([r.embedding for r in rows]), [r.evidence for r in rows])
+    assert [d.nearest[0].id for d in decisions] == [r.id for r in rows]  # each is its own nearest
+    assert all(0.0 <= d.smart_probability <= 1.0 for d in decisions)
+
+
+def test_heads_fitted_on_real_train_news_separate_dev_news(labelled: Path):
+    items = [i for i in read_labelled(labelled) if i.split in ("train", "dev")]
+    rows = dataset.build(dataset.from_labelled(items[::2]), grown=[])
+    fitted = fit.train(rows)
+    # heads that never saw dev: relevance well above the share of the larger class
+    dev = [r for r in rows if r.split == "dev"]
+    majority = max(np.mean([r.labels[0] for r in dev]), 1 - np.mean([r.labels[0] for r in dev]))
+    assert fitted.dev["relevance_accuracy"] > max(0.85, majority + 0.2)
+    assert fitted.dev["focus_f1"] > 0.5

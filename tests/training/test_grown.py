@@ -1,0 +1,87 @@
+"""Grown items: their labels and embeddings are kept, their text is not."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from training.grown import EMBEDDINGS_FILE, LABELS_FILE, add_grown, read_grown
+from transforms.embedding import encode, opening_text
+
+TITLE = "Harbour city installs leak sensors on its water mains"
+SUMMARY = "The utility says acoustic sensors found forty leaks in the first month."
+
+
+def _write(folder: Path, url: str = "https://news.example/leaks") -> tuple[Path, Path]:
+    labels = folder / "new.labels.jsonl"
+    texts = folder / "new.text.jsonl"
+    label = {
+        "id": "GT001",
+        "source_url": url,
+        "source_name": "News",
+        "language": "en",
+        "cities": [],
+        "focus_areas": ["water"],
+        "is_smart_city": True,
+        "note": "written for the test",
+        "query": "leak sensors city",
+    }
+    labels.write_text(json.dumps(label) + "\n", encoding="utf-8")
+    text = {"id": "GT001", "source_url": url, "title": TITLE, "summary": SUMMARY}
+    texts.write_text(json.dumps(text) + "\n", encoding="utf-8")
+    return labels, texts
+
+
+def test_a_grown_item_keeps_labels_and_embedding_but_no_text(tmp_path: Path):
+    store = tmp_path / "store"
+    labels, texts = _write(tmp_path)
+    assert add_grown(labels, texts, store) == 1
+    kept = (store / LABELS_FILE).read_text(encoding="utf-8")
+    assert "GT001" in kept
+    assert "leak sensors on its water mains" not in kept  # the title stays outside
+    assert "acoustic sensors" not in kept  # so does the lead
+    (item,) = read_grown(store)
+    assert item.focus == frozenset({"water"})
+    assert item.smart
+    expected = encode([opening_text(TITLE, SUMMARY)])[0]
+    assert float(item.embedding @ expected) > 0.999  # float16 on disk, the same direction
+
+
+def test_adding_the_same_items_again_adds_nothing(tmp_path: Path):
+    store = tmp_path / "store"
+    labels, texts = _write(tmp_path)
+    add_grown(labels, texts, store)
+    assert add_grown(labels, texts, store) == 0
+    assert len(read_grown(store)) == 1
+
+
+def test_a_label_without_its_text_is_refused(tmp_path: Path):
+    labels, _ = _write(tmp_path)
+    (tmp_path / "other").mkdir()
+    _, texts = _write(tmp_path / "other", url="https://news.example/another")
+    with pytest.raises(ValueError, match="no text with the same address"):
+        add_grown(labels, texts, tmp_path / "store")
+
+
+def test_embeddings_of_another_recipe_are_refused(tmp_path: Path):
+    store = tmp_path / "store"
+    labels, texts = _write(tmp_path)
+    add_grown(labels, texts, store)
+    with np.load(store / EMBEDDINGS_FILE) as arrays:
+        saved = dict(arrays)
+    saved["recipe"] = np.array("another encoder")
+    np.savez_compressed(store / EMBEDDINGS_FILE, **saved)
+    with pytest.raises(ValueError, match="embed the grown items again"):
+        read_grown(store)
+
+
+def test_the_committed_grown_items_read_and_carry_thin_classes():
+    items = read_grown()
+    assert len(items) >= 280
+    robotics = sum("robotics" in i.focus for i in items)
+    water = sum("water" in i.focus for i in items)
+    assert robotics >= 40 and water >= 40
+    assert all(i.embedding.shape == (512,) for i in items)
