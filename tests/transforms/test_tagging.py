@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from transforms.matching import Morphemes, Vocabulary
 from transforms.learned import SMART, learned_model
+from transforms.matching import Morphemes, Vocabulary
 from transforms.tagging import Defaults, ItemText, Tags, read_rules, rules_only, tag_item
 from transforms.vocabularies import FOCUS_AREAS, taxonomy
 
