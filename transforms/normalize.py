@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -167,7 +168,7 @@ def normalize_chunks(
     for chunk in batched(raws, ANALYSIS_CHUNK):
         clean = [clean_fields(raw) for raw in chunk]
         # Kiwi analyses a chunk's Korean texts on every core at once, then tagging reads them
-        with primed_analysis(_texts_to_analyse(clean)):
+        with analysed_together(clean):
             yield [
                 normalize(raw, _source_of(raw, sources), fields)
                 for raw, fields in zip(chunk, clean, strict=True)
@@ -190,6 +191,11 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk
+
+
+def analysed_together(clean: list[CleanText]) -> AbstractContextManager[None]:
+    """For the block, the Korean analysis of a chunk's texts, made at once on every core."""
+    return primed_analysis(_texts_to_analyse(clean))
 
 
 def _texts_to_analyse(clean: list[CleanText]) -> list[str]:
