@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import os
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate, pairwise
 
+from ahocorasick_rs import AhoCorasick
 from kiwipiepy import Kiwi
 
 # What may follow a name inside one morpheme: 부산시, 서울시민, 인천항, 세종시청…
@@ -90,20 +93,106 @@ def release_kiwi() -> None:
     kiwi_tokens.cache_clear()
 
 
-# texts analysed ahead in one batch (primed_analysis), read before asking Kiwi one by one
-_primed: dict[str, tuple[Token, ...]] = {}
+# Kiwi's boundaries at a match depend on the words around it; the words of the match and two
+# more on either side give the same boundaries as the whole text on every text of the eval sets
+# and of the labelled train and dev items (tests/transforms/test_matching.py)
+CONTEXT_WORDS = 2
+_WORD = re.compile(r"\S+")
+
+
+class _KnownTerms:
+    """Every Hangul term of every vocabulary made so far: where Kiwi will be asked for boundaries."""
+
+    def __init__(self) -> None:
+        self._terms: set[str] = set()
+        self._automaton: AhoCorasick | None = None
+        self.generation = 0  # grows with the terms; analyses of an older one may miss a term
+
+    def add(self, terms: Iterable[str]) -> int:
+        """Know these terms too; the generation that knows them."""
+        new = set(terms) - self._terms
+        if new:
+            self._terms |= new
+            self._automaton = None
+            self.generation += 1
+        return self.generation
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where any known term occurs in the text (overlaps included)."""
+        if not self._terms:
+            return []
+        if self._automaton is None:
+            self._automaton = AhoCorasick(sorted(self._terms))
+        return [
+            (s, e) for _, s, e in self._automaton.find_matches_as_indexes(text, overlapping=True)
+        ]
+
+
+_KNOWN = _KnownTerms()
+
+
+def analysis_windows(text: str) -> list[tuple[int, int]]:
+    """The stretches Kiwi must read: the words of each known term with CONTEXT_WORDS either side."""
+    spans = _KNOWN.spans(text)
+    if not spans:
+        return []
+    words = [m.span() for m in _WORD.finditer(text)]
+    starts = [start for start, _ in words]
+    last = len(words) - 1
+    ranges = sorted(
+        {
+            (
+                max(bisect_right(starts, start) - 1 - CONTEXT_WORDS, 0),
+                min(bisect_right(starts, end - 1) - 1 + CONTEXT_WORDS, last),
+            )
+            for start, end in spans
+        }
+    )
+    merged: list[list[int]] = []
+    for first, final in ranges:
+        if merged and first <= merged[-1][1] + 1:  # overlapping or next to each other
+            merged[-1][1] = max(merged[-1][1], final)
+        else:
+            merged.append([first, final])
+    return [(words[first][0], words[final][1]) for first, final in merged]
+
+
+# (start, end, nominal) of each morpheme of a piece of text, in Kiwi's order
+_Spans = list[tuple[int, int, bool]]
+# windows analysed ahead in one batch (primed_analysis), read before asking Kiwi one by one
+_primed: dict[str, Morphemes] = {}
 
 
 @contextmanager
 def primed_analysis(texts: Iterable[str]) -> Iterator[None]:
-    """Analyse the Korean ``texts`` together, in parallel, for the block; forget them after."""
+    """Analyse the windows of the Korean ``texts`` together, in parallel, for the block.
+
+    Only the words around known terms are read (``analysis_windows``), each distinct window
+    once; ``Morphemes.near_terms`` finds them ready. Forgotten after the block.
+    """
     korean = list(dict.fromkeys(t for t in texts if has_hangul(t)))
-    for text, tokens in zip(korean, _kiwi().tokenize(iter(korean)), strict=True):
-        _primed[text] = tuple(Token(t.form, t.tag, t.start, t.len) for t in tokens)
+    windows = {text: analysis_windows(text) for text in korean}
+    pieces = list(dict.fromkeys(text[a:b] for text, spans in windows.items() for a, b in spans))
+    analysed = dict(zip(pieces, _analyse(pieces), strict=True))
+    generation = _KNOWN.generation
+    for text, spans in windows.items():
+        _primed[text] = Morphemes.of_windows(
+            spans, [analysed[text[a:b]] for a, b in spans], generation
+        )
     try:
         yield
     finally:
         _primed.clear()
+
+
+def _analyse(pieces: list[str]) -> list[_Spans]:
+    """Kiwi's morphemes of each piece, on every core."""
+    if not pieces:
+        return []
+    return [
+        [(t.start, t.start + t.len, t.tag.startswith(_NOMINAL_TAGS)) for t in tokens]
+        for tokens in _kiwi().tokenize(iter(pieces))
+    ]
 
 
 @dataclass(frozen=True)
@@ -118,53 +207,95 @@ class Token:
 
 @lru_cache(maxsize=16)
 def kiwi_tokens(text: str) -> tuple[Token, ...]:
-    """Kiwi's morphemes of a text; cached, since tagging and the search index read the same fields."""
-    primed = _primed.get(text)
-    if primed is not None:
-        return primed
+    """Kiwi's morphemes of a text; cached, since a text is often asked about twice."""
     return tuple(Token(t.form, t.tag, t.start, t.len) for t in _kiwi().tokenize(text))
 
 
 @dataclass(frozen=True)
 class Morphemes:
-    """Morpheme boundaries of a text, from Kiwi: for each character, its morpheme's span and kind."""
+    """Morpheme boundaries of a text (or of windows of it), from Kiwi: token spans in start order.
 
-    start_of: dict[int, int]
-    end_of: dict[int, int]
-    in_noun: frozenset[int]
+    Where tokens overlap (contractions: 했 is 하 + 었), a position belongs to the last of them in
+    Kiwi's order, and is in a noun when any of them is one.
+    """
+
+    starts: list[int]
+    ends: list[int]
+    nominal: list[bool]
+    reach: list[int]  # the furthest end among the tokens up to each one
+    # the terms known when the windows were chosen (None: the whole text was analysed)
+    generation: int | None = None
 
     @classmethod
     def of(cls, text: str) -> Morphemes:
-        """Analyse ``text`` (empty result for text without Hangul)."""
+        """Analyse the whole ``text`` (empty result for text without Hangul)."""
         if not has_hangul(text):
-            return cls({}, {}, frozenset())
-        start_of: dict[int, int] = {}
-        end_of: dict[int, int] = {}
-        in_noun: set[int] = set()
-        for token in kiwi_tokens(text):
-            end = token.start + token.len
-            for position in range(token.start, end):
-                start_of[position] = token.start
-                end_of[position] = end
-            if token.tag.startswith(_NOMINAL_TAGS):
-                in_noun.update(range(token.start, end))
-        return cls(start_of, end_of, frozenset(in_noun))
+            return cls.of_windows([], [], None)
+        tokens = [
+            (t.start, t.start + t.len, t.tag.startswith(_NOMINAL_TAGS)) for t in kiwi_tokens(text)
+        ]
+        return cls.of_windows([(0, len(text))], [tokens], None)
+
+    @classmethod
+    def near_terms(cls, text: str) -> Morphemes:
+        """Boundaries around every known term in ``text`` (``analysis_windows``): all a match needs."""
+        primed = _primed.get(text)
+        if primed is not None and primed.generation == _KNOWN.generation:
+            return primed
+        generation = _KNOWN.generation
+        if not has_hangul(text):
+            return cls.of_windows([], [], generation)
+        spans = analysis_windows(text)
+        return cls.of_windows(spans, _analyse([text[a:b] for a, b in spans]), generation)
+
+    @classmethod
+    def of_windows(
+        cls, windows: list[tuple[int, int]], tokens: list[_Spans], generation: int | None
+    ) -> Morphemes:
+        """Boundaries from the tokens of each window (offsets within the window), windows in order."""
+        starts: list[int] = []
+        ends: list[int] = []
+        nominal: list[bool] = []
+        for (offset, _), spans in zip(windows, tokens, strict=True):
+            for start, end, noun in spans:
+                starts.append(offset + start)
+                ends.append(offset + end)
+                nominal.append(noun)
+        if any(later < earlier for earlier, later in pairwise(starts)):
+            raise ValueError("Kiwi's tokens are not in order of position")
+        return cls(starts, ends, nominal, list(accumulate(ends, max, initial=0))[1:], generation)
+
+    def covers(self, generation: int) -> bool:
+        """Whether the windows include every term known at ``generation``."""
+        return self.generation is None or self.generation >= generation
+
+    def _at(self, position: int) -> tuple[int, int, bool] | None:
+        """The span of the morpheme at a position, and whether it is in a noun; None outside any."""
+        index = bisect_right(self.starts, position) - 1
+        found = None
+        noun = False
+        while index >= 0 and self.reach[index] > position:  # earlier tokens end before position
+            if self.ends[index] > position:
+                found = index if found is None else found  # the last one in Kiwi's order
+                noun = noun or self.nominal[index]
+            index -= 1
+        return None if found is None else (self.starts[found], self.ends[found], noun)
 
     def bounds_name(self, start: int, end: int, text: str, suffixes: frozenset[str]) -> bool:
         """A name: starts a noun morpheme; ends one, or only an allowed suffix follows in it."""
         # a noun (or number), because verb forms hide names: 보여주는 ("showing") is 보이|어|주|는, and
         # 여주 (Yeoju) would otherwise start at the contracted ending 어
-        if self.start_of.get(start) != start or start not in self.in_noun:
+        first = self._at(start)
+        if first is None or first[0] != start or not first[2]:
             return False
-        morpheme_end = self.end_of.get(end - 1)
-        return morpheme_end == end or (
-            morpheme_end is not None and text[end:morpheme_end] in suffixes
-        )
+        last = self._at(end - 1)
+        return last is not None and (last[1] == end or text[end : last[1]] in suffixes)
 
     def bounds_term(self, start: int, end: int) -> bool:
         """A topic term: its edges are morpheme edges or fall inside a compound noun."""
-        starts_ok = self.start_of.get(start) == start or start in self.in_noun
-        ends_ok = self.end_of.get(end - 1) == end or (end - 1) in self.in_noun
+        first, last = self._at(start), self._at(end - 1)
+        starts_ok = first is not None and (first[0] == start or first[2])
+        ends_ok = last is not None and (last[1] == end or last[2])
         return starts_ok and ends_ok
 
 
@@ -201,6 +332,13 @@ class Vocabulary:
             else:
                 latin_folded[term.lower()] = key
         self._hangul.sort(key=lambda pair: -len(pair[0]))
+        # one pass over the text finds every term; a term listed twice keeps its first key (a
+        # later key could only match where the first one already did)
+        first_keys = dict(reversed(self._hangul))
+        self._hangul_terms = list(dict.fromkeys(term for term, _ in self._hangul))
+        self._hangul_keys = [first_keys[term] for term in self._hangul_terms]
+        self._hangul_automaton = AhoCorasick(self._hangul_terms) if self._hangul_terms else None
+        self._generation = _KNOWN.add(self._hangul_terms)
         self._exact = _compile(latin_exact, ignore_case=False)
         self._folded = _compile(latin_folded, ignore_case=True)
         self._exact_keys = latin_exact
@@ -222,23 +360,26 @@ class Vocabulary:
                 term = _lookup_latin(m.group(0), forms, fold)
                 if term is not None:
                     found.append(Match(term, keys[term], field, m.start(), m.end()))
-        if self._hangul and has_hangul(text):
-            analysis = morphemes or Morphemes.of(text)
-            found.extend(self._find_hangul(text, field, analysis))
+        if self._hangul_automaton is not None and has_hangul(text):
+            found.extend(self._find_hangul(text, field, morphemes))
         return found
 
-    def _find_hangul(self, text: str, field: str, morphemes: Morphemes) -> list[Match]:
+    def _find_hangul(self, text: str, field: str, morphemes: Morphemes | None) -> list[Match]:
         found: list[Match] = []
+        assert self._hangul_automaton is not None
+        # (term's rank, start, end): longest term first, so 송도국제도시 wins over 송도; then as listed
+        occurrences = sorted(self._hangul_automaton.find_matches_as_indexes(text, overlapping=True))
+        if not occurrences:
+            return found
+        if morphemes is None or not morphemes.covers(self._generation):
+            morphemes = Morphemes.near_terms(text)
         taken = bytearray(len(text))  # 1 where a longer term already matched
-        for term, key in self._hangul:  # longest first, so 송도국제도시 wins over 송도
-            start = text.find(term)
-            while start != -1:
-                end = start + len(term)
-                overlaps = taken.find(1, start, end) != -1
-                if not overlaps and self._bounded(morphemes, start, end, text):
-                    found.append(Match(term, key, field, start, end))
-                    taken[start:end] = b"\x01" * (end - start)
-                start = text.find(term, start + 1)
+        for rank, start, end in occurrences:
+            overlaps = taken.find(1, start, end) != -1
+            if not overlaps and self._bounded(morphemes, start, end, text):
+                term = self._hangul_terms[rank]
+                found.append(Match(term, self._hangul_keys[rank], field, start, end))
+                taken[start:end] = b"\x01" * (end - start)
         return found
 
     def _bounded(self, morphemes: Morphemes, start: int, end: int, text: str) -> bool:
