@@ -10,6 +10,8 @@ article's length when ../shared/labelled is there.
 
 from __future__ import annotations
 
+import re
+import string
 from pathlib import Path
 
 import pytest
@@ -62,14 +64,43 @@ def _reference_bounded(names: bool, text: str, start: int, end: int) -> bool:
     return starts_ok and ends_ok
 
 
+def _reference_pattern(terms: dict[str, str], ignore_case: bool) -> re.Pattern[str] | None:
+    """A Latin pattern as it was written: the edge first, the terms grouped by first character."""
+    if not terms:
+        return None
+    groups: dict[str, list[str]] = {}
+    for term in sorted(terms, key=len, reverse=True):
+        groups.setdefault(term[0].lower() if ignore_case else term[0], []).append(term)
+    branches = [
+        re.escape(first)
+        + "(?:"
+        + "|".join(matching._term_pattern(t)[len(re.escape(t[0])) :] for t in members)
+        + ")"
+        for first, members in groups.items()
+    ]
+    return re.compile(
+        rf"(?<![A-Za-z0-9])(?:{'|'.join(branches)})(?![A-Za-z0-9])",
+        re.IGNORECASE if ignore_case else 0,
+    )
+
+
+_reference_patterns: dict[int, tuple[re.Pattern[str] | None, re.Pattern[str] | None]] = {}
+
+
 def reference_find(
     self: Vocabulary, text: str, field: str, morphemes: Morphemes | None = None
 ) -> list[Match]:
     """Vocabulary.find as it was: a regex pass per Latin pattern, a str.find per Hangul term."""
     found: list[Match] = []
+    if id(self) not in _reference_patterns:
+        _reference_patterns[id(self)] = (
+            _reference_pattern(self._exact_keys, ignore_case=False),
+            _reference_pattern(self._folded_keys, ignore_case=True),
+        )
+    exact, folded = _reference_patterns[id(self)]
     for pattern, keys, forms, fold in (
-        (self._exact, self._exact_keys, self._exact_forms, False),
-        (self._folded, self._folded_keys, self._folded_forms, True),
+        (exact, self._exact_keys, self._exact_forms, False),
+        (folded, self._folded_keys, self._folded_forms, True),
     ):
         if pattern is None:
             continue
@@ -180,3 +211,34 @@ def test_boundaries_inside_contractions_follow_the_last_morpheme():
     morphemes = Morphemes.of(text)
     assert not morphemes.bounds_name(5, 7, text, NAME_SUFFIXES)
     assert morphemes.bounds_name(0, 1, text, NAME_SUFFIXES)  # 앱 is a noun
+
+
+def test_latin_terms_are_found_alike_in_any_case_and_beside_case_traps():
+    vocabulary = Vocabulary([("smart city", "s"), ("taxi", "t"), ("Seoul", "S")])
+    for text in ("SMART CITY taxis in Seoul", "ſmart city taxis", "İstanbul taxi", "ıtaxi taxi"):
+        expected = reference_find(vocabulary, text, "body")
+        assert vocabulary.find(text, "body") == expected, text
+    assert [m.term for m in vocabulary.find("Smart-City TAXIS, seoul", "body")] == [
+        "smart city",
+        "taxi",
+    ]
+
+
+def test_only_the_case_traps_are_taken_for_ascii_letters_otherwise_than_lower_says():
+    # the fast path lower-cases text and matches without IGNORECASE; that is the same wherever
+    # IGNORECASE equates a character with an ASCII letter or digit exactly when str.lower()
+    # turns it into one, i.e. everywhere but at the characters matching._CASE_TRAPS names
+    alnum = re.compile("[a-z0-9]", re.IGNORECASE)
+    lowered_alnum = set(string.ascii_lowercase + string.digits)
+    differing = set()
+    for code in range(0x110000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        char = chr(code)
+        lowered = char.lower()
+        by_lower = len(lowered) == 1 and lowered in lowered_alnum
+        if bool(alnum.fullmatch(char)) != by_lower or (
+            by_lower and not re.fullmatch(re.escape(lowered), char, re.IGNORECASE)
+        ):
+            differing.add(char)
+    assert differing == {c for c in map(chr, range(0x250)) if matching._CASE_TRAPS.match(c)}
