@@ -165,30 +165,42 @@ def analysis_windows(text: str) -> list[tuple[int, int]]:
 
 # (start, end, nominal) of each morpheme of a piece of text, in Kiwi's order
 _Spans = list[tuple[int, int, bool]]
-# windows analysed ahead in one batch (primed_analysis), read before asking Kiwi one by one
+# texts analysed ahead together (using_analysis), read before asking Kiwi one by one
 _primed: dict[str, Morphemes] = {}
 
 
-@contextmanager
-def primed_analysis(texts: Iterable[str]) -> Iterator[None]:
-    """Analyse the windows of the Korean ``texts`` together, in parallel, for the block.
+def analyse_texts(texts: Iterable[str]) -> dict[str, Morphemes]:
+    """The boundaries around known terms of each Korean text, the texts analysed together.
 
     Only the words around known terms are read (``analysis_windows``), each distinct window
-    once; ``Morphemes.near_terms`` finds them ready. Forgotten after the block.
+    once, on Kiwi's threads (which leave the interpreter free: this may run beside tagging).
     """
+    generation = _KNOWN.generation
     korean = list(dict.fromkeys(t for t in texts if has_hangul(t)))
     windows = {text: analysis_windows(text) for text in korean}
     pieces = list(dict.fromkeys(text[a:b] for text, spans in windows.items() for a, b in spans))
     analysed = dict(zip(pieces, _analyse(pieces), strict=True))
-    generation = _KNOWN.generation
-    for text, spans in windows.items():
-        _primed[text] = Morphemes.of_windows(
-            spans, [analysed[text[a:b]] for a, b in spans], generation
-        )
+    return {
+        text: Morphemes.of_windows(spans, [analysed[text[a:b]] for a, b in spans], generation)
+        for text, spans in windows.items()
+    }
+
+
+@contextmanager
+def using_analysis(analysis: dict[str, Morphemes]) -> Iterator[None]:
+    """Let ``Morphemes.near_terms`` find these analyses for the block; forget them after."""
+    _primed.update(analysis)
     try:
         yield
     finally:
         _primed.clear()
+
+
+@contextmanager
+def primed_analysis(texts: Iterable[str]) -> Iterator[None]:
+    """Analyse the Korean ``texts`` together (``analyse_texts``) and use that for the block."""
+    with using_analysis(analyse_texts(texts)):
+        yield
 
 
 def _analyse(pieces: list[str]) -> list[_Spans]:

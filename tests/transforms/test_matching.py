@@ -29,7 +29,7 @@ from transforms.matching import (
     has_hangul,
     kiwi_tokens,
 )
-from transforms.normalize import ANALYSIS_CHUNK, CleanText, analysed_together, batched
+from transforms.normalize import ANALYSIS_CHUNK, CleanText, analysed_ahead, batched
 from transforms.tagging import tag_item
 
 EVAL = Path(__file__).resolve().parents[2] / "eval"
@@ -124,14 +124,14 @@ def reference_find(
 
 
 def tags_of(items: list[Item], chunked: bool) -> list[dict]:
-    """The tagger's output for each item, alone or a chunk analysed together as ingest does."""
+    """The tagger's output for each item, alone or chunks analysed together as ingest does."""
     if not chunked:
         return [tag_item(*item).to_dict() for item in items]
-    tags = []
-    for chunk in batched(items, ANALYSIS_CHUNK):
-        with analysed_together([CleanText(t, s, b, b) for t, s, b in chunk]):
-            tags.extend(tag_item(*item).to_dict() for item in chunk)
-    return tags
+    chunks = (
+        (chunk, [CleanText(t, s, b, b) for t, s, b in chunk])
+        for chunk in batched(items, ANALYSIS_CHUNK)
+    )
+    return [tag_item(*item).to_dict() for chunk, _ in analysed_ahead(chunks) for item in chunk]
 
 
 def assert_same_as_reference(items: list[Item], monkeypatch: pytest.MonkeyPatch) -> None:
