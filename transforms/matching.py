@@ -5,6 +5,10 @@ words are often other words (부산물 "by-product" contains 부산). A Hangul t
 matches where Kiwi's morphological analysis puts a morpheme start, and where the match ends
 on a morpheme end, or is followed inside the same morpheme only by an administrative or
 place suffix (부산|시, 송도|국제도시, 부산|항).
+
+Kiwi is the costly part, so it reads only what a match needs: the words of each known term
+with two words either side (``analysis_windows``), a chunk's texts together, and every
+vocabulary finds its terms in one Aho-Corasick pass over the text.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate, pairwise
+from itertools import accumulate
 
 from ahocorasick_rs import AhoCorasick
 from kiwipiepy import Kiwi
@@ -243,6 +247,8 @@ class Morphemes:
     reach: list[int]  # the furthest end among the tokens up to each one
     # the terms known when the windows were chosen (None: the whole text was analysed)
     generation: int | None = None
+    # each token's place in Kiwi's order, where that is not the order of position (None)
+    order: list[int] | None = None
 
     @classmethod
     def of(cls, text: str) -> Morphemes:
@@ -279,9 +285,14 @@ class Morphemes:
                 starts.append(offset + start)
                 ends.append(offset + end)
                 nominal.append(noun)
-        if any(later < earlier for earlier, later in pairwise(starts)):
-            raise ValueError("Kiwi's tokens are not in order of position")
-        return cls(starts, ends, nominal, list(accumulate(ends, max, initial=0))[1:], generation)
+        order = None
+        if starts != sorted(starts):  # Kiwi lists morphemes by position; should it ever not
+            order = sorted(range(len(starts)), key=starts.__getitem__)
+            starts, ends, nominal = (
+                [column[i] for i in order] for column in (starts, ends, nominal)
+            )
+        reach = list(accumulate(ends, max, initial=0))[1:]
+        return cls(starts, ends, nominal, reach, generation, order)
 
     def covers(self, generation: int) -> bool:
         """Whether the windows include every term known at ``generation``."""
@@ -290,11 +301,13 @@ class Morphemes:
     def _at(self, position: int) -> tuple[int, int, bool] | None:
         """The span of the morpheme at a position, and whether it is in a noun; None outside any."""
         index = bisect_right(self.starts, position) - 1
-        found = None
+        found, latest = None, -1  # the covering token that comes last in Kiwi's order
         noun = False
         while index >= 0 and self.reach[index] > position:  # earlier tokens end before position
             if self.ends[index] > position:
-                found = index if found is None else found  # the last one in Kiwi's order
+                place = index if self.order is None else self.order[index]
+                if place > latest:
+                    found, latest = index, place
                 noun = noun or self.nominal[index]
             index -= 1
         return None if found is None else (self.starts[found], self.ends[found], noun)

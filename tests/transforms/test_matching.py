@@ -242,3 +242,16 @@ def test_only_the_case_traps_are_taken_for_ascii_letters_otherwise_than_lower_sa
         ):
             differing.add(char)
     assert differing == {c for c in map(chr, range(0x250)) if matching._CASE_TRAPS.match(c)}
+
+
+def test_where_tokens_overlap_the_last_in_kiwis_order_holds_the_position():
+    # a noun over 0-2 and a morpheme at 1-2 listed after it (as contractions are: 했 is 하|었)
+    text = "가나다"
+    listed = [(0, 2, True), (1, 2, False), (2, 3, False)]
+    morphemes = Morphemes.of_windows([(0, 3)], [listed], 0)
+    assert morphemes.bounds_name(1, 2, text, frozenset())  # 1 starts the later one, in a noun
+    assert morphemes.bounds_name(0, 2, text, frozenset())
+    # listed the other way round, the noun comes last and holds position 1
+    swapped = Morphemes.of_windows([(0, 3)], [[listed[1], listed[0], listed[2]]], 0)
+    assert not swapped.bounds_name(1, 2, text, frozenset())
+    assert swapped.bounds_name(0, 2, text, frozenset())
