@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo test eval train dictionary bench bench-e2e bench-digest bench-load lint format lock clean
+.PHONY: help install run demo test eval train dictionary bench bench-e2e bench-digest bench-load bench-tagging lint format lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -51,7 +51,7 @@ BENCH_SPAN_DAYS ?= 730
 BENCH_SITES ?= 20
 BENCH_ARTICLES ?= 500
 
-bench: bench-e2e bench-digest bench-load  ## every benchmark (docs/performance.md): ingest end to end, digest, load
+bench: bench-e2e bench-digest bench-load bench-tagging  ## every benchmark (docs/performance.md): ingest end to end, digest, load
 
 bench-e2e: $(STAMP)  ## ingest of a replay corpus (BENCH_SITES x BENCH_ARTICLES pages) against a plain Scrapy baseline
 	$(BIN)/python -m bench.e2e --sites $(BENCH_SITES) --articles $(BENCH_ARTICLES) \
@@ -63,6 +63,9 @@ bench-digest: $(STAMP)  ## read, rank and render the digest of a week of 20,000 
 bench-load: $(STAMP)  ## load speed: 100k new items into a copy of a file of BENCH_BASE (built once in data/bench)
 	$(BIN)/python -m bench.load --reuse --base $(BENCH_BASE) --span-days $(BENCH_SPAN_DAYS) \
 		--db data/bench/load-$(BENCH_BASE)-$(BENCH_SPAN_DAYS)d.duckdb
+
+bench-tagging: $(STAMP)  ## rule tagger items/s on train+dev labelled items (eval sets without ../shared)
+	$(BIN)/python -m bench.tagging
 
 lint: $(STAMP)  ## ruff lint and format check
 	$(BIN)/ruff check .

@@ -5,17 +5,24 @@ words are often other words (부산물 "by-product" contains 부산). A Hangul t
 matches where Kiwi's morphological analysis puts a morpheme start, and where the match ends
 on a morpheme end, or is followed inside the same morpheme only by an administrative or
 place suffix (부산|시, 송도|국제도시, 부산|항).
+
+Kiwi is the costly part, so it reads only what a match needs: the words of each known term
+with two words either side (``analysis_windows``), a chunk's texts together, and every
+vocabulary finds its terms in one Aho-Corasick pass over the text.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 
+from ahocorasick_rs import AhoCorasick
 from kiwipiepy import Kiwi
 
 # What may follow a name inside one morpheme: 부산시, 서울시민, 인천항, 세종시청…
@@ -58,7 +65,13 @@ NAME_SUFFIXES: frozenset[str] = frozenset(
 _NOMINAL_TAGS = ("NN", "SN", "SL", "SH", "W_SERIAL")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _LATIN_EDGE_BEFORE = r"(?<![A-Za-z0-9])"
+# the same edge, written after a term's first character: a pattern that opens with the terms'
+# first characters lets the regex engine skip every other position at once
+_LATIN_EDGE_BEFORE_HEAD = r"(?<![A-Za-z0-9][\s\S])"
 _LATIN_EDGE_AFTER = r"(?![A-Za-z0-9])"
+# the characters IGNORECASE takes for ASCII letters that str.lower() does not lower to them
+# (İ ı ſ; tests/transforms/test_matching.py checks every code point)
+_CASE_TRAPS = re.compile("[\u0130\u0131\u017f]")
 
 
 @dataclass(frozen=True)
@@ -90,20 +103,118 @@ def release_kiwi() -> None:
     kiwi_tokens.cache_clear()
 
 
-# texts analysed ahead in one batch (primed_analysis), read before asking Kiwi one by one
-_primed: dict[str, tuple[Token, ...]] = {}
+# Kiwi's boundaries at a match depend on the words around it; the words of the match and two
+# more on either side give the same boundaries as the whole text on every text of the eval sets
+# and of the labelled train and dev items (tests/transforms/test_matching.py)
+CONTEXT_WORDS = 2
+_WORD = re.compile(r"\S+")
+
+
+class _KnownTerms:
+    """Every Hangul term of every vocabulary made so far: where Kiwi will be asked for boundaries."""
+
+    def __init__(self) -> None:
+        self._terms: set[str] = set()
+        self._automaton: AhoCorasick | None = None
+        self.generation = 0  # grows with the terms; analyses of an older one may miss a term
+
+    def add(self, terms: Iterable[str]) -> int:
+        """Know these terms too; the generation that knows them."""
+        new = set(terms) - self._terms
+        if new:
+            self._terms |= new
+            self._automaton = None
+            self.generation += 1
+        return self.generation
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where any known term occurs in the text (overlaps included)."""
+        if not self._terms:
+            return []
+        if self._automaton is None:
+            self._automaton = AhoCorasick(sorted(self._terms))
+        return [
+            (s, e) for _, s, e in self._automaton.find_matches_as_indexes(text, overlapping=True)
+        ]
+
+
+_KNOWN = _KnownTerms()
+
+
+def analysis_windows(text: str) -> list[tuple[int, int]]:
+    """The stretches Kiwi must read: the words of each known term with CONTEXT_WORDS either side."""
+    spans = _KNOWN.spans(text)
+    if not spans:
+        return []
+    words = [m.span() for m in _WORD.finditer(text)]
+    starts = [start for start, _ in words]
+    last = len(words) - 1
+    ranges = sorted(
+        {
+            (
+                max(bisect_right(starts, start) - 1 - CONTEXT_WORDS, 0),
+                min(bisect_right(starts, end - 1) - 1 + CONTEXT_WORDS, last),
+            )
+            for start, end in spans
+        }
+    )
+    merged: list[list[int]] = []
+    for first, final in ranges:
+        if merged and first <= merged[-1][1] + 1:  # overlapping or next to each other
+            merged[-1][1] = max(merged[-1][1], final)
+        else:
+            merged.append([first, final])
+    return [(words[first][0], words[final][1]) for first, final in merged]
+
+
+# (start, end, nominal) of each morpheme of a piece of text, in Kiwi's order
+_Spans = list[tuple[int, int, bool]]
+# texts analysed ahead together (using_analysis), read before asking Kiwi one by one
+_primed: dict[str, Morphemes] = {}
+
+
+def analyse_texts(texts: Iterable[str]) -> dict[str, Morphemes]:
+    """The boundaries around known terms of each Korean text, the texts analysed together.
+
+    Only the words around known terms are read (``analysis_windows``), each distinct window
+    once, on Kiwi's threads (which leave the interpreter free: this may run beside tagging).
+    """
+    generation = _KNOWN.generation
+    korean = list(dict.fromkeys(t for t in texts if has_hangul(t)))
+    windows = {text: analysis_windows(text) for text in korean}
+    pieces = list(dict.fromkeys(text[a:b] for text, spans in windows.items() for a, b in spans))
+    analysed = dict(zip(pieces, _analyse(pieces), strict=True))
+    return {
+        text: Morphemes.of_windows(spans, [analysed[text[a:b]] for a, b in spans], generation)
+        for text, spans in windows.items()
+    }
 
 
 @contextmanager
-def primed_analysis(texts: Iterable[str]) -> Iterator[None]:
-    """Analyse the Korean ``texts`` together, in parallel, for the block; forget them after."""
-    korean = list(dict.fromkeys(t for t in texts if has_hangul(t)))
-    for text, tokens in zip(korean, _kiwi().tokenize(iter(korean)), strict=True):
-        _primed[text] = tuple(Token(t.form, t.tag, t.start, t.len) for t in tokens)
+def using_analysis(analysis: dict[str, Morphemes]) -> Iterator[None]:
+    """Let ``Morphemes.near_terms`` find these analyses for the block; forget them after."""
+    _primed.update(analysis)
     try:
         yield
     finally:
         _primed.clear()
+
+
+@contextmanager
+def primed_analysis(texts: Iterable[str]) -> Iterator[None]:
+    """Analyse the Korean ``texts`` together (``analyse_texts``) and use that for the block."""
+    with using_analysis(analyse_texts(texts)):
+        yield
+
+
+def _analyse(pieces: list[str]) -> list[_Spans]:
+    """Kiwi's morphemes of each piece, on every core."""
+    if not pieces:
+        return []
+    return [
+        [(t.start, t.start + t.len, t.tag.startswith(_NOMINAL_TAGS)) for t in tokens]
+        for tokens in _kiwi().tokenize(iter(pieces))
+    ]
 
 
 @dataclass(frozen=True)
@@ -118,53 +229,104 @@ class Token:
 
 @lru_cache(maxsize=16)
 def kiwi_tokens(text: str) -> tuple[Token, ...]:
-    """Kiwi's morphemes of a text; cached, since tagging and the search index read the same fields."""
-    primed = _primed.get(text)
-    if primed is not None:
-        return primed
+    """Kiwi's morphemes of a text; cached, since a text is often asked about twice."""
     return tuple(Token(t.form, t.tag, t.start, t.len) for t in _kiwi().tokenize(text))
 
 
 @dataclass(frozen=True)
 class Morphemes:
-    """Morpheme boundaries of a text, from Kiwi: for each character, its morpheme's span and kind."""
+    """Morpheme boundaries of a text (or of windows of it), from Kiwi: token spans in start order.
 
-    start_of: dict[int, int]
-    end_of: dict[int, int]
-    in_noun: frozenset[int]
+    Where tokens overlap (contractions: 했 is 하 + 었), a position belongs to the last of them in
+    Kiwi's order, and is in a noun when any of them is one.
+    """
+
+    starts: list[int]
+    ends: list[int]
+    nominal: list[bool]
+    reach: list[int]  # the furthest end among the tokens up to each one
+    # the terms known when the windows were chosen (None: the whole text was analysed)
+    generation: int | None = None
+    # each token's place in Kiwi's order, where that is not the order of position (None)
+    order: list[int] | None = None
 
     @classmethod
     def of(cls, text: str) -> Morphemes:
-        """Analyse ``text`` (empty result for text without Hangul)."""
+        """Analyse the whole ``text`` (empty result for text without Hangul)."""
         if not has_hangul(text):
-            return cls({}, {}, frozenset())
-        start_of: dict[int, int] = {}
-        end_of: dict[int, int] = {}
-        in_noun: set[int] = set()
-        for token in kiwi_tokens(text):
-            end = token.start + token.len
-            for position in range(token.start, end):
-                start_of[position] = token.start
-                end_of[position] = end
-            if token.tag.startswith(_NOMINAL_TAGS):
-                in_noun.update(range(token.start, end))
-        return cls(start_of, end_of, frozenset(in_noun))
+            return cls.of_windows([], [], None)
+        tokens = [
+            (t.start, t.start + t.len, t.tag.startswith(_NOMINAL_TAGS)) for t in kiwi_tokens(text)
+        ]
+        return cls.of_windows([(0, len(text))], [tokens], None)
+
+    @classmethod
+    def near_terms(cls, text: str) -> Morphemes:
+        """Boundaries around every known term in ``text`` (``analysis_windows``): all a match needs."""
+        primed = _primed.get(text)
+        if primed is not None and primed.generation == _KNOWN.generation:
+            return primed
+        generation = _KNOWN.generation
+        if not has_hangul(text):
+            return cls.of_windows([], [], generation)
+        spans = analysis_windows(text)
+        return cls.of_windows(spans, _analyse([text[a:b] for a, b in spans]), generation)
+
+    @classmethod
+    def of_windows(
+        cls, windows: list[tuple[int, int]], tokens: list[_Spans], generation: int | None
+    ) -> Morphemes:
+        """Boundaries from the tokens of each window (offsets within the window), windows in order."""
+        starts: list[int] = []
+        ends: list[int] = []
+        nominal: list[bool] = []
+        for (offset, _), spans in zip(windows, tokens, strict=True):
+            for start, end, noun in spans:
+                starts.append(offset + start)
+                ends.append(offset + end)
+                nominal.append(noun)
+        order = None
+        if starts != sorted(starts):  # Kiwi lists morphemes by position; should it ever not
+            order = sorted(range(len(starts)), key=starts.__getitem__)
+            starts, ends, nominal = (
+                [column[i] for i in order] for column in (starts, ends, nominal)
+            )
+        reach = list(accumulate(ends, max, initial=0))[1:]
+        return cls(starts, ends, nominal, reach, generation, order)
+
+    def covers(self, generation: int) -> bool:
+        """Whether the windows include every term known at ``generation``."""
+        return self.generation is None or self.generation >= generation
+
+    def _at(self, position: int) -> tuple[int, int, bool] | None:
+        """The span of the morpheme at a position, and whether it is in a noun; None outside any."""
+        index = bisect_right(self.starts, position) - 1
+        found, latest = None, -1  # the covering token that comes last in Kiwi's order
+        noun = False
+        while index >= 0 and self.reach[index] > position:  # earlier tokens end before position
+            if self.ends[index] > position:
+                place = index if self.order is None else self.order[index]
+                if place > latest:
+                    found, latest = index, place
+                noun = noun or self.nominal[index]
+            index -= 1
+        return None if found is None else (self.starts[found], self.ends[found], noun)
 
     def bounds_name(self, start: int, end: int, text: str, suffixes: frozenset[str]) -> bool:
         """A name: starts a noun morpheme; ends one, or only an allowed suffix follows in it."""
         # a noun (or number), because verb forms hide names: 보여주는 ("showing") is 보이|어|주|는, and
         # 여주 (Yeoju) would otherwise start at the contracted ending 어
-        if self.start_of.get(start) != start or start not in self.in_noun:
+        first = self._at(start)
+        if first is None or first[0] != start or not first[2]:
             return False
-        morpheme_end = self.end_of.get(end - 1)
-        return morpheme_end == end or (
-            morpheme_end is not None and text[end:morpheme_end] in suffixes
-        )
+        last = self._at(end - 1)
+        return last is not None and (last[1] == end or text[end : last[1]] in suffixes)
 
     def bounds_term(self, start: int, end: int) -> bool:
         """A topic term: its edges are morpheme edges or fall inside a compound noun."""
-        starts_ok = self.start_of.get(start) == start or start in self.in_noun
-        ends_ok = self.end_of.get(end - 1) == end or (end - 1) in self.in_noun
+        first, last = self._at(start), self._at(end - 1)
+        starts_ok = first is not None and (first[0] == start or first[2])
+        ends_ok = last is not None and (last[1] == end or last[2])
         return starts_ok and ends_ok
 
 
@@ -201,8 +363,19 @@ class Vocabulary:
             else:
                 latin_folded[term.lower()] = key
         self._hangul.sort(key=lambda pair: -len(pair[0]))
-        self._exact = _compile(latin_exact, ignore_case=False)
+        # one pass over the text finds every term; a term listed twice keeps its first key (a
+        # later key could only match where the first one already did)
+        first_keys = dict(reversed(self._hangul))
+        self._hangul_terms = list(dict.fromkeys(term for term, _ in self._hangul))
+        self._hangul_keys = [first_keys[term] for term in self._hangul_terms]
+        self._hangul_automaton = AhoCorasick(self._hangul_terms) if self._hangul_terms else None
+        self._generation = _KNOWN.add(self._hangul_terms)
+        self._exact = _compile(latin_exact, ignore_case=False, edge_after_head=True)
         self._folded = _compile(latin_folded, ignore_case=True)
+        # folded terms are lower case: on lower-cased text, the same pattern without IGNORECASE
+        # finds the same matches several times faster
+        ascii_only = all(term.isascii() for term in latin_folded)
+        self._folded_lowered = _compile(latin_folded, ignore_case=False) if ascii_only else None
         self._exact_keys = latin_exact
         self._folded_keys = latin_folded
         # spelling variants (spaces, hyphens) back to the vocabulary term
@@ -212,33 +385,44 @@ class Vocabulary:
     def find(self, text: str, field: str, morphemes: Morphemes | None = None) -> list[Match]:
         """Every match of a term in ``text``; Hangul matches need ``morphemes`` of the same text."""
         found: list[Match] = []
-        for pattern, keys, forms, fold in (
-            (self._exact, self._exact_keys, self._exact_forms, False),
-            (self._folded, self._folded_keys, self._folded_forms, True),
-        ):
-            if pattern is None:
-                continue
-            for m in pattern.finditer(text):
+        for matches, keys, forms, fold in self._latin_runs(text):
+            for m in matches:
                 term = _lookup_latin(m.group(0), forms, fold)
                 if term is not None:
                     found.append(Match(term, keys[term], field, m.start(), m.end()))
-        if self._hangul and has_hangul(text):
-            analysis = morphemes or Morphemes.of(text)
-            found.extend(self._find_hangul(text, field, analysis))
+        if self._hangul_automaton is not None and has_hangul(text):
+            found.extend(self._find_hangul(text, field, morphemes))
         return found
 
-    def _find_hangul(self, text: str, field: str, morphemes: Morphemes) -> list[Match]:
+    def _latin_runs(
+        self, text: str
+    ) -> Iterator[tuple[Iterator[re.Match[str]], dict[str, str], dict[str, str], bool]]:
+        """Each Latin pattern's matches, with the keys and spelling forms to read them by."""
+        if self._exact is not None:
+            yield self._exact.finditer(text), self._exact_keys, self._exact_forms, False
+        if self._folded is None:
+            return
+        pattern, subject = self._folded, text
+        if self._folded_lowered is not None and not _CASE_TRAPS.search(text):
+            pattern, subject = self._folded_lowered, text.lower()  # as long as the text
+        yield pattern.finditer(subject), self._folded_keys, self._folded_forms, True
+
+    def _find_hangul(self, text: str, field: str, morphemes: Morphemes | None) -> list[Match]:
         found: list[Match] = []
+        assert self._hangul_automaton is not None
+        # (term's rank, start, end): longest term first, so 송도국제도시 wins over 송도; then as listed
+        occurrences = sorted(self._hangul_automaton.find_matches_as_indexes(text, overlapping=True))
+        if not occurrences:
+            return found
+        if morphemes is None or not morphemes.covers(self._generation):
+            morphemes = Morphemes.near_terms(text)
         taken = bytearray(len(text))  # 1 where a longer term already matched
-        for term, key in self._hangul:  # longest first, so 송도국제도시 wins over 송도
-            start = text.find(term)
-            while start != -1:
-                end = start + len(term)
-                overlaps = taken.find(1, start, end) != -1
-                if not overlaps and self._bounded(morphemes, start, end, text):
-                    found.append(Match(term, key, field, start, end))
-                    taken[start:end] = b"\x01" * (end - start)
-                start = text.find(term, start + 1)
+        for rank, start, end in occurrences:
+            overlaps = taken.find(1, start, end) != -1
+            if not overlaps and self._bounded(morphemes, start, end, text):
+                term = self._hangul_terms[rank]
+                found.append(Match(term, self._hangul_keys[rank], field, start, end))
+                taken[start:end] = b"\x01" * (end - start)
         return found
 
     def _bounded(self, morphemes: Morphemes, start: int, end: int, text: str) -> bool:
@@ -264,15 +448,22 @@ def _term_pattern(term: str) -> str:
     return body + "(?:s|es)?"
 
 
-def _compile(terms: dict[str, str], ignore_case: bool) -> re.Pattern[str] | None:
+def _compile(
+    terms: dict[str, str], ignore_case: bool, edge_after_head: bool = False
+) -> re.Pattern[str] | None:
+    """The terms' pattern; with ``edge_after_head``, the same matches written to be found faster
+    (without IGNORECASE, the engine then looks only where a term's first character is)."""
     if not terms:
         return None
     flags = re.IGNORECASE if ignore_case else 0
+    if edge_after_head:
+        alternation = _by_first_character(terms, ignore_case, _LATIN_EDGE_BEFORE_HEAD)
+        return re.compile(f"(?:{alternation}){_LATIN_EDGE_AFTER}", flags)
     alternation = _by_first_character(terms, ignore_case)
     return re.compile(f"{_LATIN_EDGE_BEFORE}(?:{alternation}){_LATIN_EDGE_AFTER}", flags)
 
 
-def _by_first_character(terms: Iterable[str], ignore_case: bool) -> str:
+def _by_first_character(terms: Iterable[str], ignore_case: bool, after_head: str = "") -> str:
     """The terms' alternation, grouped under their first character, longest first in each group.
 
     Python's regex engine tries the branches of an alternation one by one at every position;
@@ -292,7 +483,7 @@ def _by_first_character(terms: Iterable[str], ignore_case: bool) -> str:
             written = re.escape(term[0])
             # the pattern begins with the escaped first character (as written, any case)
             rests.append(pattern[len(written) :])
-        branches.append(f"{head}(?:{'|'.join(rests)})")
+        branches.append(f"{head}{after_head}(?:{'|'.join(rests)})")
     return "|".join(branches)
 
 

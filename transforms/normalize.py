@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -16,10 +18,11 @@ from cityradar.registry import Source
 from transforms import clusters, dedupe, embedding, language, learned, matching
 from transforms.dates import is_future, parse_datetime
 from transforms.language import detect_language
-from transforms.matching import primed_analysis
+from transforms.matching import Morphemes, primed_analysis
 from transforms.tagging import Defaults, ItemText, Tags, tag_item, tag_items, text_fields
 from transforms.text import clean_line, clean_text, drop_leading_title
 from transforms.urls import canonical_url, is_web_url
+from transforms.vocabularies import gazetteer, taxonomy
 
 SUMMARY_MAX = 400
 T = TypeVar("T")
@@ -161,24 +164,25 @@ def normalize_chunks(
 ) -> Iterator[list[NormalizedItem]]:
     """Normalise raw items a chunk at a time, duplicates still in (the caller collapses them).
 
-    A chunk's Korean texts are analysed together on every core; a caller that turns each chunk
-    into columns at once never holds more than a chunk of items as Python objects.
+    A chunk's Korean texts are analysed together on every core, the next chunk's while this one
+    is tagged; a caller that turns each chunk into columns at once never holds more than a
+    couple of chunks of items as Python objects.
 
     Raises:
         KeyError: an item's source is not among ``sources`` (a batch is never partly dropped).
     """
-    for chunk in batched(raws, ANALYSIS_CHUNK):
-        clean = [clean_fields(raw) for raw in chunk]
+    chunks = (
+        (chunk, [clean_fields(raw) for raw in chunk]) for chunk in batched(raws, ANALYSIS_CHUNK)
+    )
+    for chunk, clean in analysed_ahead(chunks):
         chunk_sources = [_source_of(raw, sources) for raw in chunk]
-        # Kiwi analyses a chunk's Korean texts on every core at once, then tagging reads them;
-        # the encoder embeds the chunk's openings in one pass too
-        with primed_analysis(_texts_to_analyse(clean)):
-            tags = tag_items(
-                [
-                    ItemText(c.title, c.summary, c.for_tagging, source_defaults(source))
-                    for c, source in zip(clean, chunk_sources, strict=True)
-                ]
-            )
+        # the encoder embeds the chunk's openings in one pass (tag_items)
+        tags = tag_items(
+            [
+                ItemText(c.title, c.summary, c.for_tagging, source_defaults(source))
+                for c, source in zip(clean, chunk_sources, strict=True)
+            ]
+        )
         yield [
             normalize(raw, source, fields, item_tags)
             for raw, source, fields, item_tags in zip(
@@ -206,6 +210,46 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk
+
+
+def analysed_together(clean: list[CleanText]) -> AbstractContextManager[None]:
+    """For the block, the Korean analysis of a chunk's texts, made at once on every core."""
+    _know_the_terms()
+    return primed_analysis(_texts_to_analyse(clean))
+
+
+def analysed_ahead(
+    chunks: Iterable[tuple[T, list[CleanText]]],
+) -> Iterator[tuple[T, list[CleanText]]]:
+    """Each (chunk, its clean texts), handed on while the texts' Korean analysis is in place.
+
+    Kiwi analyses a chunk's texts together on every core; the next chunk's analysis starts
+    before this one is handed on, so Kiwi's threads work while the caller tags (they leave the
+    interpreter free). At most two chunks' analyses are held at once.
+    """
+    _know_the_terms()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis") as pool:
+        waiting: tuple[T, list[CleanText], Future[dict[str, Morphemes]]] | None = None
+        for chunk, clean in chunks:
+            analysis = pool.submit(matching.analyse_texts, _texts_to_analyse(clean))
+            if waiting is not None:
+                yield from _with_analysis(*waiting)
+            waiting = (chunk, clean, analysis)
+        if waiting is not None:
+            yield from _with_analysis(*waiting)
+
+
+def _with_analysis(
+    chunk: T, clean: list[CleanText], analysis: Future[dict[str, Morphemes]]
+) -> Iterator[tuple[T, list[CleanText]]]:
+    with matching.using_analysis(analysis.result()):
+        yield chunk, clean
+
+
+def _know_the_terms() -> None:
+    # Kiwi reads only around the tagger's terms, so its vocabularies must be loaded first
+    gazetteer()
+    taxonomy()
 
 
 def _texts_to_analyse(clean: list[CleanText]) -> list[str]:

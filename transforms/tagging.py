@@ -116,11 +116,13 @@ class _Text:
     morphemes: dict[str, Morphemes]
     # what each vocabulary found, kept: the whole text and its opening read the same matches
     found: dict[tuple[int, int], list[Match]] = field(default_factory=dict)
+    # spans of neutral phrases by (vocabulary, field): focus and relevance both leave them out
+    neutral_spans: dict[tuple[Any, str], list[tuple[int, int]]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, title: str, summary: str, body: str) -> _Text:
         fields = text_fields(title, summary, body)
-        return cls(fields, {name: Morphemes.of(text) for name, text in fields.items()})
+        return cls(fields, {name: Morphemes.near_terms(text) for name, text in fields.items()})
 
     def contains(self, phrase: str) -> bool:
         return any(phrase in text for text in self.fields.values())
@@ -142,11 +144,18 @@ class _Text:
             if not text:
                 continue
             matches = vocabulary.find(text, name, self.morphemes[name])
-            if neutral is not None:
-                spans = [(m.start, m.end) for m in neutral.find(text, name, self.morphemes[name])]
+            if neutral is not None and matches:
+                spans = self._neutral(neutral, name)
                 matches = [m for m in matches if not _inside_any(m, spans)]
             found.extend(matches)
         return found
+
+    def _neutral(self, neutral: Any, name: str) -> list[tuple[int, int]]:
+        key = (neutral, name)
+        if key not in self.neutral_spans:
+            found = neutral.find(self.fields[name], name, self.morphemes[name])
+            self.neutral_spans[key] = [(m.start, m.end) for m in found]
+        return self.neutral_spans[key]
 
 
 @dataclass

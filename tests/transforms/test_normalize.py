@@ -149,3 +149,28 @@ def test_released_models_load_again_and_tag_the_same():
     assert "Incheon" in [c.value for c in after.tags.cities]
     assert after.tags.focus_areas == before.tags.focus_areas
     assert matching._kiwi.cache_info().currsize == 1  # loaded again on first use
+
+
+def test_chunks_analysed_ahead_tag_as_items_normalised_one_by_one():
+    from transforms.normalize import ANALYSIS_CHUNK, normalize_chunks
+
+    titles = [
+        "부산시, 스마트 횡단보도 설치",
+        "Songdo pilots autonomous shuttles",
+        "부산물 비료 지원",
+    ]
+    raws = [
+        make_raw(
+            seq=n,
+            link=f"https://news.example.kr/view/{n}",
+            guid=f"g-{n}",
+            title=titles[n % 3],
+            summary_html=f"<p>인천시는 송도국제도시에서 자율주행 셔틀 {n}대를 운행한다.</p>",
+        )
+        for n in range(2 * ANALYSIS_CHUNK + 3)  # three chunks, the last one short
+    ]
+    chunks = list(normalize_chunks(raws, {"test_feed": make_source()}))
+    assert [len(chunk) for chunk in chunks] == [ANALYSIS_CHUNK, ANALYSIS_CHUNK, 3]
+    alone = [normalize(raw, make_source()).tags for raw in raws]
+    assert [item.tags for chunk in chunks for item in chunk] == alone
+    assert [c.value for c in alone[0].cities] == ["Busan", "Incheon"]
