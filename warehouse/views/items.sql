@@ -89,7 +89,7 @@ comment on column items.regions is 'Korean provinces the story is about (Gyeongg
 comment on column items.licence is '공공누리 (KOGL) type the article page shows: KOGL-1 (attribution) .. KOGL-4 (no commercial use, no derivatives); NULL when none is shown.';
 comment on column items.week_start is 'Monday (Asia/Seoul) that starts the story''s ISO week: for date arithmetic such as the previous four weeks.';
 comment on column items.week is 'ISO week of the story (YYYY-Www, Asia/Seoul): of its publication, or of when it was first seen if the source gave no sound date. The digest''s weeks.';
-comment on column items.smart_city_reasons is 'Why the tagger judged the story smart-city or not: JSON list of {term, field, count, weight}, strongest first: the technology terms matched, their focus-area share (field score), and the urban or public context found (term context: ..., or no urban or public context).';
+comment on column items.smart_city_reasons is 'Why the tagger judged the story smart-city or not (tagger_is_smart_city): JSON list of {term, field, count, weight}, strongest first: the technology terms it matched and where, the share its focus areas add (term focus areas, field score), and the urban or public context it found (terms context: ...), or no urban or public context.';
 comment on column items.corrected is 'True when an analyst corrected the story''s tags (tag_corrections): cities, focus_areas and is_smart_city then show the analyst''s labels where given.';
 comment on column items.correction_note is 'The note of the story''s latest correction; NULL when none was given or the story was not corrected.';
 comment on column items.corrected_by is 'Who made the story''s latest correction.';
