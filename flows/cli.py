@@ -324,6 +324,95 @@ def _warehouse_if_any(db: Path | None) -> Path | None:
 
 
 @app.command()
+def label(
+    item: Annotated[str, typer.Argument(help="the story's items.item_id, or its URL")],
+    smart: Annotated[
+        str | None, typer.Option("--smart", help="yes | no: is it smart-city news?")
+    ] = None,
+    focus: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--focus", help="every focus area of the story, comma-separated (none for no area)"
+        ),
+    ] = None,
+    cities: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--cities", help="every city of the story, canonical names (none for no city)"
+        ),
+    ] = None,
+    note: Annotated[
+        str | None, typer.Option("--note", help="why: what the tagger got wrong")
+    ] = None,
+    by: Annotated[str | None, typer.Option("--by", help="who corrects [default: $USER]")] = None,
+    db: DbOption = None,
+) -> None:
+    """Correct a story's tags; what you leave out stays as the tagger says.
+
+    The correction goes to the tag_corrections table and shows in every view (items, item_cities,
+    item_focus_areas, weekly_counts, search, the digest) through reloads and reclassify.
+    """
+    from warehouse.corrections import CorrectionRejected, LabelChange, record_correction
+
+    path, timeout = _existing_db(db)
+    change = LabelChange(
+        corrected_by=by or _user(),
+        is_smart_city=_yes_no(smart),
+        focus_areas=_listed(focus),
+        cities=_listed(cities),
+        note=note,
+    )
+    try:
+        done = _guarded(lambda: record_correction(path, item, change, lock_timeout=timeout))
+    except CorrectionRejected as exc:
+        _fail(str(exc), code=2)
+    typer.echo(
+        f'corrected {done.item_id} "{done.title}" '
+        f"(correction {done.corrections} of this story, #{done.correction_id})"
+    )
+    for name, now, tagger in (
+        ("is_smart_city", done.is_smart_city, done.tagger_is_smart_city),
+        ("focus_areas", done.focus_areas, done.tagger_focus_areas),
+        ("cities", done.cities, done.tagger_cities),
+    ):
+        typer.echo(f"  {name + ':':15} {_shown(now):30} (tagger: {_shown(tagger)})")
+
+
+def _yes_no(value: str | None) -> bool | None:
+    """--smart yes|no as a verdict (None when not given)."""
+    if value is None:
+        return None
+    verdicts = {"yes": True, "no": False}
+    if value.strip().lower() not in verdicts:
+        _fail(f"--smart takes yes or no, not {value!r}", code=2)
+    return verdicts[value.strip().lower()]
+
+
+def _listed(values: list[str] | None) -> list[str] | None:
+    """Repeated and comma-separated option values as one list; `none` for an empty one."""
+    if values is None:
+        return None
+    items = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    return [] if [item.lower() for item in items] == ["none"] else items
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return ", ".join(value) or "none"  # type: ignore[arg-type]
+
+
+def _user() -> str:
+    """Who runs the command, as the system knows them."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (some containers)
+        return "analyst"
+
+
+@app.command()
 def search(
     query: Annotated[str, typer.Argument(help="words to find, Korean or English")],
     db: DbOption = None,

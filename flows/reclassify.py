@@ -11,6 +11,7 @@ from cityradar.settings import Settings
 from transforms.normalize import ANALYSIS_CHUNK, batched, source_defaults
 from transforms.tagging import Defaults, ItemText, tag_items
 from warehouse.db import connect
+from warehouse.places import refresh_places
 from warehouse.retag import replace_tags, stored_texts
 
 
@@ -30,7 +31,11 @@ class ReclassifyResult:
 
 
 def reclassify(db_path: Path) -> ReclassifyResult:
-    """Re-tag all items from their stored text in one transaction, without re-crawling."""
+    """Re-tag all items from their stored text in one transaction, without re-crawling.
+
+    Only the tagger's tags change: analysts' corrections (tag_corrections) are kept apart and
+    still apply in the views.
+    """
     if not db_path.exists():
         raise FileNotFoundError(f"no warehouse at {db_path}: run `cityradar ingest` first")
     started = time.perf_counter()
@@ -58,6 +63,7 @@ def reclassify(db_path: Path) -> ReclassifyResult:
                 progress().advance("reclassify", len(chunk))
             progress().finish("reclassify")
             replace_tags(con, tagged)
+            refresh_places(con)  # the gazetteer may have changed: corrections name its places
             after = con.execute(
                 "select count(*) filter (where is_smart_city) from core.items"
             ).fetchone()[0]

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.db import connect, view_files
+from warehouse.db import connect, migrations, view_files
 
 HEADER = """# Data dictionary
 
 Generated from the database by `make dictionary` (warehouse/dictionary.py): every analyst view,
-its grain and its columns, as `COMMENT ON` describes them in `warehouse/views/`. A test fails
-when this file and the views disagree. Open the file read-only:
-`duckdb -readonly data/cityradar.duckdb`.
+its grain and its columns, as `COMMENT ON` describes them in `warehouse/views/`, then the tables
+analysts write (`warehouse/migrations/`). A test fails when this file and the database disagree.
+Open the file read-only: `duckdb -readonly data/cityradar.duckdb`.
 """
 
 
@@ -30,6 +30,12 @@ def render(con: duckdb.DuckDBPyConnection) -> str:
     for name, comment in views:
         sections.append(_view_section(con, name, comment or "", grains.get(name, "")))
     sections.append(_macro_section())
+    tables = con.execute(
+        "select table_name, comment from duckdb_tables()"
+        " where not internal and schema_name = 'main' order by table_name"
+    ).fetchall()
+    for name, comment in tables:
+        sections.append(_view_section(con, name, comment or "", grains.get(name, ""), kind="table"))
     return "\n".join(sections).rstrip() + "\n"
 
 
@@ -41,17 +47,20 @@ def generate(path: Path) -> str:
     return text
 
 
-def _view_section(con: duckdb.DuckDBPyConnection, name: str, comment: str, grain: str) -> str:
+def _view_section(
+    con: duckdb.DuckDBPyConnection, name: str, comment: str, grain: str, kind: str = ""
+) -> str:
     rows = con.execute(
         "select column_name, data_type, comment from duckdb_columns()"
         " where table_name = ? and schema_name = 'main' order by column_index",
         [name],
     ).fetchall()
-    lines = [f"## `{name}`", "", comment, ""]
+    title = f"## `{name}` ({kind})" if kind else f"## `{name}`"
+    lines = [title, "", comment, ""]
     if grain:
         lines += [f"Grain: {grain}", ""]
     lines += ["| column | type | meaning |", "|---|---|---|"]
-    lines += [f"| `{column}` | {kind} | {_cell(text)} |" for column, kind, text in rows]
+    lines += [f"| `{column}` | {type_} | {_cell(text)} |" for column, type_, text in rows]
     return "\n".join(lines) + "\n"
 
 
@@ -62,14 +71,15 @@ def _macro_section() -> str:
         "every space-separated term of `q` in its title, summary or body (case folded; Korean\n"
         "words match with their particles), ranked by BM25 `score`, with the story's `item_id`,\n"
         "`title`, `url`, `published_at`, `week`, `language`, `source_id`, `cities`,\n"
-        "`focus_areas`, `is_smart_city` and `cluster_id`.\n"
+        "`focus_areas`, `is_smart_city` (with analysts' corrections) and `cluster_id`.\n"
     )
 
 
 def _grains() -> dict[str, str]:
-    """Each view's grain, from the comment line that opens its definition in the SQL file."""
+    """Each view's (and analyst table's) grain, from the comment line that opens its definition."""
     grains = {}
-    for _, sql in view_files():
+    sources = [sql for _, sql in view_files()] + [m.sql for m in migrations()]
+    for sql in sources:
         for match in re.finditer(r"^-- (\w+): (one row per [^.;(\n]*)", sql, flags=re.M):
             grains[match.group(1)] = match.group(2).rstrip(".")
     return grains

@@ -49,7 +49,7 @@ def stored_texts(con: duckdb.DuckDBPyConnection) -> list[StoredText]:
             title,
             summary,
             text,
-            Source.model_validatereasons_json(config) if config else None,
+            Source.model_validate_json(config) if config else None,
         )
         for item_id, title, summary, text, config in rows
     ]

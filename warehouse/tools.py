@@ -11,7 +11,7 @@ import duckdb
 
 from warehouse.db import connect, when_unlocked
 
-# analyst views written to Parquet, besides items (which is partitioned by week)
+# analyst views (and the corrections table) written to Parquet, besides items (by week)
 EXPORTED_VIEWS = (
     "item_cities",
     "item_focus_areas",
@@ -20,6 +20,7 @@ EXPORTED_VIEWS = (
     "source_health",
     "source_runs",
     "weekly_counts",
+    "tag_corrections",  # analysts' corrections, their history included (a table)
 )
 
 

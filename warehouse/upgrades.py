@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 
 from transforms import clusters
+from warehouse.places import refresh_places
 
 
 def signatures_to_band_keys(con: duckdb.DuckDBPyConnection) -> None:
@@ -39,6 +40,7 @@ def signatures_to_band_keys(con: duckdb.DuckDBPyConnection) -> None:
 
 
 # migration version -> its data step
-UPGRADES: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
+UPGRADES: dict[int, Callable[[duckdb.DuckDBPyConnection], object]] = {
     4: signatures_to_band_keys,
+    6: refresh_places,  # the places corrections name, from the gazetteer
 }

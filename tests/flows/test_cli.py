@@ -275,6 +275,87 @@ def test_eval_gates_on_the_shipped_sets_and_reports_any_other_set(tmp_path):
     assert "NOTE en.city.f1 is 0.000" in reported.output
 
 
+@pytest.fixture
+def labelled_db(tmp_path):
+    """A warehouse of three stories loaded by the real loader, for `label`."""
+    from tests.warehouse.test_corrections import STORIES
+    from tests.warehouse.test_loader import payload
+    from warehouse.db import connect
+    from warehouse.loader import load_batch
+
+    path = tmp_path / "w.duckdb"
+    with connect(path) as con:
+        load_batch(con, payload("b1", [{**s, "seq": n} for n, s in enumerate(STORIES)]))
+    return path
+
+
+def test_label_records_a_correction_and_prints_what_the_views_now_show(labelled_db):
+    from tests.warehouse.test_corrections import FESTIVAL
+
+    result = runner.invoke(
+        app,
+        [
+            "label",
+            FESTIVAL["link"],
+            "--smart",
+            "yes",
+            "--focus",
+            "environment",
+            "--note",
+            "fireworks replaced by a drone show",
+            "--by",
+            "kim",
+            "--db",
+            str(labelled_db),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("corrected ")
+    assert FESTIVAL["title"] in lines[0]
+    assert lines[1].split() == ["is_smart_city:", "yes", "(tagger:", "no)"]
+    assert lines[2].split()[:2] == ["focus_areas:", "environment"]
+    import duckdb
+
+    with duckdb.connect(str(labelled_db), read_only=True) as con:
+        assert con.execute(
+            "select is_smart_city, focus_areas, correction_note, corrected_by from items"
+            " where url = ?",
+            [FESTIVAL["link"]],
+        ).fetchall() == [(True, ["environment"], "fireworks replaced by a drone show", "kim")]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--focus", "mobilty"], "error: unknown focus area 'mobilty' (did you mean mobility?)"),
+        (["--cities", "Seol"], "error: unknown city 'Seol' (did you mean Seoul?)"),
+        (["--smart", "maybe"], "error: --smart takes yes or no, not 'maybe'"),
+        (["--note", "looks fine"], "error: nothing to correct: give --smart, --focus or --cities"),
+    ],
+)
+def test_label_refuses_a_bad_value_in_one_line_with_exit_2(labelled_db, args, message):
+    from tests.warehouse.test_corrections import CROSSING
+
+    result = runner.invoke(app, ["label", CROSSING["link"], *args, "--db", str(labelled_db)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(message)
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+def test_label_refuses_an_unknown_story_in_one_line_with_exit_2(labelled_db):
+    result = runner.invoke(
+        app, ["label", "0123456789abcdef", "--smart", "yes", "--db", str(labelled_db)]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: no story '0123456789abcdef' in the warehouse: "
+        "give an items.item_id or the story's URL"
+    )
+    assert result.stdout == ""
+
+
 @pytest.mark.parametrize(
     "command",
     [
@@ -284,6 +365,7 @@ def test_eval_gates_on_the_shipped_sets_and_reports_any_other_set(tmp_path):
         ["sources", "list"],
         ["search", "자율주행"],
         ["backfill", "--since", "2026-11-01"],
+        ["label", "0123456789abcdef", "--smart", "yes"],
     ],
     ids=lambda command: command[0],
 )

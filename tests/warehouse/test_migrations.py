@@ -35,7 +35,10 @@ VIEWS = {
     "item_versions",
     "item_attachments",
     "weekly_counts",
+    "places",
 }
+# tables analysts write, documented like the views
+ANALYST_TABLES = {"tag_corrections"}
 
 
 @pytest.fixture
@@ -75,10 +78,17 @@ def test_every_view_and_column_is_documented(con):
     )
     assert set(views) >= VIEWS
     assert all(views[name] for name in VIEWS)
+    tables = dict(
+        con.execute(
+            "select table_name, comment from duckdb_tables() where schema_name = 'main'"
+        ).fetchall()
+    )
+    assert set(tables) == ANALYST_TABLES
+    assert all(tables.values())
     undocumented = con.execute(
         "select table_name, column_name from duckdb_columns()"
         " where schema_name = 'main' and table_name in ? and comment is null",
-        [sorted(VIEWS)],
+        [sorted(VIEWS | ANALYST_TABLES)],
     ).fetchall()
     assert undocumented == []
 
@@ -176,6 +186,11 @@ def test_a_file_of_the_earlier_schema_is_upgraded_without_losing_data(tmp_path):
         assert "item_signatures" not in tables
         assert "item_bands" not in tables
         assert "digest_deliveries" in tables
+        # 0006 filled the places corrections name, from the gazetteer
+        assert con.execute(
+            "select country, kind from places where name = 'Incheon'"
+        ).fetchall() == [("KR", "city")]
+        assert con.execute("select count(*) from tag_corrections").fetchall() == [(0,)]
 
 
 def test_an_upgraded_file_clusters_a_new_copy_with_its_old_story(tmp_path):

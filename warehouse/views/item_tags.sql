@@ -1,26 +1,58 @@
--- item_cities: one row per item and city, with the evidence.
+-- item_cities: one row per item and city, with the evidence. When an analyst corrected a
+-- story's cities, its city rows are the analyst's (tag_source analyst), with the tagger's evidence
+-- where the tagger found the same city; its provinces stay the tagger's.
 create or replace view item_cities as
-select item_id, city, country, coalesce(kind, 'city') as kind, score, reasons
-from core.item_cities;
+with corrected as (
+    select item_id, unnest(cities) as city
+    from core.current_corrections
+    where cities is not null
+)
+select item_id, city, country, coalesce(kind, 'city') as kind, score, reasons,
+       'tagger' as tag_source
+from core.item_cities as t
+where coalesce(t.kind, 'city') <> 'city'
+   or t.item_id not in (select item_id from core.current_corrections where cities is not null)
+union all
+select c.item_id, c.city, coalesce(p.country, t.country) as country, 'city' as kind, t.score,
+       coalesce(t.reasons, '[]'::json) as reasons, 'analyst' as tag_source
+from corrected as c
+left join core.places as p on p.name = c.city
+left join core.item_cities as t on t.item_id = c.item_id and t.city = c.city;
 
 comment on view item_cities is 'One row per item and place (city or Korean province) it is tagged with, and why.';
 comment on column item_cities.item_id is 'items.item_id.';
 comment on column item_cities.city is 'Canonical city name.';
 comment on column item_cities.country is 'The city''s country (ISO 3166-1 alpha-2).';
 comment on column item_cities.kind is 'city, or province for a Korean province (shown in items.regions).';
-comment on column item_cities.score is 'Strength of the evidence (title counts more than body; the source''s own city adds 1).';
-comment on column item_cities.reasons is 'JSON list of {term, field, count}: the names matched and where (field source = the source is this city''s government).';
+comment on column item_cities.score is 'Strength of the evidence (title counts more than body; the source''s own city adds 1); NULL for a city an analyst added that the tagger did not find.';
+comment on column item_cities.reasons is 'JSON list of {term, field, count}: the names matched and where (field source = the source is this city''s government); [] for a city an analyst added that the tagger did not find.';
+comment on column item_cities.tag_source is 'tagger, or analyst when an analyst corrected the story''s cities (tag_corrections; the note is items.correction_note).';
 
--- item_focus_areas: one row per item and focus area, with the evidence.
+-- item_focus_areas: one row per item and focus area, with the evidence. When an analyst corrected
+-- a story's focus areas, its rows are the analyst's (tag_source analyst), with the tagger's
+-- evidence where the tagger found the same area.
 create or replace view item_focus_areas as
-select item_id, focus_area, score, reasons
-from core.item_focus_areas;
+with corrected as (
+    select item_id, unnest(focus_areas) as focus_area
+    from core.current_corrections
+    where focus_areas is not null
+)
+select item_id, focus_area, score, reasons, 'tagger' as tag_source
+from core.item_focus_areas
+where item_id not in (select item_id from core.current_corrections where focus_areas is not null)
+union all
+select c.item_id, c.focus_area, t.score, coalesce(t.reasons, '[]'::json) as reasons,
+       'analyst' as tag_source
+from corrected as c
+left join core.item_focus_areas as t
+    on t.item_id = c.item_id and t.focus_area = c.focus_area;
 
 comment on view item_focus_areas is 'One row per item and focus area it is tagged with, and why.';
 comment on column item_focus_areas.item_id is 'items.item_id.';
 comment on column item_focus_areas.focus_area is 'Focus-area id.';
-comment on column item_focus_areas.score is 'Sum of matched term weights x field weight; tagged from the taxonomy threshold up.';
-comment on column item_focus_areas.reasons is 'JSON list of {term, field, count, weight}.';
+comment on column item_focus_areas.score is 'Sum of matched term weights x field weight; tagged from the taxonomy threshold up. NULL for an area an analyst added that the tagger did not find.';
+comment on column item_focus_areas.reasons is 'JSON list of {term, field, count, weight}; [] for an area an analyst added that the tagger did not find.';
+comment on column item_focus_areas.tag_source is 'tagger, or analyst when an analyst corrected the story''s focus areas (tag_corrections; the note is items.correction_note).';
 
 -- item_versions: one row per item and content version (superseded versions kept in
 -- core.item_versions, the current one read from core.items).
