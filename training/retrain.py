@@ -7,7 +7,9 @@ from pathlib import Path
 
 from training import dataset, fit
 from training.grown import read_grown
-from training.labelled import DEFAULT_FOLDER, read_labelled
+from training.labelled import DEFAULT_FOLDER, LabelledItem, read_labelled
+from transforms.urls import canonical_url
+from warehouse.corrections import Correction, read_corrections
 
 
 @dataclass(frozen=True)
@@ -31,8 +33,45 @@ def retrain(
     Raises:
         FileNotFoundError: the labelled folder is missing (the committed heads stay as they are).
     """
-    text_items = dataset.from_labelled(read_labelled(labelled))
+    labelled_items = read_labelled(labelled)
+    text_items = dataset.from_labelled(labelled_items)
+    if db is not None:
+        text_items += corrections_for_training(read_corrections(db), labelled_items)
     rows = dataset.build(text_items, read_grown())
     fitted = fit.train(rows, params or fit.Params())
     fit.write(fitted, out)
     return TrainingResult(fitted.spec["meta"]["rows"], fitted.dev, out)
+
+
+def corrections_for_training(
+    corrections: list[Correction], labelled: list[LabelledItem]
+) -> list[dataset.TextItem]:
+    """Analysts' corrections as training items (train split), their labels as analysts say.
+
+    A correction of a story that is also in the labelled test split is left out, so the test
+    split stays unseen.
+    """
+    held_out = {_canonical(i.url) for i in labelled if i.split == "test"}
+    return [
+        dataset.TextItem(
+            id=c.item_id,
+            url=c.url or c.item_id,
+            origin="correction",
+            split="train",
+            language=c.language or "",
+            title=c.title,
+            summary=c.summary,
+            body=c.body_text,
+            smart=c.is_smart_city,
+            focus=frozenset(c.focus_areas),
+        )
+        for c in corrections
+        if not (c.url and _canonical(c.url) in held_out)
+    ]
+
+
+def _canonical(url: str) -> str:
+    try:
+        return canonical_url(url)
+    except ValueError:
+        return url
