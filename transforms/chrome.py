@@ -58,7 +58,8 @@ _CHROME_WORDS = frozenset(
         # captions and photo credits
         "caption", "captions", "credit", "credits",
         # related and recommended articles, tags, comments, ads
-        "related", "relate", "relation", "recommend", "popular", "ranking", "most",
+        "related", "relate", "relation", "relatedposts", "recommend", "popular", "ranking",
+        "most", "sharedaddy", "addtoany",
         "tag", "tags", "hashtag", "keyword", "keywords", "comment", "comments", "reply",
         "ad", "ads", "advert", "advertisement", "banner", "bnr",
     }
@@ -225,7 +226,10 @@ _FIELD_NAMES = (
     "담당부서|담당 부서|담당자|부서명|콘텐츠 ?관리부서|자료 ?문의|문의처|연락처|전화번호|대표전화|"
     "조회수|작성일|작성자|등록일|수정일|게시일|배포일시|배포일|보도일시|글쓴이|Posted on|Last updated"
 )
-_FIELD_WORDS = "담당|부서|문의|전화|팩스|FAX|Fax|Tel|TEL|E-?mail|이메일|조회|출처|Views|Hits|Date"
+_FIELD_WORDS = (
+    "담당|부서|문의|전화|팩스|FAX|Fax|Tel|TEL|E-?mail|이메일|조회|출처|기사입력|입력|최종수정|수정|"
+    "승인|Views|Hits|Date"
+)
 _FIELD_LINE = re.compile(
     _BULLET + rf"(?:(?:{_FIELD_NAMES})(?:\s*[:：|]\s*\S|\s*\d|\s+\S+\s*\|?$)|"
     rf"(?:{_FIELD_WORDS})\s*(?:[:：|]\s*\S|\d))"
@@ -243,6 +247,7 @@ _PHONE = re.compile(
 _YEAR_RANGE = re.compile(r"(?:19|20)\d\d-(?:19|20)\d\d")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _BYLINE = re.compile(r"^[\[(【]?\s*[가-힣]{2,4}\s*(?:기자|특파원|통신원)\s*[\])】]?$")
+_TABLE_RULE = re.compile(r"^\|?(?:\s*:?-+:?\s*\|)+\s*:?-*:?\s*$")
 _BARE_NUMBER = re.compile(r"^\d[\d,]*$")
 _BREADCRUMB_SEPARATOR = re.compile(r"\s*[>›〉»]\s*")
 _HOME = re.compile(r"^(?:홈|HOME|Home|home|메인|Main|처음으로)$")
@@ -376,6 +381,11 @@ def _is_attachment_note(line: str, leading: bool) -> bool:
     return len(line) <= 100 and bool(_ATTACHMENT_NOTE.match(line))
 
 
+def _is_table_rule(line: str, leading: bool) -> bool:
+    # the |---|---| under a table's head, left alone when its rows were contact fields
+    return bool(_TABLE_RULE.match(line))
+
+
 def _is_widget(line: str, leading: bool) -> bool:
     if _NAVIGATION_LINE.match(line):
         return True
@@ -394,5 +404,6 @@ _LINE_RULES = (
     _is_notice,
     _is_caption,
     _is_attachment_note,
+    _is_table_rule,
     _is_widget,
 )

@@ -102,7 +102,7 @@ def clean_line(value: str | None) -> str:
 # How far down a page's text its title may sit below chrome (a board name, a breadcrumb, a
 # slogan), and how long each line above it may be: a longer line is the story's own lede.
 TITLE_SEARCH_LINES = 8
-CHROME_ABOVE_TITLE_MAX = 60
+CHROME_ABOVE_TITLE_MAX = 40
 
 
 def drop_leading_title(body: str, title: str) -> str:
