@@ -11,7 +11,6 @@ import json
 import re
 from copy import deepcopy
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin
 
@@ -24,7 +23,13 @@ from cityradar.items import RawItem
 from cityradar.registry import Selectors
 from spiders.decoding import as_utf8_xml, decode_body
 from spiders.documents import attachment_kind
-from transforms.chrome import chrome_elements, chrome_texts, drop_marked_lines, squeezed
+from transforms.chrome import (
+    chrome_elements,
+    chrome_texts,
+    class_words,
+    drop_marked_lines,
+    squeezed,
+)
 from transforms.text import element_text
 
 _HTML_START = ("<!doctype html", "<html")
@@ -187,7 +192,6 @@ def extract_article(
 _TITLE_SEPARATOR = re.compile(r"\s+[-–—|·•:<>«»‹›~/]+\s+|\s*\|\s*|\s*::\s*")
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _HEADING_WORDS = frozenset({"title", "tit", "subject", "headline", "heading"})
-_CLASS_WORDS = re.compile(r"[-_\s]+|(?<=[a-z])(?=[A-Z])|\d+")
 _HEADING_MIN_CHARS = 4
 
 
@@ -239,16 +243,11 @@ def _headings(tree: Any, chrome: set[Any]) -> list[str]:
     for element in tree.iter():
         if not isinstance(element.tag, str):
             continue
-        if element.tag in _HEADING_TAGS or _names_heading(element.get("class") or ""):
+        if element.tag in _HEADING_TAGS or class_words(element.get("class") or "") & _HEADING_WORDS:
             text = " ".join(element.text_content().split())
             if len(text) >= _HEADING_MIN_CHARS and not _inside(element, chrome):
                 found.append(text)
     return found
-
-
-@lru_cache(maxsize=4096)
-def _names_heading(names: str) -> bool:
-    return bool({w.lower() for w in _CLASS_WORDS.split(names) if w} & _HEADING_WORDS)
 
 
 def _inside(element: Any, ancestors: set[Any]) -> bool:

@@ -187,15 +187,22 @@ def _is_chrome(element: Any) -> bool:
 
 
 @lru_cache(maxsize=4096)
+def class_words(names: str) -> frozenset[str]:
+    """The lower-case words of class names or ids: split at spaces, -, _, digits and camelCase
+    ("btn_print" and "btnPrint" both give btn and print)."""
+    return frozenset(word.lower() for word in _WORD_BOUNDARY.split(names) if word)
+
+
+@lru_cache(maxsize=4096)
 def _names_chrome(name: str) -> bool:
     """Whether one class name or id says chrome (cached: sites repeat a few hundred names)."""
     if name.lower() in _SCREEN_READER_CLASSES:
         return True
-    words = [w.lower() for w in _WORD_BOUNDARY.split(name) if w]
+    words = class_words(name)
     if not words:
         return False
     if "print" in words:
-        return set(words) <= _PRINT_ALONE | _PRINT_COMPANIONS
+        return words <= _PRINT_ALONE | _PRINT_COMPANIONS
     if _CHROME_WORDS.intersection(words):
         return True
     return bool(_PHOTO_WORDS.intersection(words) and _CAPTION_WORDS.intersection(words))

@@ -80,9 +80,8 @@ def clean_fields(raw: RawItem) -> CleanText:
     """Title, summary and body of a raw item as plain text: the story's own, without the page
     chrome (contact lines, captions, share labels, copyright notices...) around it."""
     title = clean_line(raw.title) or clean_line(raw.article_title)
-    feed_text = _story_text(clean_text(raw.content_html), title) or _story_text(
-        clean_text(raw.summary_html), title
-    )
+    content = _story_text(clean_text(raw.content_html), title)
+    feed_text = content or _story_text(clean_text(raw.summary_html), title)
     body = _story_text((raw.article_text or "").strip(), title) or feed_text
     summary = shorten(drop_chrome_lines(clean_text(raw.summary_html)) or body, SUMMARY_MAX)
     return CleanText(title, summary, body, _with_attachments(body, raw))

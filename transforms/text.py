@@ -11,7 +11,7 @@ from typing import Any
 from lxml import etree
 from lxml import html as lxml_html
 
-from transforms.chrome import prune_chrome
+from transforms.chrome import prune_chrome, squeezed
 
 _TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
 _ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]{1,31});")
@@ -113,14 +113,10 @@ def drop_leading_title(body: str, title: str) -> str:
     if not title.strip():
         return body
     lines = body.split("\n")
-    wanted = _squeezed(title)
+    wanted = squeezed(title).casefold()
     for number, line in enumerate(lines[:TITLE_SEARCH_LINES]):
-        if line.strip() and _squeezed(line) == wanted:
+        if line.strip() and squeezed(line).casefold() == wanted:
             return "\n".join(lines[number + 1 :]).lstrip()
         if len(line.strip()) > CHROME_ABOVE_TITLE_MAX:
             break
     return body
-
-
-def _squeezed(text: str) -> str:
-    return "".join(text.split()).casefold()

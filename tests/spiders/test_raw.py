@@ -10,7 +10,7 @@ from lxml import html as lxml_html
 
 from cityradar.items import RawItem
 from cityradar.registry import Selectors
-from spiders.raw import extract_article, parse_feed, raw_item_from_entry
+from spiders.raw import extract_article, parse_feed, raw_item_from_entry, story_title
 from tests.conftest import FIXTURES
 from transforms.normalize import clean_fields
 
@@ -346,6 +346,31 @@ def test_feed_content_loses_captions_share_lines_and_footers():
         assert lines[0].endswith("24일 밝혔다.")
         assert lines[1].endswith("스스로 올린다.")
         _assert_no_chrome(field, "@", "기사제공")
+
+
+def _page(body: str):
+    return lxml_html.fromstring(f"<html><head><title>t</title></head><body>{body}</body></html>")
+
+
+def test_a_page_title_keeps_only_the_story_heading_it_wraps():
+    page = _page(
+        "<h1 class='logo'>Example News</h1><h1>Seoul opens smart shelters</h1><h2>Key points</h2>"
+    )
+    text = "Seoul opens smart shelters\nKey points\nThe city opened 20 shelters."
+    assert story_title("Seoul opens smart shelters | Example News", page, text) == (
+        "Seoul opens smart shelters"
+    )
+    assert story_title("Seoul opens smart shelters", page, text) == "Seoul opens smart shelters"
+
+
+def test_a_page_title_naming_only_site_and_board_gives_the_heading_above_the_story():
+    page = _page(
+        "<nav><h2>보도자료</h2></nav><h1>보도자료</h1><h3 class='view_title'>한빛시, 주차 안내 시범 운영</h3>"
+    )
+    text = "보도자료\n한빛시, 주차 안내 시범 운영\n한빛시는 시범 운영한다고 밝혔다."
+    assert story_title("한빛시청누리집 - 보도자료 |", page, text) == "한빛시, 주차 안내 시범 운영"
+    # no heading of the story in sight: the page's title, its dangling bar gone
+    assert story_title("한빛시청누리집 - 보도자료 |", page, "본문") == "한빛시청누리집 - 보도자료"
 
 
 # --- the same on the real pages in ../shared/realdata -----------------------------------------
