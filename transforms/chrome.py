@@ -86,6 +86,7 @@ STORY_TEXT = 600
 
 _WORD_BOUNDARY = re.compile(r"[-_\s.:]+|(?<=[a-z])(?=[A-Z])|\d+")
 _LIST_MARK = re.compile(r"^[\s\-–•*]+")
+_SENTENCE_CLOSE = re.compile(r"[.!?。…\"'”’」]\s*$")
 
 
 def prune_chrome(root: Any) -> None:
@@ -164,7 +165,8 @@ def _without_pieces(line: str, pieces: tuple[str, ...]) -> str:
     spaced = " ".join(line.split())
     cut = spaced
     for piece in pieces:
-        if piece in cut:
+        # a sentence inside a line stays: a pull quote or a caption may repeat the story's words
+        if piece in cut and (not _SENTENCE_CLOSE.search(piece) or cut.endswith(piece)):
             cut = cut.replace(piece, " ")
     return line if cut == spaced else " ".join(cut.split())
 

@@ -159,3 +159,15 @@ def test_lines_that_are_a_chrome_elements_text_are_dropped():
         "- 홈 보도자료\n본문 첫 문단이다.\n공유\n이바다 기자 · 2026.11.24 Share Print Font size 끝"
     )
     assert drop_marked_lines(extracted, chrome) == "본문 첫 문단이다.\n공유\n끝"
+
+
+def test_a_pull_quote_repeating_the_story_does_not_cut_it():
+    page = lxml_html.fromstring(
+        "<html><body><p>The mayor said the sensors would stay. They cut waiting times by half."
+        " Buses now come every five minutes.</p>"
+        "<aside class='pull-quote'>They cut waiting times by half.</aside></body></html>"
+    )
+    chrome = chrome_texts(chrome_elements(page))
+    story = "The mayor said the sensors would stay. They cut waiting times by half. Buses now come."
+    assert drop_marked_lines(story, chrome) == story
+    assert drop_marked_lines("They cut waiting times by half.", chrome) == ""
