@@ -103,6 +103,7 @@ def clean_line(value: str | None) -> str:
 # slogan), and how long each line above it may be: a longer line is the story's own lede.
 TITLE_SEARCH_LINES = 8
 CHROME_ABOVE_TITLE_MAX = 40
+TITLE_PREFIX_MIN = 10  # a shorter title may be the first words of a sentence
 
 
 def drop_leading_title(body: str, title: str) -> str:
@@ -119,4 +120,9 @@ def drop_leading_title(body: str, title: str) -> str:
             return "\n".join(lines[number + 1 :]).lstrip()
         if len(line.strip()) > CHROME_ABOVE_TITLE_MAX:
             break
+    # an extractor that ran a short page into one line starts it with the heading
+    heading = " ".join(title.split()) + " "
+    first = " ".join(lines[0].split())
+    if len(heading) > TITLE_PREFIX_MIN and first.startswith(heading):
+        return "\n".join([first[len(heading) :], *lines[1:]])
     return body

@@ -46,6 +46,15 @@ def test_what_sits_above_the_title_line_is_page_chrome():
     assert drop_leading_title(body, "한빛시, 빈자리 안내 시범 운영") == "한빛시는 시작한다."
 
 
+def test_a_line_run_together_loses_the_title_it_starts_with():
+    body = "부산물 비료 활용 농가 지원 확대 농림부는 지원한다고 밝혔다.\n둘째 줄"
+    assert (
+        drop_leading_title(body, "부산물 비료 활용 농가 지원 확대")
+        == "농림부는 지원한다고 밝혔다.\n둘째 줄"
+    )
+    assert drop_leading_title("서울시 발표 내용이다.", "서울시") == "서울시 발표 내용이다."
+
+
 def test_a_title_below_the_lede_is_left_where_it_is():
     lede = "한빛시는 도심 공영주차장 12곳에 빈 주차면을 실시간으로 알려 주는 시스템을 운영한다."
     body = f"{lede}\n빈자리 안내\n둘째 문단."
