@@ -9,6 +9,7 @@ import gzip
 import io
 import json
 import re
+from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
@@ -22,6 +23,14 @@ from cityradar.items import RawItem
 from cityradar.registry import Selectors
 from spiders.decoding import as_utf8_xml, decode_body
 from spiders.documents import attachment_kind
+from transforms.chrome import (
+    chrome_elements,
+    chrome_texts,
+    class_words,
+    drop_marked_lines,
+    squeezed,
+)
+from transforms.text import element_text
 
 _HTML_START = ("<!doctype html", "<html")
 _FEED_START = ("<?xml", "<rss", "<feed", "<rdf")
@@ -143,6 +152,10 @@ def extract_article(
 ) -> ArticleContent:
     """Main text and metadata of an article page.
 
+    Page chrome (navigation, share and print widgets, captions, contact blocks...) is left out
+    of the text (transforms.chrome): pruned from the element a selector names, or its lines
+    taken out of what trafilatura extracted from the whole page.
+
     Args:
         body, content_type, url: the response.
         selectors: the source's selectors; ``body``, ``article_date`` and ``attachments`` are
@@ -157,18 +170,88 @@ def extract_article(
         text, url=url, with_metadata=True, include_comments=False, include_tables=True
     )
     data = extracted.as_dict() if extracted is not None else {}
+    chrome = chrome_elements(tree) if tree is not None else []
+    found_text = drop_marked_lines(data.get("text") or "", chrome_texts(chrome))
     chosen = selectors or Selectors(item="-")
     main_text = _selected_text(page, chosen.body) if chosen.body else None
     published = _node_text(page, chosen.article_date) if chosen.article_date else None
     return ArticleContent(
-        title=data.get("title") or None,
-        text=main_text or data.get("text") or None,
+        title=story_title(data.get("title"), tree, found_text, chrome),
+        text=main_text or found_text or None,
         published_raw=published or _published_from_page(tree) or data.get("date") or None,
         language=_first(tree, "/html/@lang") if tree is not None else None,
         canonical=_first(tree, "//link[@rel='canonical']/@href") if tree is not None else None,
         licence=find_kogl_licence(page),
         attachments=find_attachments(page, url, chosen.attachments),
     )
+
+
+# --- the story's title -------------------------------------------------------------------
+
+# " | ", " - ", " :: ", " < ": what sites put between a story's title and their own names
+_TITLE_SEPARATOR = re.compile(r"\s+[-–—|·•:<>«»‹›~/]+\s+|\s*\|\s*|\s*::\s*")
+_HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_HEADING_WORDS = frozenset({"title", "tit", "subject", "headline", "heading"})
+_HEADING_MIN_CHARS = 4
+
+
+def story_title(
+    meta_title: str | None, page: Any, main_text: str, chrome: list[Any] | None = None
+) -> str | None:
+    """The story's title, without the site's and board's names a page title wraps it in.
+
+    A page title such as "Story | Site" gives "Story" when the page has a heading saying just
+    that. One that names only the site and its board ("전라남도청누리집 - 보도자료 |") gives
+    the article's own heading: the first heading of the main text that is not one of those
+    names.
+
+    Args:
+        meta_title: the title the page declares (og:title, <title>), as trafilatura read it.
+        page: the page's tree, or None when it did not parse.
+        main_text: the main text extracted from the page.
+        chrome: the page's chrome elements (``chrome_elements``): no title is inside them.
+    """
+    if not meta_title or page is None:
+        return meta_title
+    segments = [part for part in _TITLE_SEPARATOR.split(meta_title.strip()) if part.strip()]
+    if len(segments) == 1 and segments[0].strip() == meta_title.strip():
+        return meta_title  # undecorated: the page's own title is the story's
+    names = {squeezed(part) for part in segments + _title_element_segments(page)}
+    headings = _headings(page, set(chrome or ()))
+    longest = max(segments, key=len, default="")
+    if " " in longest.strip():  # a story's title has words; a site or board name seldom does
+        for heading in headings:
+            if squeezed(heading) == squeezed(longest):
+                return heading
+    lines = {squeezed(line) for line in main_text.splitlines() if line.strip()}
+    for heading in headings:
+        if squeezed(heading) in lines and squeezed(heading) not in names:
+            return heading
+    return " - ".join(part.strip() for part in segments)
+
+
+def _title_element_segments(tree: Any) -> list[str]:
+    title = tree.find(".//title")
+    text = title.text_content() if title is not None else ""
+    return [part for part in _TITLE_SEPARATOR.split(text.strip()) if part.strip()]
+
+
+def _headings(tree: Any, chrome: set[Any]) -> list[str]:
+    """Text of the page's headings outside its chrome, in document order: h1-h6 and elements
+    whose class says title, subject or headline."""
+    found = []
+    for element in tree.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if element.tag in _HEADING_TAGS or class_words(element.get("class") or "") & _HEADING_WORDS:
+            text = " ".join(element.text_content().split())
+            if len(text) >= _HEADING_MIN_CHARS and not _inside(element, chrome):
+                found.append(text)
+    return found
+
+
+def _inside(element: Any, ancestors: set[Any]) -> bool:
+    return any(node in ancestors for node in element.iterancestors(None)) or element in ancestors
 
 
 # --- KOGL (공공누리) licence -----------------------------------------------------------------
@@ -296,8 +379,14 @@ def _node_text(node: Selector, css: str) -> str | None:
 
 
 def _selected_text(page: Selector, css: str) -> str | None:
-    """Text of every element the selector matches, one block per element."""
-    blocks = [" ".join(" ".join(node.css("*::text").getall()).split()) for node in page.css(css)]
+    """Text of every element the selector matches, chrome left out, one block per element and
+    each paragraph on its own line."""
+    blocks = []
+    for node in page.css(css):
+        if not hasattr(node.root, "iter"):
+            continue  # the selector matched text, not an element
+        lines = (" ".join(line.split()) for line in element_text(deepcopy(node.root)).splitlines())
+        blocks.append("\n".join(line for line in lines if line))
     text = "\n".join(block for block in blocks if block)
     return text or None
 

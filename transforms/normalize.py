@@ -16,6 +16,7 @@ import numpy as np
 from cityradar.items import RawItem
 from cityradar.registry import Source
 from transforms import clusters, dedupe, embedding, language, learned, matching
+from transforms.chrome import drop_chrome_lines
 from transforms.dates import is_future, parse_datetime
 from transforms.language import detect_language
 from transforms.matching import Morphemes, primed_analysis
@@ -79,12 +80,20 @@ class CleanText:
 
 
 def clean_fields(raw: RawItem) -> CleanText:
-    """Title, summary and body of a raw item as plain text."""
+    """Title, summary and body of a raw item as plain text: the story's own, without the page
+    chrome (contact lines, captions, share labels, copyright notices...) around it."""
     title = clean_line(raw.title) or clean_line(raw.article_title)
-    feed_text = clean_text(raw.content_html) or clean_text(raw.summary_html)
-    body = drop_leading_title((raw.article_text or "").strip(), title) or feed_text
-    summary = shorten(clean_text(raw.summary_html) or body, SUMMARY_MAX)
+    content = _story_text(clean_text(raw.content_html), title)
+    feed_text = content or _story_text(clean_text(raw.summary_html), title)
+    body = _story_text((raw.article_text or "").strip(), title) or feed_text
+    summary = shorten(drop_chrome_lines(clean_text(raw.summary_html)) or body, SUMMARY_MAX)
     return CleanText(title, summary, body, _with_attachments(body, raw))
+
+
+def _story_text(text: str, title: str) -> str:
+    """A text without its chrome lines and without the title (and what sits above it) at its
+    top."""
+    return drop_leading_title(drop_chrome_lines(text), title)
 
 
 def normalize(

@@ -1,13 +1,17 @@
-"""Clean text from feed HTML: entities (sometimes escaped twice), tags, scripts, whitespace."""
+"""Clean text from feed HTML: entities (sometimes escaped twice), tags, scripts, page chrome,
+whitespace."""
 
 from __future__ import annotations
 
 import html
 import re
 import unicodedata
+from typing import Any
 
 from lxml import etree
 from lxml import html as lxml_html
+
+from transforms.chrome import prune_chrome, squeezed
 
 _TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
 _ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]{1,31});")
@@ -27,7 +31,20 @@ _BLOCK_TAGS = {
     "h6",
     "blockquote",
     "section",
+    "article",
+    "header",
+    "main",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "table",
+    "figure",
+    "pre",
+    "hr",
 }
+_CELL_TAGS = ("td", "th")  # cells of a row stay on its line, apart
 _DROP_TAGS = ("script", "style", "noscript", "iframe", "template")
 
 
@@ -41,16 +58,26 @@ def unescape_entities(text: str) -> str:
 
 
 def html_to_text(markup: str) -> str:
-    """Text of an HTML fragment: scripts and styles dropped, blocks on their own lines."""
+    """Text of an HTML fragment: scripts, styles and page chrome dropped, blocks on their own
+    lines."""
     try:
         root = lxml_html.fragment_fromstring(markup, create_parent="div")
     except (etree.ParserError, ValueError):
         return _TAG.sub(" ", markup)
-    for element in root.iter(*_DROP_TAGS):
-        element.drop_tree()
-    for element in root.iter(*_BLOCK_TAGS):
-        element.tail = "\n" + (element.tail or "")
-    return root.text_content()
+    return element_text(root)
+
+
+def element_text(element: Any) -> str:
+    """Text of an lxml element, its chrome left out (see transforms.chrome), each block on its
+    own line. The element is changed in place: give a copy of a tree still needed."""
+    for dropped in [e for e in element.iter(*_DROP_TAGS) if e is not element]:
+        dropped.drop_tree()
+    prune_chrome(element)
+    for block in element.iter(*_BLOCK_TAGS):
+        block.tail = "\n" + (block.tail or "")
+    for cell in element.iter(*_CELL_TAGS):
+        cell.tail = " " + (cell.tail or "")
+    return element.text_content()
 
 
 def clean_text(value: str | None) -> str:
@@ -72,13 +99,30 @@ def clean_line(value: str | None) -> str:
     return " ".join(clean_text(value).split())
 
 
+# How far down a page's text its title may sit below chrome (a board name, a breadcrumb, a
+# slogan), and how long each line above it may be: a longer line is the story's own lede.
+TITLE_SEARCH_LINES = 8
+CHROME_ABOVE_TITLE_MAX = 40
+TITLE_PREFIX_MIN = 10  # a shorter title may be the first words of a sentence
+
+
 def drop_leading_title(body: str, title: str) -> str:
-    """Remove a first line that only repeats the title (extractors often keep the page's h1)."""
-    first, _, rest = body.partition("\n")
-    if title and first.strip() and _squeezed(first) == _squeezed(title):
-        return rest.lstrip()
+    """Remove the line that repeats the title near the top (extractors often keep the page's
+    heading), and the short lines above it: what a page shows above its story's heading is its
+    chrome (a board name, a breadcrumb, a site slogan).
+    """
+    if not title.strip():
+        return body
+    lines = body.split("\n")
+    wanted = squeezed(title).casefold()
+    for number, line in enumerate(lines[:TITLE_SEARCH_LINES]):
+        if line.strip() and squeezed(line).casefold() == wanted:
+            return "\n".join(lines[number + 1 :]).lstrip()
+        if len(line.strip()) > CHROME_ABOVE_TITLE_MAX:
+            break
+    # an extractor that ran a short page into one line starts it with the heading
+    heading = " ".join(title.split()) + " "
+    first = " ".join(lines[0].split())
+    if len(heading) > TITLE_PREFIX_MIN and first.startswith(heading):
+        return "\n".join([first[len(heading) :], *lines[1:]])
     return body
-
-
-def _squeezed(text: str) -> str:
-    return "".join(text.split()).casefold()

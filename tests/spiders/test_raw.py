@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from lxml import html as lxml_html
 
-from spiders.raw import extract_article, parse_feed, raw_item_from_entry
+from cityradar.items import RawItem
+from cityradar.registry import Selectors
+from spiders.raw import extract_article, parse_feed, raw_item_from_entry, story_title
 from tests.conftest import FIXTURES
+from transforms.normalize import clean_fields
 
 
 def _feed(
@@ -215,3 +220,244 @@ def test_real_seoul_page_shows_its_kogl_type_and_attachment(realdata):
     (attachment,) = article.attachments
     assert attachment["kind"] == "pdf"
     assert attachment["url"].startswith("https://news.seoul.go.kr/gov/files/2025/12/")
+
+
+# --- the text the tagger reads is the story: page chrome stays out --------------------------
+
+CHROME_MARKERS = (
+    "홈 >",
+    "HOME >",
+    "담당부서",
+    "담당자",
+    "연락처",
+    "전화번호",
+    "조회수",
+    "조회 ",
+    "공공누리",
+    "만족도",
+    "만족하십니까",
+    "페이스북",
+    "트위터",
+    "카카오톡",
+    "인쇄",
+    "스크랩",
+    "글자크기",
+    "이전글",
+    "다음글",
+    "목록",
+    "사진=",
+    "사진 제공",
+    "별첨",
+    "무단전재",
+    "ⓒ",
+    "©",
+    "본문 시작",
+)
+PHONE = re.compile(r"\d{3,4}-\d{4}")
+
+
+def _story_body(article, title: str | None = None) -> str:
+    """The body_text normalisation makes of an article page (the title as the crawl gives it)."""
+    raw = RawItem(
+        source_id="s",
+        batch_id="b",
+        seq=0,
+        feed_url="u",
+        fetched_at="2026-11-24T00:00:00+00:00",
+        title=title,
+        article_title=article.title,
+        article_text=article.text,
+    )
+    return clean_fields(raw).body
+
+
+def _assert_no_chrome(body: str, *also: str) -> None:
+    for marker in (*CHROME_MARKERS, *also):
+        assert marker not in body, marker
+    assert not PHONE.search(body)
+
+
+def _paragraphs(page: bytes, xpath: str) -> list[str]:
+    """The page's own paragraphs: text of the elements an XPath names, whitespace collapsed."""
+    tree = lxml_html.fromstring(page)
+    texts = (" ".join(node.text_content().split()) for node in tree.xpath(xpath))
+    return [text for text in texts if text]
+
+
+@pytest.mark.parametrize("body_selector", [None, "div.view_cont"])
+def test_a_government_release_keeps_its_story_and_loses_its_chrome(body_selector):
+    page = (FIXTURES / "pages/gov_release_chrome.html").read_bytes()
+    chosen = Selectors(item="-", body=body_selector) if body_selector else None
+    article = extract_article(
+        page, "text/html; charset=UTF-8", "https://www.hanbit.example.kr/a", chosen
+    )
+    story = _paragraphs(page, "//div[@class='view_cont']/p[contains(., '다.')]")
+    (heading,) = _paragraphs(page, "//h3[@class='view_title']")
+    assert article.title == heading  # not "한빛시청누리집 - 보도자료 |"
+    body = _story_body(article)
+    assert body.startswith(story[0])
+    assert all(paragraph in body for paragraph in story)
+    assert body.splitlines()[-1] == story[-1]
+    _assert_no_chrome(body, heading, "전광판.", "첨부파일", "보도자료")
+
+
+@pytest.mark.parametrize("body_selector", [None, "#article_body"])
+def test_a_news_article_loses_byline_share_bar_caption_related_and_copyright(body_selector):
+    page = (FIXTURES / "pages/news_article_chrome.html").read_bytes()
+    chosen = Selectors(item="-", body=body_selector) if body_selector else None
+    article = extract_article(page, "text/html; charset=UTF-8", "https://news.example.kr/1", chosen)
+    story = _paragraphs(page, "//div[@id='article_body']/p[contains(., '다.')]")
+    (caption,) = _paragraphs(page, "//p[@class='photo_txt']")
+    related = _paragraphs(page, "//div[@class='related_news']//a")
+    assert article.title == "해운대구, 스마트 그늘막 40곳 추가 설치"  # the site's name is gone
+    body = _story_body(article)
+    assert body.splitlines() == story
+    _assert_no_chrome(body, caption, *related, "기자", "@", "관련기사")
+
+
+def test_feed_content_loses_captions_share_lines_and_footers():
+    feed = parse_feed(
+        (FIXTURES / "feeds/chrome_content.xml").read_bytes(), "application/rss+xml", "https://x/"
+    )
+    english, korean = (
+        clean_fields(
+            raw_item_from_entry(
+                entry,
+                source_id="s",
+                batch_id="b",
+                seq=i,
+                feed_url="u",
+                fetched_at="2026-11-24T00:00:00+00:00",
+                feed=feed,
+            )
+        )
+        for i, entry in enumerate(feed.entries)
+    )
+    assert [line for line in english.body.splitlines() if line] == [
+        "Tampere is fitting 300 street lamps with sensors that count passing cyclists and "
+        "pedestrians, the city said on Monday.",
+        "The counts feed an open data portal that planners use to decide where new cycle lanes "
+        "go first.",
+    ]
+    assert english.summary == "Tampere is fitting street lamps with sensors that count cyclists."
+    for field in (korean.body, korean.summary):
+        lines = [line for line in field.splitlines() if line]
+        assert len(lines) == 2
+        assert lines[0].endswith("24일 밝혔다.")
+        assert lines[1].endswith("스스로 올린다.")
+        _assert_no_chrome(field, "@", "기사제공")
+
+
+def _page(body: str):
+    return lxml_html.fromstring(f"<html><head><title>t</title></head><body>{body}</body></html>")
+
+
+def test_a_page_title_keeps_only_the_story_heading_it_wraps():
+    page = _page(
+        "<h1 class='logo'>Example News</h1><h1>Seoul opens smart shelters</h1><h2>Key points</h2>"
+    )
+    text = "Seoul opens smart shelters\nKey points\nThe city opened 20 shelters."
+    assert story_title("Seoul opens smart shelters | Example News", page, text) == (
+        "Seoul opens smart shelters"
+    )
+    assert story_title("Seoul opens smart shelters", page, text) == "Seoul opens smart shelters"
+
+
+def test_a_page_title_naming_only_site_and_board_gives_the_heading_above_the_story():
+    page = _page(
+        "<nav><h2>보도자료</h2></nav><h1>보도자료</h1><h3 class='view_title'>한빛시, 주차 안내 시범 운영</h3>"
+    )
+    text = "보도자료\n한빛시, 주차 안내 시범 운영\n한빛시는 시범 운영한다고 밝혔다."
+    assert story_title("한빛시청누리집 - 보도자료 |", page, text) == "한빛시, 주차 안내 시범 운영"
+    # no heading of the story in sight: the page's title, its dangling bar gone
+    assert story_title("한빛시청누리집 - 보도자료 |", page, "본문") == "한빛시청누리집 - 보도자료"
+
+
+# --- the same on the real pages in ../shared/realdata -----------------------------------------
+
+
+@pytest.mark.realdata
+def test_real_jeonnam_release_body_is_the_story_and_its_heading_the_title(realdata):
+    page = (realdata / "jeonnam/debug_jeonnam_page.html").read_bytes()
+    article = extract_article(
+        page, "text/html; charset=UTF-8", "https://www.jeonnam.go.kr/M7116/boardView.do?seq=1"
+    )
+    (heading,) = _paragraphs(page, "//div[@class='bbs_view']/h3[@class='view_title']")
+    assert article.title == heading  # not the page's "전라남도청누리집 - 보도자료 |"
+    # the release is the text between the <br>s of its body element
+    tree = lxml_html.fromstring(page)
+    (content,) = tree.xpath("//div[@class='bbs_view_contnet']")
+    pieces = [" ".join(t.split()) for t in [content.text, *(c.tail for c in content)] if t]
+    story = [piece for piece in pieces if piece.endswith("다.")]
+    assert len(story) >= 8
+    body = _story_body(article)
+    lines = body.splitlines()
+    assert story[0] in lines[:3]  # below the release's two subheads at most
+    assert all(paragraph in lines for paragraph in story)  # the middle and the last too
+    assert lines[-1] == story[-1]
+    assert heading not in lines
+    _assert_no_chrome(body, "첨부)", "콘텐츠 관리부서", "도정을 이루겠습니다")
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("body_selector", [None, "div.board_view_body"])
+def test_real_gwangju_release_loses_its_caption_and_notes(realdata, body_selector):
+    page = (realdata / "gwangju/gwangju_detail_dump.html").read_bytes()
+    chosen = Selectors(item="-", body=body_selector) if body_selector else None
+    article = extract_article(
+        page,
+        "text/html; charset=UTF-8",
+        "https://www.gwangju.go.kr/boardView.do?pageId=www789&boardId=BD_0000000027&seq=21180",
+        chosen,
+    )
+    tree = lxml_html.fromstring(page)
+    (content,) = tree.xpath("//div[@class='board_view_body']")
+    pieces = [" ".join(t.split()) for t in [content.text, *(c.tail for c in content)] if t]
+    story = [p.removesuffix("<끝>").strip() for p in pieces if "다." in p]
+    (caption,) = _paragraphs(page, "//div[@class='viewimg_comment']")
+    body = _story_body(article)
+    assert body.splitlines() == story  # opening first, every paragraph, the last one last
+    _assert_no_chrome(body, caption, "<끝>")
+
+
+@pytest.mark.realdata
+def test_real_seoul_page_loses_its_kogl_notice(realdata):
+    page = (realdata / "koreanewskorea/seoul_detail.html").read_bytes()
+    article = extract_article(
+        page, "text/html; charset=UTF-8", "https://news.seoul.go.kr/gov/archives/574155"
+    )
+    paragraphs = _paragraphs(page, "//div[@id='post_content']/p")
+    body = _story_body(article)
+    assert body.startswith(paragraphs[0])
+    assert body.splitlines()[-1] == paragraphs[-1]
+    _assert_no_chrome(body)
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("number", [1, 2])
+def test_real_yonhap_title_loses_the_agency_name_and_the_body_keeps_every_line(realdata, number):
+    (record,) = json.loads(
+        (realdata / f"scrapping-webs/yonhap_en_test_article_{number}.json").read_text()
+    )
+    raw = record["raw_response"]
+    page = raw["content"].encode("utf-8")
+    article = extract_article(page, raw["content_type"], "https://en.yna.co.kr/view/x")
+    (heading,) = _paragraphs(page, "//h1[@class='tit']")
+    assert article.title == heading
+    tree = lxml_html.fromstring(page)
+    (story,) = tree.xpath("//article[@class='story-news']")
+    lines = [" ".join(t.split()) for t in story.itertext() if t.strip()]
+    body = " ".join(_story_body(article).split())
+    assert not body.startswith(heading)
+    assert all(line in body for line in lines)
+
+
+@pytest.mark.realdata
+def test_real_chicago_page_keeps_all_its_paragraphs(realdata):
+    page = (realdata / "city-scrapers/chi_plan_commission.html").read_bytes()
+    article = extract_article(page, "text/html", "https://www.chicago.gov/x.html")
+    paragraphs = _paragraphs(page, "//div[@class='col p-0']/p")
+    body = _story_body(article)
+    assert len(paragraphs) == 3
+    assert body.startswith(paragraphs[0])
+    assert all(paragraph in body for paragraph in paragraphs)

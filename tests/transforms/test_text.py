@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from transforms.language import detect_language
-from transforms.text import clean_line, clean_text, drop_leading_title
+from transforms.text import clean_line, clean_text, drop_leading_title, html_to_text
 
 
 @pytest.mark.parametrize(
@@ -37,6 +37,51 @@ def test_a_leading_line_repeating_the_title_is_dropped():
         == "INCHEON -- body"
     )
     assert drop_leading_title("본문 첫 줄\n둘째", "다른 제목") == "본문 첫 줄\n둘째"
+
+
+def test_what_sits_above_the_title_line_is_page_chrome():
+    body = (
+        "보도자료\n시민과 함께 여는 스마트 도시\n한빛시, 빈자리 안내  시범 운영\n한빛시는 시작한다."
+    )
+    assert drop_leading_title(body, "한빛시, 빈자리 안내 시범 운영") == "한빛시는 시작한다."
+
+
+def test_a_line_run_together_loses_the_title_it_starts_with():
+    body = "부산물 비료 활용 농가 지원 확대 농림부는 지원한다고 밝혔다.\n둘째 줄"
+    assert (
+        drop_leading_title(body, "부산물 비료 활용 농가 지원 확대")
+        == "농림부는 지원한다고 밝혔다.\n둘째 줄"
+    )
+    assert drop_leading_title("서울시 발표 내용이다.", "서울시") == "서울시 발표 내용이다."
+
+
+def test_a_title_below_the_lede_is_left_where_it_is():
+    lede = "한빛시는 도심 공영주차장 12곳에 빈 주차면을 실시간으로 알려 주는 시스템을 운영한다."
+    body = f"{lede}\n빈자리 안내\n둘째 문단."
+    assert drop_leading_title(body, "빈자리 안내") == body
+
+
+def test_feed_html_loses_its_captions_share_bar_and_related_posts():
+    text = html_to_text(
+        '<div class="wp-caption"><img src="a.jpg"><p class="wp-caption-text">A lamp post.</p></div>'
+        "<p>Tampere counts cyclists.</p><figure><figcaption>Photo: the city</figcaption></figure>"
+        '<div class="sharedaddy sd-sharing-enabled"><h3>Share this:</h3><a>Twitter</a></div>'
+        '<div class="jp-relatedposts"><a>Oulu maps snow ploughs</a></div><p>Planners use the data.</p>'
+    )
+    assert [line for line in text.splitlines() if line.strip()] == [
+        "Tampere counts cyclists.",
+        "Planners use the data.",
+    ]
+
+
+def test_table_cells_stay_apart_and_rows_on_their_own_lines():
+    text = html_to_text(
+        "<table><tr><th>구분</th><td>2025년</td></tr><tr><th>예산</th><td>10억</td></tr></table>"
+    )
+    assert [" ".join(line.split()) for line in text.splitlines() if line.strip()] == [
+        "구분 2025년",
+        "예산 10억",
+    ]
 
 
 @pytest.mark.parametrize(
