@@ -174,9 +174,12 @@ def _split(pattern: re.Pattern[str], text: str) -> tuple[str, str]:
 
 
 def _score(
-    matches: list[Match], scoring: Scoring, weight: float = 1.0
+    matches: list[Match], scoring: Scoring, weight: float | None = None
 ) -> tuple[float, list[Reason]]:
-    """Score the matches of one term-group: best field x weight, a bonus for repetition."""
+    """Score the matches of one term-group: best field x weight, a bonus for repetition.
+
+    A term's weight, when it has one (focus and relevance terms), is kept in its reasons.
+    """
     by_term: dict[str, list[Match]] = defaultdict(list)
     for m in matches:
         by_term[m.term].append(m)
@@ -184,8 +187,9 @@ def _score(
     for term, hits in by_term.items():
         best = max(hits, key=lambda m: scoring.field_weights[m.field])
         repeats = min(len(hits) - 1, scoring.max_repeats)
-        total += weight * scoring.field_weights[best.field] * (1 + scoring.repeat_bonus * repeats)
-        reasons.append(Reason(term, best.field, len(hits), weight if weight != 1.0 else None))
+        factor = 1.0 if weight is None else weight
+        total += factor * scoring.field_weights[best.field] * (1 + scoring.repeat_bonus * repeats)
+        reasons.append(Reason(term, best.field, len(hits), weight))
     return total, reasons
 
 
