@@ -369,9 +369,12 @@ def _split(pattern: re.Pattern[str], text: str) -> tuple[str, str]:
 
 
 def _score(
-    matches: list[Match], scoring: Scoring, weight: float = 1.0
+    matches: list[Match], scoring: Scoring, weight: float | None = None
 ) -> tuple[float, list[Reason]]:
-    """Score the matches of one term-group: best field x weight, a bonus for repetition."""
+    """Score the matches of one term-group: best field x weight, a bonus for repetition.
+
+    A term's weight, when it has one (focus and relevance terms), is kept in its reasons.
+    """
     by_term: dict[str, list[Match]] = defaultdict(list)
     for m in matches:
         by_term[m.term].append(m)
@@ -379,8 +382,9 @@ def _score(
     for term, hits in by_term.items():
         best = max(hits, key=lambda m: scoring.field_weights[m.field])
         repeats = min(len(hits) - 1, scoring.max_repeats)
-        total += weight * scoring.field_weights[best.field] * (1 + scoring.repeat_bonus * repeats)
-        reasons.append(Reason(term, best.field, len(hits), weight if weight != 1.0 else None))
+        factor = 1.0 if weight is None else weight
+        total += factor * scoring.field_weights[best.field] * (1 + scoring.repeat_bonus * repeats)
+        reasons.append(Reason(term, best.field, len(hits), weight))
     return total, reasons
 
 
@@ -522,7 +526,7 @@ def _countries(
 
 
 def _focus_scores(text: _Text | _Opening, tax: Taxonomy) -> list[Tag]:
-    matches = text.find(tax.focus_terms, tax.neutral)
+    matches = _without_glosses(text, text.find(tax.focus_terms, tax.neutral), tax)
     tags = []
     for area, weights in tax.weights.items():
         total, reasons = 0.0, []
@@ -535,6 +539,35 @@ def _focus_scores(text: _Text | _Opening, tax: Taxonomy) -> list[Tag]:
         if total:
             tags.append(Tag(area, round(total, 2), _strongest_first(reasons, tax.scoring)))
     return sorted(tags, key=lambda t: -t.score)
+
+
+# "사물인터넷(IoT)", "인공지능(AI)": Korean news glosses a term in parentheses; that is one
+# mention, not two pieces of evidence
+_GLOSS_OPEN = re.compile(r"\s*[(（]\s*")
+_GLOSS_CLOSE = re.compile(r"\s*[)）]")
+
+
+def _without_glosses(text: _Text | _Opening, matches: list[Match], tax: Taxonomy) -> list[Match]:
+    """The matches less those that only gloss the term just before them, for the same areas."""
+    glosses = set()
+    by_field: dict[str, list[Match]] = defaultdict(list)
+    for m in matches:
+        by_field[m.field].append(m)
+    for name, found in by_field.items():
+        field_text = text.fields[name]
+        found.sort(key=lambda m: m.start)
+        for term, gloss in pairwise(found):
+            if (
+                _GLOSS_OPEN.fullmatch(field_text[term.end : gloss.start])
+                and _GLOSS_CLOSE.match(field_text, gloss.end)
+                and _areas(gloss.term, tax) <= _areas(term.term, tax)
+            ):
+                glosses.add(gloss)
+    return [m for m in matches if m not in glosses]
+
+
+def _areas(term: str, tax: Taxonomy) -> set[str]:
+    return {area for area, weights in tax.weights.items() if term in weights}
 
 
 def _relevance(

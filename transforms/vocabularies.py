@@ -226,7 +226,11 @@ def taxonomy() -> Taxonomy:
         scoring=Scoring(**data["scoring"]),
         names={area: spec["name"] for area, spec in data["focus_areas"].items()},
         weights=weights,
-        focus_terms=Vocabulary((t, t) for t in {t for terms in weights.values() for t in terms}),
+        # in file order, not a set's: of two overlapping terms of one length the first listed wins,
+        # the same in every run
+        focus_terms=Vocabulary(
+            (t, t) for t in dict.fromkeys(t for terms in weights.values() for t in terms)
+        ),
         relevance_weights=relevance_weights,
         relevance_terms=Vocabulary((t, "smart_city") for t in relevance_weights),
         # whole words, like names: the 버스 in 메타버스 (metaverse) is no bus

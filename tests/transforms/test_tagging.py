@@ -282,3 +282,119 @@ def test_context_words_are_whole_words():
     shop = tag_item("SSG닷컴, 메타버스 쇼핑 서비스 출시", "", "온라인 플랫폼에서 특가 상품을 판다.")
     assert not any(r.term == "context: 버스" for r in shop.relevance_reasons)
     assert not shop.is_smart_city
+
+
+def areas(title: str, summary: str = "", body: str = "") -> set[str]:
+    return {t.value for t in tag_item(title, summary, body).focus_areas}
+
+
+def reasons_of(tags, area: str) -> set[str]:
+    return {r.term for t in tags.focus_areas if t.value == area for r in t.reasons}
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Riverside parks get free wifi this summer",
+        "Harbour town to offer free Wi-Fi on its ferries",
+        "FREE WIFI ZONES OPEN IN THE OLD TOWN",
+    ],
+)
+def test_public_wifi_is_connectivity_however_it_is_written(title):
+    assert "connectivity" in areas(title)
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        ("Daegu wins national smart city challenge", "The city receives state funds for it."),
+        ("Pune ranks high among the Smart Cities Mission cities", ""),
+        ("군산시, 스마트도시 조성사업 공모 선정", "국비 80억원을 확보했다."),
+        ("", "국토교통부의 스마트시티 통합플랫폼 구축 사업에 선정돼 국비를 지원받는다."),
+    ],
+)
+def test_smart_city_programmes_calls_and_selections_are_governance(title, summary):
+    assert "governance" in areas(title, summary)
+
+
+def test_an_iot_device_is_not_a_network_but_an_iot_network_is():
+    # an IoT-equipped bin is environment news; a city-wide LoRaWAN network is connectivity
+    bin_story = tag_item("", "구청은 사물인터넷(IoT) 기술로 적재량을 알리는 쓰레기통을 설치한다.")
+    assert "environment" in {t.value for t in bin_story.focus_areas}
+    assert "connectivity" not in {t.value for t in bin_story.focus_areas}
+    assert "connectivity" in areas("City rolls out a LoRaWAN IoT network for parking sensors")
+    assert "connectivity" in areas("", "시는 도심 전역에 사물인터넷망을 깔아 센서 자료를 모은다.")
+
+
+def test_a_term_glossed_in_parentheses_counts_once():
+    glossed = tag_item("", "시는 인공지능(AI) 신호 제어를 도입한다.")
+    plain = tag_item("", "시는 인공지능 신호 제어를 도입한다.")
+    ai = next(t for t in glossed.focus_areas if t.value == "ai_data")
+    assert reasons_of(glossed, "ai_data") == {"인공지능"}
+    assert ai.score == next(t for t in plain.focus_areas if t.value == "ai_data").score
+
+
+def test_ict_is_not_telecom_news():
+    # 정보통신기술 (ICT) is said of any technology; its 통신 is no network
+    tags = tag_item("", "구는 정보통신기술을 접목한 스마트 가로등으로 전기를 아낀다.")
+    assert "통신" not in reasons_of(tags, "connectivity")
+    assert "energy" in {t.value for t in tags.focus_areas}
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        ("Heavy rain floods underpasses in Gwangju", "The city closed three roads after flooding."),
+        ("안양시, 하천 침수 경보 시스템 가동", ""),
+    ],
+)
+def test_floods_are_water_and_public_safety(title, summary):
+    assert {"water", "health_safety"} <= areas(title, summary)
+
+
+def test_an_autonomous_robot_is_a_robot_not_a_car():
+    found = areas("성북구, 자율주행 순찰로봇 공원 투입")
+    assert {"robotics", "health_safety"} <= found
+    assert "mobility" not in found
+    assert "mobility" not in areas("Library robot roams the riverside park on its own")
+
+
+def test_drone_deliveries_are_transport():
+    assert {"mobility", "robotics"} <= areas("Island villages receive parcels by drone delivery")
+    assert "mobility" in areas("", "여수시는 섬 주민에게 생필품을 드론 배송한다.")
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        ("City expands EV charging infrastructure", "Chargers will be installed at car parks."),
+        ("The council is building a new traffic control room", ""),
+        ("", "시는 전기차 충전 인프라를 조성한다."),
+    ],
+)
+def test_infrastructure_said_of_any_project_is_not_buildings_news(title, summary):
+    assert "buildings_infra" not in areas(title, summary)
+
+
+def test_buildings_and_their_energy_are_buildings_news():
+    found = areas("", "New rules require large buildings to cut their energy use by 40 percent.")
+    assert {"buildings_infra", "energy"} <= found
+    assert "buildings_infra" in areas("", "서울시는 공공 건물 옥상에 태양광을 설치한다.")
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        ("세종시, 민원 상담 챗봇 도입", "시민은 메신저로 24시간 상담할 수 있다."),
+        ("Villagers can call a demand-responsive bus by phone", ""),
+        ("Residents get free wifi in every public library", ""),
+    ],
+)
+def test_civic_services_without_the_word_smart_are_smart_city_news(title, summary):
+    assert tag_item(title, summary, "").is_smart_city
+
+
+def test_a_drone_show_is_entertainment_not_smart_city_news():
+    show = tag_item("Busan cancels New Year drone show", "The city apologised to the crowd.", "")
+    assert not show.is_smart_city
+    assert show.focus_areas == []
