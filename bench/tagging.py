@@ -1,4 +1,4 @@
-"""Rule tagger speed: items per second, tagged the way ingest tags them, once the models are loaded.
+"""Tagger speed: items per second, tagged the way ingest tags them, once the models are loaded.
 
     python -m bench.tagging [--labelled ../shared/labelled] [--repeat 3]
 
@@ -15,8 +15,10 @@ sentence repeats within a chunk. The second is the figure to expect from ingest.
 
 Items go through in chunks of ``ANALYSIS_CHUNK`` (64), each chunk's texts analysed together
 (the next chunk's while this one is tagged) by ``analysed_ahead`` as ``normalize_chunks`` does,
-then ``tag_item`` per item. Loading (gazetteer, taxonomy, Kiwi) is
-timed apart, then one warm-up pass, then ``--repeat`` timed passes; prints items/s of each.
+then ``tag_items`` per chunk (the rules read each item, the encoder embeds the chunk's openings
+together, the learned heads decide). The rules alone and the encoder alone are timed too, to show
+where the time goes. Loading (gazetteer, taxonomy, Kiwi; the encoder and the heads) is timed
+apart, then one warm-up pass, then ``--repeat`` timed passes; prints items/s of each.
 """
 
 from __future__ import annotations
@@ -24,14 +26,16 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from training.labelled import DEFAULT_FOLDER, read_labelled
+from transforms.embedding import encode, opening_text
 from transforms.evaluation import GATE_SETS, load_sets
+from transforms.learned import learned_model
 from transforms.matching import primed_analysis
 from transforms.normalize import ANALYSIS_CHUNK, CleanText, analysed_ahead, batched
-from transforms.tagging import tag_item
+from transforms.tagging import ItemText, read_rules, tag_items
 from transforms.vocabularies import gazetteer, taxonomy
 
 BODY_CHARS = 1_000
@@ -67,7 +71,7 @@ def with_bodies(texts: list[tuple[str, str]], stride: int = 1) -> list[CleanText
     return items
 
 
-def load_models() -> float:
+def load_rules() -> float:
     """Seconds to load the gazetteer, the taxonomy and Kiwi (first analysis included)."""
     started = time.perf_counter()
     gazetteer()
@@ -77,14 +81,39 @@ def load_models() -> float:
     return time.perf_counter() - started
 
 
+def load_learned() -> float:
+    """Seconds to load the sentence encoder and the learned heads (first embedding included)."""
+    started = time.perf_counter()
+    encode(["부산시는 스마트시티를 추진한다."])
+    learned_model()
+    return time.perf_counter() - started
+
+
 def tag_all(items: Iterable[CleanText]) -> int:
-    """Tag every item as ingest does (chunks analysed together); how many were tagged."""
+    """Tag every item as ingest does (chunks analysed together, then tagged together)."""
+    count = 0
+    chunks = ((chunk, chunk) for chunk in batched(items, ANALYSIS_CHUNK))
+    for chunk, _ in analysed_ahead(chunks):
+        count += len(tag_items([ItemText(i.title, i.summary, i.for_tagging) for i in chunk]))
+    return count
+
+
+def rules_all(items: Iterable[CleanText]) -> int:
+    """The rules alone, chunks analysed together as ingest does."""
     count = 0
     chunks = ((chunk, chunk) for chunk in batched(items, ANALYSIS_CHUNK))
     for chunk, _ in analysed_ahead(chunks):
         for item in chunk:
-            tag_item(item.title, item.summary, item.for_tagging)
+            read_rules(ItemText(item.title, item.summary, item.for_tagging))
             count += 1
+    return count
+
+
+def encode_all(items: Iterable[CleanText]) -> int:
+    """The encoder alone: every chunk's openings embedded together."""
+    count = 0
+    for chunk in batched(items, ANALYSIS_CHUNK):
+        count += len(encode([opening_text(i.title, i.summary, i.for_tagging) for i in chunk]))
     return count
 
 
@@ -99,20 +128,26 @@ def main() -> None:
     else:
         texts, origin = eval_texts(), f"eval/ gate sets ({args.labelled} not found)"
     print(f"items: {len(texts)} from {origin}; body {BODY_CHARS} characters")
-    print(f"load: {load_models():.2f} s (gazetteer, taxonomy, Kiwi)")
+    print(f"load: {load_rules():.2f} s (gazetteer, taxonomy, Kiwi)")
+    print(f"load: {load_learned():.2f} s (sentence encoder and learned heads)")
     layouts = (("bodies from the next items", 1), ("no repeats in a chunk", ANALYSIS_CHUNK))
     for layout, stride in layouts:
+        items = with_bodies(texts, stride)
         print(f"{layout}:")
-        print(f"  tagging: {time_passes(with_bodies(texts, stride), args.repeat)}")
+        print(f"  tagging (rules + encoder + heads): {time_passes(tag_all, items, args.repeat)}")
+        print(f"  rules alone: {time_passes(rules_all, items, args.repeat)}")
+        print(f"  encoder alone: {time_passes(encode_all, items, args.repeat)}")
 
 
-def time_passes(items: list[CleanText], repeat: int) -> str:
+def time_passes(
+    run_all: Callable[[list[CleanText]], int], items: list[CleanText], repeat: int
+) -> str:
     """One warm-up pass, then ``repeat`` timed ones (each printed); the summary."""
-    tag_all(items)
+    run_all(items)
     rates, cpu = [], []
     for run in range(1, repeat + 1):
         started, started_cpu = time.perf_counter(), time.process_time()
-        count = tag_all(items)
+        count = run_all(items)
         seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - started_cpu
         rates.append(count / seconds)
         cpu.append(1000 * cpu_seconds / count)

