@@ -47,8 +47,8 @@ def cities(title: str, body: str = "") -> list[str]:
         ("the busan lower-case word", []),  # names are matched as written
         (
             "제주도 충전기 현황을 한 앱에서 보여주는 플랫폼",
-            ["Jeju Province"],
-        ),  # 보여주는 is not Yeoju
+            ["Jeju"],
+        ),  # 보여주는 is not Yeoju; Jeju-wide stories are Jeju
         ("여주시, 도자기 축제 개막", ["Yeoju"]),
         ("Real Madrid sign a Korean teenager", []),
         ("Joaquin Phoenix wins award", []),
