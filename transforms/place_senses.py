@@ -51,7 +51,7 @@ _ADMINISTRATIVE_AFTER = re.compile(
 # Jeju Air, Busan Bank, Incheon airport, Seoul stocks, Tesla's Shanghai factory, 제주항공, 울산현대.
 _ORGANISATION_AFTER = re.compile(
     r"^(?:'s|’s)?\s?(?:(?:International\s)?[Aa]irports?|Air\b|Airlines?|Bank\b|Stock Exchange|"
-    r"stocks|shares|bourse|F\.?C\.?\b|United\b|Hyundai|Motors|Steelers|Bluewings|Nuggets|Wizards|"
+    r"stocks|shares\s(?:rose|fell|closed|ended|gained|lost|slipped|jumped)|bourse|F\.?C\.?\b|United\b|Hyundai|Motors|Steelers|Bluewings|Nuggets|Wizards|"
     r"[Cc]ampus|[Pp]lant\b|[Ff]actory|[Gg]igafactory|[Ff]ab\b|[Hh]eadquarters|HQ\b|[Ss]tore\b|"
     r"(?:National\s)?University|Hospital|(?:High|Middle|Elementary)\sSchool)"
     r"|^\s?(?:국제공항|공항|은행|항공|유나이티드|현대|FC|에프씨|스틸러스|캠퍼스|공장|사업장|본사|증시|"
@@ -75,17 +75,19 @@ _VENUE_AFTER = re.compile(
     rf"|^(?:시|특별시|광역시|특례시)?\s?(?:\S+\s){{0,2}}?\S*(?:에서|서)\s(?:{_EVENT_VERBS})"
     rf"|^(?:시|특별시|광역시)?\s?(?:에서\s)?(?:개최|개막)"
 )
-# "held at KINTEX in", "unveiled its new phones in", "at the Korea Chamber of Commerce in",
+# "held at KINTEX in", "held on Tuesday in", "at the Korea Chamber of Commerce in",
 # "at a conference in", "at an international airfield in", "Summit in"
 _VENUE_NOUNS = (
     r"conference|forum|summit|expo|exhibition|trade fair|fair|event|ceremony|meeting|convention|"
-    r"airfield|airport|hotel|stadium|arena|concert|show"
+    r"airfield|airport|hotel|stadium|arena|concert|show|launch"
 )
 _VENUE_BEFORE = re.compile(
-    r"(?:\b(?:held|hosted|staged|convened|took place|takes place|will take place|unveil(?:ed|s)?|"
-    r"launch(?:ed|es)? (?:its|the|a) (?:new|latest)|showcased)(?:\s\S+){0,12}?\sin"
+    r"(?:\b(?:held|hosted|staged|convened|took place|takes place|will take place)(?:\s\S+){0,6}?\sin"
+    # a product launch: "unveiled its new Galaxy foldable smartphone series for the first time in"
+    r"|\b(?:unveil|launch|introduc|releas)\w*(?:\s\S+){0,8}?\s(?:smartphones?|phones?|Galaxy|iPhones?|"
+    r"tablets?|laptops?|TVs?|consoles?|models?|lineup|series)\b(?:\s\S+){0,6}?\sin"
     r"|\bat\s(?:the\s|its\s)?(?:(?:[A-Z0-9][\w&'.-]*|of|and|for|the|de)\s){1,8}in"
-    rf"|\bat\s(?:the|a|an|its|this|their)\s(?:\S+\s){{0,3}}?(?:{_VENUE_NOUNS})s?\sin"
+    rf"|\bat\s(?:(?:the|a|an|its|this|their)\s)?(?:\S+\s){{0,3}}?(?:{_VENUE_NOUNS})s?\sin"
     r"|\b(?:Summit|Conference|Congress|Expo|Forum|Exhibition|Convention|School|University|Hospital|"
     r"Museum|Stadium|Hall|Hotel|Dome|Arena|Center|Centre)(?:\s\(\S+\))?\sin)"
     r"\s(?:[A-Z]\w+(?:'s|’s)\s)?$"  # "in Seoul's Jung-gu District"
@@ -163,11 +165,9 @@ def lacks_province(
 _LISTED_BEFORE = re.compile(r"(?P<stem>[\uac00-\ud7a3]{2,4}?)(?:시|군)?(?:\s*[·ㆍ,]|와|과|\s및)$")
 
 
-def qualifies_next(
-    field_text: str, m: Match, following: Match | None, parents: frozenset[str]
-) -> bool:
+def qualifies_next(field_text: str, m: Match, following: Match, parents: frozenset[str]) -> bool:
     """A metropolitan city's name that only says where its county is ("울산 울주군")."""
-    if following is None or m.term not in parents:
+    if m.term not in parents:
         return False
     return following.start > m.end and not field_text[m.end : following.start].strip()
 

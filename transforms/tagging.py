@@ -554,21 +554,21 @@ def _written_in_capitals(text: _Text, found: list[Match], geo: Gazetteer) -> lis
 
 
 def _without_qualifiers(text: _Text, matches: list[Match], geo: Gazetteer) -> list[Match]:
-    """Drop a metropolitan city's name that only locates its county ("울산 울주군")."""
+    """Drop a metropolitan city's name that only locates its county ("울산 울주군").
+
+    A province before its county stays: it is the item's region, not a second city.
+    """
     ordered = sorted(matches, key=lambda m: (m.field, m.start))
-    following = {id(m): n for m, n in pairwise(ordered) if m.field == n.field}
-    return [
-        m
-        for m in matches
-        if not senses.qualifies_next(
-            text.fields[m.field],
-            m,
-            following.get(id(m)),
-            geo.parents.get(following[id(m)].key, frozenset())
-            if id(m) in following
-            else frozenset(),
+    locating = {
+        id(m)
+        for m, following in pairwise(ordered)
+        if m.field == following.field
+        and geo.cities[m.key].kind == "city"
+        and senses.qualifies_next(
+            text.fields[m.field], m, following, geo.parents.get(following.key, frozenset())
         )
-    ]
+    }
+    return [m for m in matches if id(m) not in locating]
 
 
 def resolve_shared_districts(matches: list[Match], geo: Gazetteer) -> list[Match]:
