@@ -1,8 +1,9 @@
 """Korean places from places_kr.yaml: provinces, metropolitan cities and their districts, cities and counties.
 
 The file writes a local government as "Korean-stem English-name" (예산 Yesan); this module adds
-the forms news uses (예산군, Yesan-gun, Yesan County; 수원시, 수원특례시, Suwon-si; 마포구,
-Mapo-gu, Mapo District), marks stems that are ordinary words as valid only after their province
+the forms news uses (Yesan-gun, Yesan County; Suwon-si, Suwon City; Mapo-gu, Mapo District; a
+Korean stem finds its own 시/군/구 forms, since a name may take its suffix), writes stems that
+are ordinary words with their suffix (예산군) and as valid alone only after their province
 (충남 예산), and gives a district name held by several metropolitan cities (중구, Gangseo-gu) a
 shared key that tagging resolves from the item.
 """
@@ -101,10 +102,13 @@ def _city_forms(english: list[str]) -> list[str]:
 def _district_names(text: str) -> tuple[str, list[str]]:
     """(Korean stem, names) of a district: 마포구, Mapo-gu, Mapo District, and the bare stems."""
     ko, ko_star, en, en_star = _parse(text)
-    names = [f"{ko}구", f"{en}-gu", f"{en} District"]
-    if len(ko) >= 2:  # 중, 동, 서 alone are not names
-        names += [] if ko_star else [ko]
-        names += [] if en_star else [en]
+    names = [f"{en}-gu", f"{en} District"]
+    if len(ko) >= 2 and not ko_star:  # 중, 동, 서 alone are not names
+        names.append(ko)  # finds 마포구 and 마포구청장 too (a name may take its suffix)
+    else:
+        names.append(f"{ko}구")
+    if len(ko) >= 2 and not en_star:
+        names.append(en)
     return ko, names
 
 
@@ -124,10 +128,12 @@ def _local(entry: str | dict[str, Any], kind: str, provinces: list[str]) -> Kore
     suffix_ko, suffix_en = (
         ("시", ("-si", " City")) if kind == "cities" else ("군", ("-gun", " County"))
     )
-    names = [f"{ko}{suffix_ko}", *(f"{en}{s}" for s in suffix_en)]
-    if kind == "cities":
-        names.append(f"{ko}특례시")  # 수원특례시, 고양특례시
-    names += [] if ko_star else [ko]
+    names = [*(f"{en}{s}" for s in suffix_en)]
+    # a bare stem also finds 서산시 and 수원특례시 (a name may take its suffix); a stem that is
+    # a word is written with its suffix instead
+    names += (
+        [f"{ko}{suffix_ko}", f"{ko}특례시"][: 2 if kind == "cities" else 1] if ko_star else [ko]
+    )
     names += [] if en_star else [en]
     zones = extra.get("zones", {})
     names += [

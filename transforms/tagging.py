@@ -531,6 +531,7 @@ def _named_after_places(text: _Text, found: list[Match], geo: Gazetteer) -> list
 
 # a word in capitals ("LONDON MAYOR", "GUNSAN has drawn"), read as the name it may be
 _CAPITALS = re.compile(r"\b[A-Z][A-Z'’]{3,}\b")
+_HANGUL_SYLLABLE = re.compile(r"[\uac00-\ud7a3]")
 
 
 def _written_in_capitals(text: _Text, found: list[Match], geo: Gazetteer) -> list[Match]:
@@ -546,9 +547,10 @@ def _written_in_capitals(text: _Text, found: list[Match], geo: Gazetteer) -> lis
         if not words:
             continue
         copy = _CAPITALS.sub(lambda w: w[0][0] + w[0][1:].lower(), field_text)
+        copy = _HANGUL_SYLLABLE.sub(" ", copy)  # Latin names only: no second Korean analysis
         for m in geo.city_names.find(copy, name):
             covers = any(m.start <= start < m.end for start, _end in words)
-            if covers and (name, m.start) not in taken and not has_hangul(m.term):
+            if covers and (name, m.start) not in taken:
                 added.append(replace(m, term=field_text[m.start : m.end]))
     return added
 

@@ -132,7 +132,9 @@ def gazetteer() -> Gazetteer:
             city.other_sense,
             civic_only=city.name in world["companies"],
         )
-        terms.extend((name, city.name) for name in city.names if name not in taken)
+        own = [name for name in city.names if name not in taken]
+        taken.update(own)  # a name two cities share (오클랜드) is the more populous one's
+        terms.extend((name, city.name) for name in own)
     countries = _country_terms(world)
     return Gazetteer(
         cities=places,
@@ -183,7 +185,8 @@ def world_cities(spec: dict[str, Any]) -> list[WorldCity]:
         if name not in largest or largest[name]["population"] < record["population"]:
             largest[name] = record
     cities = []
-    for name, record in largest.items():
+    by_population = sorted(largest.items(), key=lambda pair: -pair[1]["population"])
+    for name, record in by_population:
         names = [name, record["name"], _ascii(record["name"]), *spec["aliases"].get(name, ())]
         names += zones.get(name, ())
         names += _hangul_names(record, spec["hangul_two_syllables_from"])

@@ -14,7 +14,7 @@ def test_a_record_without_a_title_is_tagged_from_its_summary():
     assert result["cities"] == ["Seoul"]
     assert result["language"] == "ko"
     assert result["reasons"]["cities"]["Seoul"] == [
-        {"term": "관악구", "field": "summary", "count": 1}
+        {"term": "관악", "field": "summary", "count": 1}
     ]
 
 
