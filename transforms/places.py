@@ -130,10 +130,8 @@ def _local(entry: str | dict[str, Any], kind: str, provinces: list[str]) -> Kore
     )
     names = [*(f"{en}{s}" for s in suffix_en)]
     # a bare stem also finds 서산시 and 수원특례시 (a name may take its suffix); a stem that is
-    # a word is written with its suffix instead
-    names += (
-        [f"{ko}{suffix_ko}", f"{ko}특례시"][: 2 if kind == "cities" else 1] if ko_star else [ko]
-    )
+    # a word is written with its suffix instead (고양시; the file adds 고양특례시)
+    names += [f"{ko}{suffix_ko}"] if ko_star else [ko]
     names += [] if en_star else [en]
     zones = extra.get("zones", {})
     names += [
@@ -178,6 +176,6 @@ def _assign_districts(
             places[city].names.extend(names)
             continue
         names = holders[0][1]
-        key = SHARED_PREFIX + names[1].removesuffix("-gu")  # district:Jung
+        key = SHARED_PREFIX + names[0].removesuffix("-gu")  # district:Jung
         shared[key] = SharedDistrict(names, tuple(city for city, _ in holders), defaults.get(stem))
     return shared
