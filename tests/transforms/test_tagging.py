@@ -499,7 +499,9 @@ def test_a_list_of_places_selected_for_a_programme_tags_each_and_other_lists_are
 
 
 def test_shared_district_and_county_tags_keep_their_reasons():
-    tags = read_rules(ItemText("", "관악구(구청장 유종필)가 IoT 센서를 단 스마트 쓰레기통을 도입했다."))
+    tags = read_rules(
+        ItemText("", "관악구(구청장 유종필)가 IoT 센서를 단 스마트 쓰레기통을 도입했다.")
+    )
     (seoul,) = tags.cities
     assert [(r.term, r.field, r.count) for r in seoul.reasons] == [("관악", "summary", 1)]
     county = read_rules(ItemText("", "전남 장성군이 사물인터넷으로 어르신을 돌본다."))
