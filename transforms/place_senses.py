@@ -55,7 +55,7 @@ _ORGANISATION_AFTER = re.compile(
     r"[Cc]ampus|[Pp]lant\b|[Ff]actory|[Gg]igafactory|[Ff]ab\b|[Hh]eadquarters|HQ\b|[Ss]tore\b|"
     r"(?:National\s)?University|Hospital|(?:High|Middle|Elementary)\sSchool)"
     r"|^\s?(?:국제공항|공항|은행|항공|유나이티드|현대|FC|에프씨|스틸러스|캠퍼스|공장|사업장|본사|증시|"
-    r"외환시장|증권거래소|노선|직항|항로|경찰청|경찰서|지방경찰청)"
+    r"외환시장|증권거래소|노선|직항|항로|경찰청|경찰서|지방경찰청|일보|신문|방송)"
     r"|^(?:'s|’s)\s(?:foreign|defen[cs]e|unification|finance|trade) ministry"  # the state
     r"|^행(?![정사복진동성])"  # 뉴욕행 항공편: bound for New York
     r"|^\s?등\s\d+개\s?노선|^\s\S+(?:경찰서|경찰청)"  # 애틀랜타 등 3개 노선, 서울 남대문경찰서

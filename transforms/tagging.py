@@ -497,6 +497,8 @@ _AGENCIES = (
     "대학교",
     "병원",
 )
+# 부산일보, 경남신문: a newspaper's masthead (in a page's header or footer) is no place of a story
+_OUTLETS = ("일보", "신문", "방송", "매일", "뉴스", "타임스", "타임즈")
 
 
 def _named_after_places(text: _Text, found: list[Match], geo: Gazetteer) -> list[Match]:
@@ -521,7 +523,7 @@ def _named_after_places(text: _Text, found: list[Match], geo: Gazetteer) -> list
                 if (
                     key is not None
                     and not rest.startswith(_NATURAL_FEATURES)
-                    and not rest.endswith(_AGENCIES)
+                    and not rest.endswith(_AGENCIES + _OUTLETS)
                 ):
                     end = token.start + length
                     added.append(Match(token.form[:length], key, name, token.start, end))

@@ -418,6 +418,8 @@ def place_names(title: str, summary: str = "") -> list[str]:
         ("Jeju Air adds flights", "", []),
         ("제주항공, 국제선 증편", "", []),
         ("인천공항 면세점 매출 회복", "", []),
+        ("부산일보 지역뉴스", "농산 부산물을 비료로 재활용한다.", []),  # a masthead
+        ("서울신문 기자", "", []),
         # clubs and league reports
         ("FC Seoul drew with Suwon FC", "In the K League 1 the match ended 1-1.", []),
         ("울산 HD, 서울 원정", "프로축구 울산 HD가 서울과의 K리그1 경기에 나선다.", []),
