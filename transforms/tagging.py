@@ -19,7 +19,7 @@ import numpy as np
 from transforms import place_senses as senses
 from transforms.embedding import encode, opening_text
 from transforms.learned import Decision, Evidence, Example, example_titles, learned_model
-from transforms.matching import Match, Morphemes, has_hangul, kiwi_tokens
+from transforms.matching import Match, Morphemes, has_hangul
 from transforms.vocabularies import Gazetteer, Place, Scoring, Taxonomy, gazetteer, taxonomy
 
 FIELDS: tuple[str, ...] = ("title", "summary", "dateline", "body")
@@ -502,33 +502,43 @@ _OUTLETS = ("일보", "신문", "방송", "매일", "뉴스", "타임스", "타�
 
 
 def _named_after_places(text: _Text, found: list[Match], geo: Gazetteer) -> list[Match]:
-    """Places that open a Korean proper noun named after them (창원국가산업단지, 부산불꽃축제).
+    """Places that open a Korean compound noun named after them (창원국가산업단지, 부산불꽃축제).
 
     Kiwi keeps such names as one morpheme, so the name's own boundary is not a morpheme edge;
-    the longest place name the proper noun begins with is taken (never a name that is also an
-    ordinary word: those need their province). Organisation names (부산은행, 제주항공) are then
-    left out like any other mention.
+    the longest place name a noun morpheme begins with is taken when at least two syllables
+    follow it (부산물 "by-product" is no Busan), and never a name that is also an ordinary word
+    (those need their province). Organisation names (부산은행, 제주항공) are then left out like
+    any other mention. Kiwi has read the words around every place name already (the windows of
+    ``Morphemes.near_terms``), so this reads no more of the text.
     """
     taken = {(m.field, m.start) for m in found}
     added = []
     for name, field_text in text.fields.items():
         if not has_hangul(field_text):
             continue
-        for token in kiwi_tokens(field_text):
-            if token.tag != "NNP" or len(token.form) < 3 or (name, token.start) in taken:
-                continue
-            for length in range(min(len(token.form) - 1, 7), 1, -1):
-                key = geo.hangul_names.get(token.form[:length])
-                rest = token.form[length:]
-                if (
-                    key is not None
-                    and not rest.startswith(_NATURAL_FEATURES)
-                    and not rest.endswith(_AGENCIES + _OUTLETS)
-                ):
-                    end = token.start + length
-                    added.append(Match(token.form[:length], key, name, token.start, end))
-                    break
+        morphemes = text.morphemes[name]
+        for start, end, noun in zip(
+            morphemes.starts, morphemes.ends, morphemes.nominal, strict=True
+        ):
+            if noun and end - start >= 4 and (name, start) not in taken:
+                match = _place_opening(field_text[start:end], geo)
+                if match is not None:
+                    added.append(replace(match, field=name, start=start, end=start + match.end))
     return added
+
+
+def _place_opening(word: str, geo: Gazetteer) -> Match | None:
+    """The longest place name a compound noun opens with, two syllables or more left after it."""
+    for length in range(min(len(word) - 2, 7), 1, -1):
+        key = geo.hangul_names.get(word[:length])
+        rest = word[length:]
+        if (
+            key is not None
+            and not rest.startswith(_NATURAL_FEATURES)
+            and not rest.endswith(_AGENCIES + _OUTLETS)
+        ):
+            return Match(word[:length], key, "", 0, length)
+    return None
 
 
 # a word in capitals ("LONDON MAYOR", "GUNSAN has drawn"), read as the name it may be
