@@ -233,7 +233,12 @@ def classify(
         Path, typer.Option("--output", "-o", help="JSON Lines out, or - for stdout")
     ] = Path("-"),
 ) -> None:
-    """Tag JSON Lines (id, title, summary, body, language) with cities, focus areas and reasons."""
+    """Tag JSON Lines (id; title, summary and/or body; language) with cities, focus areas and reasons.
+
+    A record needs an id and some text: one without a title is tagged from its summary or body.
+    Unreadable lines (not JSON, not an object, no id, no text) are named on stderr, and the
+    command then exits 1.
+    """
     from transforms.classify import classify_record
 
     source = sys.stdin if str(input) == "-" else input.open(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""`cityradar classify`: one JSON record (id, title, summary, body, language) -> tags with reasons."""
+"""`cityradar classify`: one JSON record (id; title, summary and/or body; language) -> tags with reasons."""
 
 from __future__ import annotations
 
@@ -12,18 +12,23 @@ from transforms.vocabularies import gazetteer
 
 
 def classify_record(record: dict[str, Any]) -> dict[str, Any]:
-    """Tag one record.
+    """Tag one record from whatever text it has: a title, a summary or a body (any of them).
+
+    An RSS item may carry only a description, and a stored page may show no headline: such a
+    record is tagged from its summary or body like any other.
 
     Raises:
-        ValueError: the record is not an object with an ``id`` and a ``title``.
+        ValueError: the record is not an object, has no ``id``, or has no text in any field.
     """
     if not isinstance(record, dict):
         raise ValueError("expected a JSON object")
-    if "id" not in record or not str(record.get("title") or "").strip():
-        raise ValueError("each record needs an 'id' and a non-empty 'title'")
-    title = clean_line(str(record["title"]))
+    if record.get("id") in (None, ""):
+        raise ValueError("each record needs an 'id'")
+    title = clean_line(str(record.get("title") or ""))
     summary = clean_text(str(record.get("summary") or ""))
     body = clean_text(str(record.get("body") or ""))
+    if not (title or summary or body):
+        raise ValueError(f"record {record['id']!r} has no text (title, summary or body)")
     tags = tag_item(title, summary, body)
     places = gazetteer().cities
     provinces = {

@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from transforms import place_senses as senses
 from transforms.embedding import encode, opening_text
 from transforms.learned import Decision, Evidence, Example, example_titles, learned_model
-from transforms.matching import Match, Morphemes
+from transforms.matching import Match, Morphemes, has_hangul
 from transforms.vocabularies import Gazetteer, Place, Scoring, Taxonomy, gazetteer, taxonomy
 
 FIELDS: tuple[str, ...] = ("title", "summary", "dateline", "body")
@@ -37,7 +38,18 @@ _ENGLISH_DATELINE = (
     r"[A-Z][A-Za-z0-9 .,'-]{1,60}?(?:\((?:Yonhap|AFP|AP|Reuters|Xinhua|Kyodo|EFE|UPI|Bernama)\))?"
     r"\s*(?:--|—|–)\s"
 )
-_BODY_DATELINE = re.compile(rf"^\s*(?:{_ENGLISH_DATELINE}|{_KOREAN_DATELINE})")
+# "SUWON, June 6 (Korea Bizwire)", "PITTSBURGH, PA (October 7, 2015)", "SINGAPORE: " — a place in
+# capitals, then a credit or a date in brackets, or a colon
+_WIRE_CREDIT = (
+    r"[^()\n]*\d[^()\n]*|[^()\n]*/[^()\n]*|Yonhap|AP|AFP|Reuters|Xinhua|Kyodo|EFE|UPI|Bernama|"
+    r"[A-Z][A-Za-z ]{1,20}(?:wire|Wire|News|Times|Herald)"
+)
+_CAPITALS_DATELINE = (
+    r"[A-Z][A-Z.'-]{2,}(?: [A-Z][A-Z.'-]+){0,3}(?:, [A-Z][A-Za-z.]{1,12})?"
+    rf"(?:, [A-Z][a-z]{{2,8}}\.? \d{{1,2}}(?:, \d{{4}})?)? ?\((?:{_WIRE_CREDIT})\) ?(?:(?:--|—|–) ?)?"
+    r"|[A-Z][A-Z.'-]{2,}(?: [A-Z][A-Z.'-]+){0,3}: "
+)
+_BODY_DATELINE = re.compile(rf"^\s*(?:{_ENGLISH_DATELINE}|{_KOREAN_DATELINE}|{_CAPITALS_DATELINE})")
 # An English title such as "Songdo – a city from scratch" is not a dateline, so titles are only
 # searched for the Korean form.
 _TITLE_DATELINE = re.compile(rf"^\s*{_KOREAN_DATELINE}")
@@ -389,13 +401,20 @@ def _score(
 
 
 # A place name followed by these is an organisation's branch (부산지역본부, 인천지사), and one
-# joined by a hyphen to another word names a route (세종-포천고속도로): neither is where the story is.
+# joined by a hyphen or a tilde to another word names a route (세종-포천고속도로, 포항~울릉): neither
+# is where the story is.
 _BRANCH_SUFFIXES = ("지역본부", "본부", "지사", "지점", "지부", "지회", "지청")
 _DIRECTION = re.compile(r"^(?:동부|서부|남부|북부|중부)")
 _ROUTE_JOIN = re.compile(r"[\uac00-\ud7a3]")
-# Names listed one after another ("서울·경기·인천", "Seoul, Busan and Daegu") are weak evidence.
-_LIST_GAP = re.compile(r"^\s*(?:[·ㆍ,、/]|and|및|와|과)\s*$")
+_ROUTE_MARKS = ("-", "~", "∼")  # 세종-포천고속도로, a ferry route 포항~울릉
+# Names listed one after another ("서울·경기·인천", "Seoul, Busan and Daegu") are weak evidence,
+# unless the text says the places were selected for something: then each is where the work
+# happens (LABELLING.md: "a list of cities selected for a programme tags each of them").
+_LIST_GAP = re.compile(r"^\s*(?:[·ㆍ,、/]|,?\s*and|및|와|과)\s*$")
 LIST_RUN = 3
+_SELECTION = re.compile(
+    r"선정|대상지|지정됐|지정되|뽑혔|\b(?:selected|chosen|picked|winners?|designated|awarded)\b"
+)
 
 
 def place_evidence(text: _Text, matches: list[Match]) -> list[Match]:
@@ -410,8 +429,8 @@ def _is_branch_or_route(field_text: str, m: Match) -> bool:
     if _DIRECTION.sub("", after, count=1).startswith(_BRANCH_SUFFIXES):  # 서울동부지역본부
         return True
     before = field_text[: m.start]
-    joined_after = after[:1] == "-" and bool(_ROUTE_JOIN.match(after[1:2]))
-    joined_before = before[-1:] == "-" and bool(_ROUTE_JOIN.match(before[-2:-1]))
+    joined_after = after[:1] in _ROUTE_MARKS and bool(_ROUTE_JOIN.match(after[1:2]))
+    joined_before = before[-1:] in _ROUTE_MARKS and bool(_ROUTE_JOIN.match(before[-2:-1]))
     return joined_after or joined_before
 
 
@@ -420,8 +439,9 @@ def _in_lists(text: _Text, matches: list[Match]) -> set[Match]:
     by_field: dict[str, list[Match]] = defaultdict(list)
     for m in matches:
         by_field[m.field].append(m)
+    selection = any(_SELECTION.search(field) for field in text.fields.values())
     for name, found in by_field.items():
-        if name == "title":  # "Seoul, Busan and Daegu test drones" is about all three
+        if name == "title" or selection:  # "Seoul, Busan and Daegu test drones": all three
             continue
         found.sort(key=lambda m: m.start)
         run = found[:1]
@@ -438,10 +458,13 @@ def _in_lists(text: _Text, matches: list[Match]) -> set[Match]:
 
 
 def _cities(text: _Text, geo: Gazetteer, scoring: Scoring, defaults: Defaults) -> list[Tag]:
+    found = text.find(geo.city_names)
+    found += _named_after_places(text, found, geo) + _written_in_capitals(text, found, geo)
+    found = resolve_shared_districts(found, geo)
+    sports = senses.has_sports_context(text.fields.values())
+    meant = [m for m in found if _means_place(text, m, geo, sports)]
     per_city: dict[str, list[Match]] = defaultdict(list)
-    for m in place_evidence(
-        text, [m for m in text.find(geo.city_names) if _means_place(text, m, geo)]
-    ):
+    for m in place_evidence(text, _without_qualifiers(text, meant, geo)):
         per_city[m.key].append(m)
     for name in [n for n in per_city if geo.cities[n].needs_context]:
         if not _has_context(geo.cities[name], text, geo):
@@ -459,12 +482,157 @@ def _cities(text: _Text, geo: Gazetteer, scoring: Scoring, defaults: Defaults) -
     return sorted((t for t in tags.values() if t.score >= CITY_THRESHOLD), key=lambda t: -t.score)
 
 
-def _means_place(text: _Text, m: Match, geo: Gazetteer) -> bool:
+# 계룡산 (a mountain), 포천계곡 (a valley) are named like the city but are not in it
+_NATURAL_FEATURES = ("산", "강", "천", "계곡", "호", "섬", "봉", "폭포", "해수욕장")
+# 울산정보산업진흥원, 부산발전연구원: an agency's name says who acts, not where the story is
+_AGENCIES = (
+    "진흥원",
+    "연구원",
+    "개발원",
+    "재단",
+    "공단",
+    "협회",
+    "위원회",
+    "조합",
+    "대학교",
+    "병원",
+)
+# 부산일보, 경남신문: a newspaper's masthead (in a page's header or footer) is no place of a story
+_OUTLETS = ("일보", "신문", "방송", "매일", "뉴스", "타임스", "타임즈")
+
+
+def _named_after_places(text: _Text, found: list[Match], geo: Gazetteer) -> list[Match]:
+    """Places that open a Korean compound noun named after them (창원국가산업단지, 부산불꽃축제).
+
+    Kiwi keeps such names as one morpheme, so the name's own boundary is not a morpheme edge;
+    the longest place name a noun morpheme begins with is taken when at least two syllables
+    follow it (부산물 "by-product" is no Busan), and never a name that is also an ordinary word
+    (those need their province). Organisation names (부산은행, 제주항공) are then left out like
+    any other mention. Kiwi has read the words around every place name already (the windows of
+    ``Morphemes.near_terms``), so this reads no more of the text.
+    """
+    taken = {(m.field, m.start) for m in found}
+    added = []
+    for name, field_text in text.fields.items():
+        if not has_hangul(field_text):
+            continue
+        morphemes = text.morphemes[name]
+        for start, end, noun in zip(
+            morphemes.starts, morphemes.ends, morphemes.nominal, strict=True
+        ):
+            if noun and end - start >= 4 and (name, start) not in taken:
+                match = _place_opening(field_text[start:end], geo)
+                if match is not None:
+                    added.append(replace(match, field=name, start=start, end=start + match.end))
+    return added
+
+
+def _place_opening(word: str, geo: Gazetteer) -> Match | None:
+    """The longest place name a compound noun opens with, two syllables or more left after it."""
+    for length in range(min(len(word) - 2, 7), 1, -1):
+        key = geo.hangul_names.get(word[:length])
+        rest = word[length:]
+        if (
+            key is not None
+            and not rest.startswith(_NATURAL_FEATURES)
+            and not rest.endswith(_AGENCIES + _OUTLETS)
+        ):
+            return Match(word[:length], key, "", 0, length)
+    return None
+
+
+# a word in capitals ("LONDON MAYOR", "GUNSAN has drawn"), read as the name it may be
+_CAPITALS = re.compile(r"\b[A-Z][A-Z'’]{3,}\b")
+_HANGUL_SYLLABLE = re.compile(r"[\uac00-\ud7a3]")
+
+
+def _written_in_capitals(text: _Text, found: list[Match], geo: Gazetteer) -> list[Match]:
+    """Names written in capitals (headlines, leads), found in a copy with those words title-cased.
+
+    Only matches that cover a capitalised word count, so acronyms that are names (NEOM, IFEZ)
+    keep their own match and nothing else changes.
+    """
+    taken = {(m.field, m.start) for m in found}
+    added = []
+    for name, field_text in text.fields.items():
+        words = [w.span() for w in _CAPITALS.finditer(field_text)]
+        if not words:
+            continue
+        copy = _CAPITALS.sub(lambda w: w[0][0] + w[0][1:].lower(), field_text)
+        copy = _HANGUL_SYLLABLE.sub(" ", copy)  # Latin names only: no second Korean analysis
+        for m in geo.city_names.find(copy, name):
+            covers = any(m.start <= start < m.end for start, _end in words)
+            if covers and (name, m.start) not in taken:
+                added.append(replace(m, term=field_text[m.start : m.end]))
+    return added
+
+
+def _without_qualifiers(text: _Text, matches: list[Match], geo: Gazetteer) -> list[Match]:
+    """Drop a metropolitan city's name that only locates its county ("울산 울주군").
+
+    A province before its county stays: it is the item's region, not a second city.
+    """
+    ordered = sorted(matches, key=lambda m: (m.field, m.start))
+    locating = {
+        id(m)
+        for m, following in pairwise(ordered)
+        if m.field == following.field
+        and geo.cities[m.key].kind == "city"
+        and senses.qualifies_next(
+            text.fields[m.field], m, following, geo.parents.get(following.key, frozenset())
+        )
+    }
+    return [m for m in matches if id(m) not in locating]
+
+
+def resolve_shared_districts(matches: list[Match], geo: Gazetteer) -> list[Match]:
+    """Give a district name several cities have (중구, Gangseo-gu) to the city the item names.
+
+    The city named nearest before it in the same field wins ("대구 달서·동구, 인천 동·중구");
+    else the only one of them named anywhere in the item ("Gangseo-gu, Seoul"); else the
+    district's default city, if it has one; else none.
+    """
+    resolved = []
+    for m in matches:
+        district = geo.shared.get(m.key)
+        if district is None:
+            resolved.append(m)
+            continue
+        named = [c for c in matches if c.key in district.cities]
+        before = [c for c in named if c.field == m.field and c.end <= m.start]
+        if before:
+            resolved.append(replace(m, key=max(before, key=lambda c: c.end).key))
+        elif len({c.key for c in named}) == 1:
+            resolved.append(replace(m, key=named[0].key))
+        elif not named and district.default:
+            resolved.append(replace(m, key=district.default))
+    return resolved
+
+
+def _means_place(text: _Text, m: Match, geo: Gazetteer, sports: bool = False) -> bool:
+    """Whether a mention names the place itself (see transforms/place_senses.py)."""
     place = geo.cities[m.key]
+    field_text = text.fields[m.field]
     # one sense per discourse: where "FC Barcelona" appears, a bare "Barcelona" is the club
     if any(text.contains(phrase) for phrase in place.other_sense):
         return False
-    return not _inside_phrase(text.fields[m.field], m, place.not_in)  # 서울대 is no Seoul
+    if _inside_phrase(field_text, m, place.not_in):  # 서울대 is no Seoul
+        return False
+    provinces = geo.qualified.get(m.term)
+    if provinces is not None and senses.lacks_province(field_text, m, provinces, geo.stems):
+        return False
+    if sports and not senses.is_administrative(field_text, m):
+        return False
+    if m.term in geo.country_of_term and senses.listed_among_countries(
+        field_text, m, geo.country_terms
+    ):
+        return False
+    return not (
+        senses.names_organisation(field_text, m)
+        or senses.names_venue(field_text, m)
+        or senses.names_nearby(field_text, m)
+        or senses.names_neighbourhood(field_text, m, geo.stems)
+    )
 
 
 def _inside_phrase(field_text: str, m: Match, phrases: tuple[str, ...]) -> bool:

