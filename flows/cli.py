@@ -296,10 +296,12 @@ def train(
     result = _guarded(lambda: retrain(folder, db=_warehouse_if_any(db)))
     rows = ", ".join(f"{key} {count}" for key, count in result.rows.items())
     typer.echo(f"trained on {rows}")
+    dev = result.dev
     typer.echo(
-        f"dev (heads fitted on train): relevance accuracy {result.dev['relevance_accuracy']:.3f}, "
-        f"focus F1 {result.dev['focus_f1']:.3f}; thresholds smart-city "
-        f"{result.dev['smart_threshold']:.2f}, focus {result.dev['focus_threshold']:.2f}"
+        f"dev (heads fitted on train): relevance accuracy {dev['relevance_accuracy']:.3f}, "
+        f"focus F1 {dev['focus_f1']:.3f}; the full encoder decides "
+        f"{dev['full_share']:.0%} of stories (quick probability in "
+        f"{dev['band_low']:.2f}-{dev['band_high']:.2f})"
     )
     typer.echo(
         f"heads written to {result.folder}; `cityradar reclassify` applies them to the warehouse"

@@ -8,15 +8,17 @@ grown from stored pages (embedding only; train), and analysts' corrections from 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from training.grown import GrownItem
+if TYPE_CHECKING:  # grown items are embedded with this module's `embed`
+    from training.grown import GrownItem
 from training.labelled import LabelledItem
-from transforms.embedding import encode, opening_text
-from transforms.learned import LABELS, Evidence
+from transforms.embedding import opening_text
+from transforms.learned import ENCODERS, LABELS, STAGES, Evidence
 from transforms.tagging import rule_evidence
 from transforms.vocabularies import FOCUS_AREAS
 
@@ -33,7 +35,7 @@ class TrainingItem:
     split: str  # train | dev | test
     language: str
     labels: np.ndarray  # (len(LABELS),) bool: smart-city, then the focus areas
-    embedding: np.ndarray  # (512,) float32
+    embeddings: dict[str, np.ndarray]  # stage (quick, full) -> (512,) float32
     evidence: Evidence | None  # None where the text is not kept (grown items)
 
 
@@ -81,13 +83,7 @@ def from_labelled(items: Sequence[LabelledItem]) -> list[TextItem]:
 def build(text_items: Sequence[TextItem], grown: Sequence[GrownItem]) -> list[TrainingItem]:
     """Embed and read every text item, and add the grown items as they are stored."""
     openings = [opening_text(i.title, i.summary, i.body) for i in text_items]
-    embeddings = np.vstack(
-        [
-            encode(openings[start : start + EMBED_BATCH])
-            for start in range(0, len(openings), EMBED_BATCH)
-        ]
-        or [np.zeros((0, 512), dtype=np.float32)]
-    )
+    embedded = {stage: embed(openings, ENCODERS[stage]) for stage in STAGES}
     rows = [
         TrainingItem(
             id=item.id,
@@ -96,10 +92,10 @@ def build(text_items: Sequence[TextItem], grown: Sequence[GrownItem]) -> list[Tr
             split=item.split,
             language=item.language,
             labels=label_vector(item.smart, item.focus),
-            embedding=embedding,
+            embeddings={stage: embedded[stage][index] for stage in STAGES},
             evidence=rule_evidence(item.title, item.summary, item.body),
         )
-        for item, embedding in zip(text_items, embeddings, strict=True)
+        for index, item in enumerate(text_items)
     ]
     rows.extend(
         TrainingItem(
@@ -109,10 +105,19 @@ def build(text_items: Sequence[TextItem], grown: Sequence[GrownItem]) -> list[Tr
             split="train",
             language=g.language,
             labels=label_vector(g.smart, g.focus),
-            embedding=g.embedding,
+            embeddings=g.embeddings,
             evidence=None,
         )
         for g in grown
     )
     assert all(len(row.labels) == len(LABELS) for row in rows)
     return rows
+
+
+def embed(texts: Sequence[str], encoder: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+    """Embeddings of many texts, a batch at a time (rows in order)."""
+    batches = [
+        encoder(list(texts[start : start + EMBED_BATCH]))
+        for start in range(0, len(texts), EMBED_BATCH)
+    ]
+    return np.vstack(batches) if batches else np.zeros((0, 512), dtype=np.float32)

@@ -1,14 +1,17 @@
-"""Fitting the learned heads: two logistic models per label, thresholds chosen on dev.
+"""Fitting the learned heads: two logistic models per label and stage, thresholds and the band
+chosen on dev.
 
-For each label (smart-city, then each focus area):
+For each stage (quick, full) and each label (smart-city, then each focus area):
 1. the embedding head is fitted on every training row (focus heads on smart-city rows only, as
    only they carry areas); its out-of-fold scores stand in for it on the rows it was fitted on,
    so the fusion head learns how far to trust it on stories it has not seen;
 2. the fusion head is fitted on the rows whose text is at hand: the embedding head's score, the
    rules' evidence and the nearest labelled examples' vote (each row's own label left out).
 
-Thresholds are chosen on the dev split with heads fitted on train alone; the shipped heads are
-then fitted again on train and dev together with those thresholds. Everything is deterministic:
+Thresholds are chosen on the dev split with heads fitted on train alone, then the band: the
+narrowest range of the quick stage's smart-city probability that, decided again by the full
+stage, decides dev as well as the full stage everywhere. The shipped heads are then fitted again
+on train and dev together with those thresholds and that band. Everything is deterministic:
 fixed folds, a deterministic solver, rows in a fixed order, weights rounded when written.
 """
 
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +32,12 @@ from training.grown import embedding_recipe
 from transforms.learned import (
     EVIDENCE_NAMES,
     EXAMPLES_FILE,
+    FULL,
     HEADS_FILE,
     LABELS,
+    QUICK,
     SMART,
+    STAGES,
     Examples,
     LearnedModel,
     model_from_spec,
@@ -41,13 +47,15 @@ from transforms.vocabularies import FOCUS_AREAS
 
 LEARNED = Path(__file__).resolve().parents[1] / "transforms" / "data" / "learned"
 THRESHOLD_GRID = np.round(np.arange(0.10, 0.91, 0.01), 2)
+BAND_EDGES = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4)  # lower edges; upper ones mirror them
+FULL_BAND = (0.0, 1.0)  # every story decided again by the full stage
 
 
 @dataclass(frozen=True)
 class Params:
     """What the fit may vary (chosen on dev; see docs/tagging.md)."""
 
-    smart_c: float = 3.0  # inverse regularisation of the smart-city embedding head
+    smart_c: float = 3.0  # inverse regularisation of the smart-city embedding heads
     focus_c: float = 3.0  # ... of the focus-area embedding heads
     fusion_c: float = 1.0  # ... of every fusion head
     folds: int = 5  # out-of-fold scores for the fusion heads
@@ -70,25 +78,75 @@ class Fitted:
         return model_from_spec(self.spec, self.examples)
 
 
-def train(rows: Sequence[TrainingItem], params: Params = Params()) -> Fitted:
-    """Heads fitted on train, thresholds chosen on dev, then (by default) refitted on both."""
+def train(rows: Sequence[TrainingItem], params: Params | None = None) -> Fitted:
+    """Heads fitted on train, thresholds and band chosen on dev, then refitted on both."""
+    params = params or Params()
     train_rows = [r for r in rows if r.split == "train"]
     dev_rows = [r for r in rows if r.split == "dev" and r.evidence is not None]
     if not train_rows or not dev_rows:
         raise ValueError("training needs labelled items in both the train and the dev split")
-    first = fit_heads(train_rows, params, thresholds={})
-    thresholds = choose_thresholds(first.model(), dev_rows)
+    first = fit_heads(train_rows, params, thresholds={}, band=FULL_BAND)
+    thresholds = {stage: choose_thresholds(first.model(), stage, dev_rows) for stage in STAGES}
+    _set_thresholds(first.spec, thresholds)
+    band, dev = choose_band(first.model(), dev_rows)
     final_rows = train_rows + dev_rows if params.refit_with_dev else train_rows
-    fitted = fit_heads(final_rows, params, thresholds)
-    fitted.dev = dev_scores(first.model(), dev_rows, thresholds)
-    fitted.spec["meta"]["dev"] = fitted.dev
+    fitted = fit_heads(final_rows, params, thresholds, band)
+    fitted.dev = dev
+    fitted.spec["meta"]["dev"] = dev
     return fitted
 
 
-def fit_heads(rows: Sequence[TrainingItem], params: Params, thresholds: dict[str, float]) -> Fitted:
-    """Both heads of every label on the given rows (all of them become the examples)."""
-    embeddings = np.vstack([r.embedding for r in rows]).astype(np.float32)
+def fit_heads(
+    rows: Sequence[TrainingItem],
+    params: Params,
+    thresholds: dict[str, dict[str, float]],
+    band: tuple[float, float],
+) -> Fitted:
+    """Both heads of every label and stage on the given rows (all of them become the examples)."""
     labels = np.vstack([r.labels for r in rows])
+    embeddings = {
+        stage: np.vstack([r.embeddings[stage] for r in rows]).astype(np.float32) for stage in STAGES
+    }
+    stages = {
+        stage: _fit_stage(embeddings[stage], labels, rows, params, thresholds.get(stage, {}))
+        for stage in STAGES
+    }
+    spec = {
+        "labels": list(LABELS),
+        "evidence": list(EVIDENCE_NAMES),
+        "stages": stages,
+        "band": list(band),
+        "neighbours": params.neighbours,
+        "temperature": params.temperature,
+        "focus_at_most": params.focus_at_most,
+        "meta": {
+            "rows": _counts(rows),
+            "params": asdict(params),
+            "embedding": embedding_recipe(),
+        },
+    }
+    examples = Examples(
+        ids=np.array([r.id for r in rows]),
+        urls=np.array([r.url for r in rows]),
+        labels=labels,
+        embeddings=embeddings,
+    )
+    return Fitted(spec, examples)
+
+
+def _set_thresholds(spec: dict[str, Any], thresholds: dict[str, dict[str, float]]) -> None:
+    for stage, by_label in thresholds.items():
+        for label, threshold in by_label.items():
+            spec["stages"][stage][label]["threshold"] = threshold
+
+
+def _fit_stage(
+    embeddings: np.ndarray,
+    labels: np.ndarray,
+    rows: Sequence[TrainingItem],
+    params: Params,
+    thresholds: dict[str, float],
+) -> dict[str, Any]:
     with_text = np.array([r.evidence is not None for r in rows])
     evidence = np.array(
         [r.evidence.vector() if r.evidence else [0.0] * len(EVIDENCE_NAMES) for r in rows],
@@ -100,33 +158,17 @@ def fit_heads(rows: Sequence[TrainingItem], params: Params, thresholds: dict[str
     heads = {}
     for index, label in enumerate(LABELS):
         rows_for_label = np.ones(len(rows), bool) if label == SMART else labels[:, 0]
-        heads[label] = _fit_label(
+        head = _fit_label(
             embeddings,
             labels[:, index],
             rows_for_label,
             with_text,
-            evidence,
-            votes[:, index],
+            np.column_stack([evidence, votes[:, index]]),
             params,
-            label,
+            smart=label == SMART,
         )
-        heads[label]["threshold"] = thresholds.get(label, 0.5)
-    spec = {
-        "labels": list(LABELS),
-        "evidence": list(EVIDENCE_NAMES),
-        "neighbours": params.neighbours,
-        "temperature": params.temperature,
-        "focus_at_most": params.focus_at_most,
-        "heads": heads,
-        "meta": {"rows": _counts(rows), "params": params.__dict__, "embedding": embedding_recipe()},
-    }
-    examples = Examples(
-        ids=np.array([r.id for r in rows]),
-        urls=np.array([r.url for r in rows]),
-        labels=labels,
-        embeddings=embeddings,
-    )
-    return Fitted(spec, examples)
+        heads[label] = {**head, "threshold": thresholds.get(label, 0.5)}
+    return heads
 
 
 def _fit_label(
@@ -134,12 +176,10 @@ def _fit_label(
     target: np.ndarray,
     rows_for_label: np.ndarray,
     with_text: np.ndarray,
-    evidence: np.ndarray,
-    votes: np.ndarray,
+    other_inputs: np.ndarray,
     params: Params,
-    label: str,
+    smart: bool,
 ) -> dict[str, Any]:
-    smart = label == SMART
     c = params.smart_c if smart else params.focus_c
     # relevance classes are lopsided in a news stream; focus areas are judged by threshold alone
     weight = "balanced" if smart else None
@@ -147,12 +187,9 @@ def _fit_label(
     head = _logistic(c, weight).fit(embeddings[subset], target[subset])
     scores = _out_of_fold(embeddings, target, subset, c, weight, params.folds)
     fused_rows = subset[with_text[subset]]
-    inputs = np.column_stack([scores[fused_rows], evidence[fused_rows], votes[fused_rows]])
+    inputs = np.column_stack([scores[fused_rows], other_inputs[fused_rows]])
     fusion = _logistic(params.fusion_c, weight).fit(inputs, target[fused_rows])
-    return {
-        "embedding": _weights(head),
-        "fusion": _weights(fusion),
-    }
+    return {"embedding": _weights(head), "fusion": _weights(fusion)}
 
 
 def _out_of_fold(
@@ -182,19 +219,75 @@ def _weights(model: LogisticRegression) -> dict[str, Any]:
     }
 
 
-def choose_thresholds(model: LearnedModel, dev_rows: Sequence[TrainingItem]) -> dict[str, float]:
+def choose_thresholds(
+    model: LearnedModel, stage: str, dev_rows: Sequence[TrainingItem]
+) -> dict[str, float]:
     """The smart-city threshold with the best dev accuracy, then one focus threshold for every
     area with the best dev focus F1 (areas decided as the tagger decides them)."""
-    probabilities = _probabilities(model, dev_rows)
+    probabilities = _probabilities(model, stage, dev_rows)
     gold = np.vstack([r.labels for r in dev_rows])
     smart = _middle_of_best(
         [float(np.mean((probabilities[:, 0] >= t) == gold[:, 0])) for t in THRESHOLD_GRID]
     )
-    focus_scores = [
-        _focus_counts(model, probabilities, gold, smart, focus).f1 for focus in THRESHOLD_GRID
-    ]
-    focus = _middle_of_best(focus_scores)
+    focus = _middle_of_best(
+        [_focus_counts(model, probabilities, gold, smart, t).f1 for t in THRESHOLD_GRID]
+    )
     return {SMART: smart, **dict.fromkeys(FOCUS_AREAS, focus)}
+
+
+def choose_band(
+    model: LearnedModel, dev_rows: Sequence[TrainingItem]
+) -> tuple[tuple[float, float], dict[str, float]]:
+    """The narrowest band whose cascade decides dev as well as the full stage alone (relevance
+    accuracy no lower, focus F1 at most 0.005 lower); with the dev figures of that cascade."""
+    quick = _probabilities(model, QUICK, dev_rows)
+    full = _probabilities(model, FULL, dev_rows)
+    gold = np.vstack([r.labels for r in dev_rows])
+    best = _cascade_scores(model, quick, full, gold, FULL_BAND)
+    chosen = (FULL_BAND, best)
+    for low in BAND_EDGES:
+        for high in sorted({1.0 - edge for edge in BAND_EDGES}):
+            scores = _cascade_scores(model, quick, full, gold, (low, high))
+            good = (
+                scores["relevance_accuracy"] >= best["relevance_accuracy"]
+                and scores["focus_f1"] >= best["focus_f1"] - 0.005
+            )
+            if good and scores["full_share"] < chosen[1]["full_share"]:
+                chosen = ((low, high), scores)
+    return chosen
+
+
+def _cascade_scores(
+    model: LearnedModel,
+    quick: np.ndarray,
+    full: np.ndarray,
+    gold: np.ndarray,
+    band: tuple[float, float],
+) -> dict[str, float]:
+    unsure = (quick[:, 0] > band[0]) & (quick[:, 0] < band[1])
+    smart_threshold = np.where(
+        unsure, model.heads[FULL][SMART].threshold, model.heads[QUICK][SMART].threshold
+    )
+    probabilities = np.where(unsure[:, None], full, quick)
+    decided = probabilities[:, 0] >= smart_threshold
+    counts = _Counts()
+    for row, truth, smart, stage in zip(
+        probabilities, gold, decided, np.where(unsure, FULL, QUICK), strict=True
+    ):
+        chosen = set(model.choose_focus(stage, _areas(row))) if smart else set()
+        wanted = {a for a, on in zip(FOCUS_AREAS, truth[1:], strict=True) if on}
+        counts.add(chosen, wanted)
+    return {
+        "relevance_accuracy": round(float(np.mean(decided == gold[:, 0])), 4),
+        "focus_f1": round(counts.f1, 4),
+        "full_share": round(float(np.mean(unsure)), 4),
+        "band_low": band[0],
+        "band_high": band[1],
+    }
+
+
+def _areas(row: np.ndarray) -> dict[str, float]:
+    return {area: float(row[1 + i]) for i, area in enumerate(FOCUS_AREAS)}
 
 
 def _middle_of_best(scores: list[float]) -> float:
@@ -204,13 +297,10 @@ def _middle_of_best(scores: list[float]) -> float:
     return float(candidates[len(candidates) // 2])
 
 
-def _probabilities(model: LearnedModel, rows: Sequence[TrainingItem]) -> np.ndarray:
-    decisions = model.decide(
-        np.vstack([r.embedding for r in rows]), [r.evidence for r in rows if r.evidence]
-    )
-    return np.array(
-        [[d.smart_probability, *(d.focus_probabilities[a] for a in FOCUS_AREAS)] for d in decisions]
-    )
+def _probabilities(model: LearnedModel, stage: str, rows: Sequence[TrainingItem]) -> np.ndarray:
+    embeddings = np.vstack([r.embeddings[stage] for r in rows])
+    probabilities, _ = model.probabilities(stage, embeddings, [r.evidence for r in rows])
+    return probabilities
 
 
 @dataclass
@@ -218,6 +308,11 @@ class _Counts:
     tp: int = 0
     fp: int = 0
     fn: int = 0
+
+    def add(self, chosen: set[str], wanted: set[str]) -> None:
+        self.tp += len(chosen & wanted)
+        self.fp += len(chosen - wanted)
+        self.fn += len(wanted - chosen)
 
     @property
     def f1(self) -> float:
@@ -235,32 +330,12 @@ def _focus_counts(
     for row, truth in zip(probabilities, gold, strict=True):
         chosen: set[str] = set()
         if row[0] >= smart_threshold:
-            ranked = sorted(FOCUS_AREAS, key=lambda a: -row[1 + FOCUS_AREAS.index(a)])
-            over = [a for a in ranked if row[1 + FOCUS_AREAS.index(a)] >= focus_threshold]
+            areas = _areas(row)
+            ranked = sorted(FOCUS_AREAS, key=lambda a: -areas[a])
+            over = [a for a in ranked if areas[a] >= focus_threshold]
             chosen = set((over or ranked[:1])[: model.focus_at_most])
-        wanted = {a for a, on in zip(FOCUS_AREAS, truth[1:], strict=True) if on}
-        counts.tp += len(chosen & wanted)
-        counts.fp += len(chosen - wanted)
-        counts.fn += len(wanted - chosen)
+        counts.add(chosen, {a for a, on in zip(FOCUS_AREAS, truth[1:], strict=True) if on})
     return counts
-
-
-def dev_scores(
-    model: LearnedModel, dev_rows: Sequence[TrainingItem], thresholds: dict[str, float]
-) -> dict[str, float]:
-    """Relevance accuracy and focus F1 on dev of the heads fitted on train alone."""
-    probabilities = _probabilities(model, dev_rows)
-    gold = np.vstack([r.labels for r in dev_rows])
-    accuracy = float(np.mean((probabilities[:, 0] >= thresholds[SMART]) == gold[:, 0]))
-    focus = _focus_counts(
-        model, probabilities, gold, thresholds[SMART], thresholds[FOCUS_AREAS[0]]
-    ).f1
-    return {
-        "relevance_accuracy": round(accuracy, 4),
-        "focus_f1": round(focus, 4),
-        "smart_threshold": thresholds[SMART],
-        "focus_threshold": thresholds[FOCUS_AREAS[0]],
-    }
 
 
 def _counts(rows: Sequence[TrainingItem]) -> dict[str, int]:
@@ -280,5 +355,8 @@ def write(fitted: Fitted, folder: Path = LEARNED) -> None:
         ids=fitted.examples.ids,
         urls=fitted.examples.urls,
         labels=fitted.examples.labels,
-        embeddings=fitted.examples.embeddings.astype(np.float16),
+        **{
+            f"embeddings_{stage}": fitted.examples.embeddings[stage].astype(np.float16)
+            for stage in STAGES
+        },
     )

@@ -5,7 +5,7 @@ keeps, for each, its address, labels, a note and the embedding of its opening â€
 They join the training split only (the evaluation splits are the labelled folder's).
 
 Files (training/data/): `grown.jsonl` (one labelled item a line, no text) and
-`grown-embeddings.npz` (ids and embeddings, float16).
+`grown-embeddings.npz` (ids, and each stage's embeddings in float16).
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from training.dataset import embed
 from training.labelled import dumps, item_from_record
-from transforms.embedding import ENCODER, OPENING_CHARS, encode, opening_text
+from transforms.embedding import ENCODER, OPENING_CHARS, opening_text
+from transforms.learned import ENCODERS, STAGES
 
 DATA = Path(__file__).parent / "data"
 LABELS_FILE = "grown.jsonl"
@@ -46,7 +48,7 @@ class GrownItem:
     smart: bool
     focus: frozenset[str]
     cities: frozenset[str]
-    embedding: np.ndarray  # (512,) float32
+    embeddings: dict[str, np.ndarray]  # stage (quick, full) -> (512,) float32
 
 
 def read_grown(folder: Path = DATA) -> list[GrownItem]:
@@ -64,7 +66,11 @@ def read_grown(folder: Path = DATA) -> list[GrownItem]:
                 f"{embeddings_path.name} was embedded as {arrays['recipe']}, the encoder now reads "
                 f"{embedding_recipe()}: embed the grown items again from their text"
             )
-        vectors = dict(zip(arrays["ids"].tolist(), arrays["embeddings"], strict=True))
+        ids = arrays["ids"].tolist()
+        vectors = {
+            item_id: {stage: arrays[f"embeddings_{stage}"][row] for stage in STAGES}
+            for row, item_id in enumerate(ids)
+        }
     items = []
     for number, line in enumerate(labels_path.read_text("utf-8").splitlines(), start=1):
         if not line.strip():
@@ -80,7 +86,10 @@ def read_grown(folder: Path = DATA) -> list[GrownItem]:
                 smart=labelled.smart,
                 focus=labelled.focus,
                 cities=labelled.cities,
-                embedding=vectors[labelled.id].astype(np.float32),
+                embeddings={
+                    stage: vector.astype(np.float32)
+                    for stage, vector in vectors[labelled.id].items()
+                },
             )
         )
     return items
@@ -88,7 +97,7 @@ def read_grown(folder: Path = DATA) -> list[GrownItem]:
 
 def embedding_recipe() -> str:
     """How an opening is embedded; stored embeddings are only valid for the same recipe."""
-    return f"{ENCODER}; title + {OPENING_CHARS} characters"
+    return f"{ENCODER}; quick and full; title + {OPENING_CHARS} characters"
 
 
 def add_grown(labels: Path, texts: Path, folder: Path = DATA) -> int:
@@ -123,23 +132,28 @@ def add_grown(labels: Path, texts: Path, folder: Path = DATA) -> int:
     if not new:
         return 0
     openings = [opening_text(text_of[r["id"]]["title"], text_of[r["id"]]["summary"]) for r in new]
-    _append(folder, new, encode(openings))
+    _append(folder, new, {stage: embed(openings, ENCODERS[stage]) for stage in STAGES})
     return len(new)
 
 
-def _append(folder: Path, records: list[dict], embeddings: np.ndarray) -> None:
+def _append(folder: Path, records: list[dict], embeddings: dict[str, np.ndarray]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     labels_path, embeddings_path = folder / LABELS_FILE, folder / EMBEDDINGS_FILE
-    ids, vectors = [], np.zeros((0, embeddings.shape[1]), dtype=np.float16)
+    ids: list[str] = []
+    stored = {stage: np.zeros((0, 512), dtype=np.float16) for stage in STAGES}
     if embeddings_path.exists():
         with np.load(embeddings_path) as arrays:
-            ids, vectors = arrays["ids"].tolist(), arrays["embeddings"]
+            ids = arrays["ids"].tolist()
+            stored = {stage: arrays[f"embeddings_{stage}"] for stage in STAGES}
     with labels_path.open("a", encoding="utf-8") as stream:
         for record in records:
             stream.write(dumps({key: record[key] for key in KEPT_FIELDS if key in record}) + "\n")
     np.savez_compressed(
         embeddings_path,
         ids=np.array(ids + [r["id"] for r in records]),
-        embeddings=np.vstack([vectors, embeddings.astype(np.float16)]),
         recipe=np.array(embedding_recipe()),
+        **{
+            f"embeddings_{stage}": np.vstack([stored[stage], embeddings[stage].astype(np.float16)])
+            for stage in STAGES
+        },
     )

@@ -1,4 +1,4 @@
-"""The learned half of the tagger: heads over sentence embeddings, fused with the rules' evidence.
+"""The learned half of the tagger: heads over embeddings, fused with the rules' evidence.
 
 For each label (smart-city relevance, and each focus area) two small logistic models were trained
 on real labelled news (`cityradar train`, package training/):
@@ -9,15 +9,22 @@ on real labelled news (`cityradar train`, package training/):
    own verdict) and how the nearest labelled examples are labelled.
 
 So the rules keep what they do well — precise terms, hard negatives, explanations — and the
-embedding recalls what no term list thought of. Thresholds were chosen on the dev split. The
-heads and the labelled examples' embeddings (no text) live in transforms/data/learned/.
+embedding recalls what no term list thought of.
+
+There are two such sets of heads, two *stages*: the *quick* stage reads the quick embedding
+(transforms/embedding.py: about 0.2 ms a story), the *full* stage the full encoder's (about
+4 ms). Every story is decided by the quick stage first; a story whose smart-city probability falls
+inside the *band* — where the quick stage is unsure — is decided again by the full stage. On the
+dev split the band was chosen as the narrowest that decides as well as the full stage alone.
+Thresholds were chosen on the dev split. The heads and the labelled examples' embeddings (no
+text) live in transforms/data/learned/.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -25,12 +32,17 @@ from typing import Any
 
 import numpy as np
 
+from transforms.embedding import encode, quick_encode
 from transforms.vocabularies import FOCUS_AREAS
 
 SMART = "smart_city"
 LABELS: tuple[str, ...] = (SMART, *FOCUS_AREAS)
+QUICK, FULL = "quick", "full"
+STAGES: tuple[str, ...] = (QUICK, FULL)
+ENCODERS: dict[str, Callable[[list[str]], np.ndarray]] = {QUICK: quick_encode, FULL: encode}
 HEADS_FILE = "heads.json"
 EXAMPLES_FILE = "examples.npz"
+NEAREST_SHOWN = 3  # labelled examples named in a learned decision's reasons
 # the real labelled news beside a checkout (../shared/labelled): the examples' titles, when present
 LABELLED_FOLDER = Path(__file__).resolve().parents[2] / "shared" / "labelled"
 
@@ -82,6 +94,7 @@ class Decision:
     focus_probabilities: dict[str, float]
     focus_areas: tuple[str, ...]  # decided areas, most probable first (empty unless smart)
     nearest: tuple[Example, ...]
+    stage: str  # quick | full: which heads decided
 
 
 @dataclass(frozen=True)
@@ -90,19 +103,19 @@ class Head:
 
     embedding_weights: np.ndarray  # (512,)
     embedding_bias: float
-    fusion_weights: np.ndarray  # (1 + len(EVIDENCE_NAMES) + 1,): embedding score, evidence, kNN
+    fusion_weights: np.ndarray  # embedding score, evidence (EVIDENCE_NAMES), neighbours' vote
     fusion_bias: float
     threshold: float
 
 
 @dataclass(frozen=True)
 class Examples:
-    """The labelled examples the heads were trained on: embeddings and labels, no text."""
+    """The labelled examples the heads were trained on: labels and embeddings, no text."""
 
     ids: np.ndarray  # (n,) str
     urls: np.ndarray  # (n,) str
     labels: np.ndarray  # (n, len(LABELS)) bool
-    embeddings: np.ndarray  # (n, 512) float32, unit length
+    embeddings: dict[str, np.ndarray]  # stage -> (n, 512) float32, unit length
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -110,55 +123,88 @@ class Examples:
 
 @dataclass(frozen=True)
 class LearnedModel:
-    """Every head, the labelled examples, and how focus areas are chosen."""
+    """Both stages' heads, the labelled examples, the band, and how focus areas are chosen."""
 
-    heads: dict[str, Head]
+    heads: dict[str, dict[str, Head]]  # stage -> label -> head
     examples: Examples
+    band: tuple[float, float]  # quick smart-city probabilities the full stage decides again
     neighbours: int  # labelled examples whose labels vote (kNN feature)
     temperature: float  # how sharply similarity weighs a neighbour's vote
     focus_at_most: int
     meta: dict[str, Any]
 
-    def decide(self, embeddings: np.ndarray, evidence: Sequence[Evidence]) -> list[Decision]:
-        """Fused decisions for a batch of stories (embeddings as rows, evidence in the same order)."""
+    def decide_openings(
+        self, openings: Sequence[str], evidence: Sequence[Evidence]
+    ) -> list[Decision]:
+        """Decisions for a batch of story openings: the quick stage first, the full stage again
+        for those the quick stage is unsure of."""
+        decisions = self.decide(QUICK, quick_encode(list(openings)), evidence)
+        unsure = [i for i, d in enumerate(decisions) if self.unsure(d.smart_probability)]
+        if unsure:
+            again = self.decide(
+                FULL, encode([openings[i] for i in unsure]), [evidence[i] for i in unsure]
+            )
+            for index, decision in zip(unsure, again, strict=True):
+                decisions[index] = decision
+        return decisions
+
+    def unsure(self, quick_probability: float) -> bool:
+        """Whether the quick stage's smart-city probability lies inside the band."""
+        low, high = self.band
+        return low < quick_probability < high
+
+    def decide(
+        self, stage: str, embeddings: np.ndarray, evidence: Sequence[Evidence]
+    ) -> list[Decision]:
+        """One stage's decisions for a batch (embeddings of that stage as rows)."""
         if len(evidence) == 0:
             return []
-        rules = np.array([e.vector() for e in evidence], dtype=np.float32)
-        similarity = embeddings @ self.examples.embeddings.T
-        votes = neighbour_votes(similarity, self.examples.labels, self.neighbours, self.temperature)
-        probabilities = {
-            label: fuse(head, embeddings, rules, votes[:, LABELS.index(label)])
-            for label, head in self.heads.items()
-        }
+        probabilities, similarity = self.probabilities(stage, embeddings, evidence)
         nearest = np.argsort(-similarity, axis=1)[:, :NEAREST_SHOWN]
         return [
-            self._decision(row, probabilities, similarity[row], nearest[row])
+            self._decision(stage, row, probabilities, similarity[row], nearest[row])
             for row in range(len(evidence))
         ]
 
+    def probabilities(
+        self, stage: str, embeddings: np.ndarray, evidence: Sequence[Evidence]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each label's fused probability (columns in LABELS order) and the similarity of each
+        story to each example, in one stage."""
+        rules = np.array([e.vector() for e in evidence], dtype=np.float32)
+        similarity = embeddings @ self.examples.embeddings[stage].T
+        votes = neighbour_votes(similarity, self.examples.labels, self.neighbours, self.temperature)
+        columns = [
+            fuse(self.heads[stage][label], embeddings, rules, votes[:, index])
+            for index, label in enumerate(LABELS)
+        ]
+        return np.column_stack(columns), similarity
+
     def _decision(
         self,
+        stage: str,
         row: int,
-        probabilities: dict[str, np.ndarray],
+        probabilities: np.ndarray,
         similarity: np.ndarray,
         nearest: np.ndarray,
     ) -> Decision:
-        smart_p = float(probabilities[SMART][row])
-        is_smart = smart_p >= self.heads[SMART].threshold
-        focus_p = {area: float(probabilities[area][row]) for area in FOCUS_AREAS}
+        smart_p = float(probabilities[row, 0])
+        is_smart = smart_p >= self.heads[stage][SMART].threshold
+        focus_p = {area: float(probabilities[row, 1 + i]) for i, area in enumerate(FOCUS_AREAS)}
         return Decision(
             smart_probability=smart_p,
             is_smart_city=is_smart,
             focus_probabilities=focus_p,
-            focus_areas=self.choose_focus(focus_p) if is_smart else (),
+            focus_areas=self.choose_focus(stage, focus_p) if is_smart else (),
             nearest=tuple(self._example(i, float(similarity[i])) for i in nearest),
+            stage=stage,
         )
 
-    def choose_focus(self, probabilities: dict[str, float]) -> tuple[str, ...]:
+    def choose_focus(self, stage: str, probabilities: dict[str, float]) -> tuple[str, ...]:
         """The areas of a smart-city story: those over their threshold, at least the most
         probable one (every smart-city story has a theme), at most `focus_at_most`."""
         ranked = sorted(probabilities, key=lambda area: -probabilities[area])
-        chosen = [a for a in ranked if probabilities[a] >= self.heads[a].threshold]
+        chosen = [a for a in ranked if probabilities[a] >= self.heads[stage][a].threshold]
         return tuple((chosen or ranked[:1])[: self.focus_at_most])
 
     def _example(self, index: int, similarity: float) -> Example:
@@ -171,8 +217,9 @@ class LearnedModel:
             focus=tuple(area for area, on in zip(FOCUS_AREAS, labels[1:], strict=True) if on),
         )
 
-
-NEAREST_SHOWN = 3  # labelled examples named in a learned decision's reasons
+    def with_band(self, band: tuple[float, float]) -> LearnedModel:
+        """The same heads with another band (training tries several)."""
+        return replace(self, band=band)
 
 
 def neighbour_votes(
@@ -193,7 +240,8 @@ def neighbour_votes(
 def _vote(similarity: np.ndarray, labels: np.ndarray, k: int, temperature: float) -> np.ndarray:
     k = min(k, similarity.shape[1])
     top = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
-    weights = np.exp(temperature * np.take_along_axis(similarity, top, axis=1))
+    nearest = np.take_along_axis(similarity, top, axis=1)
+    weights = np.exp(temperature * (nearest - nearest.max(axis=1, keepdims=True)))
     weights /= weights.sum(axis=1, keepdims=True)
     return np.einsum("qk,qkl->ql", weights, labels[top].astype(np.float32))
 
@@ -215,40 +263,53 @@ def learned_model() -> LearnedModel:
     folder = resources.files("transforms").joinpath("data", "learned")
     spec = json.loads(folder.joinpath(HEADS_FILE).read_text("utf-8"))
     with folder.joinpath(EXAMPLES_FILE).open("rb") as stream, np.load(stream) as arrays:
-        examples = Examples(
-            ids=arrays["ids"],
-            urls=arrays["urls"],
-            labels=arrays["labels"].astype(bool),
-            embeddings=arrays["embeddings"].astype(np.float32),
-        )
+        examples = examples_from_arrays(dict(arrays))
     return model_from_spec(spec, examples)
+
+
+def examples_from_arrays(arrays: dict[str, np.ndarray]) -> Examples:
+    """The examples as stored in examples.npz (embeddings in float16 on disk)."""
+    return Examples(
+        ids=arrays["ids"],
+        urls=arrays["urls"],
+        labels=arrays["labels"].astype(bool),
+        embeddings={stage: arrays[f"embeddings_{stage}"].astype(np.float32) for stage in STAGES},
+    )
 
 
 def model_from_spec(spec: dict[str, Any], examples: Examples) -> LearnedModel:
     """A model from the heads file's content and the examples (training builds it this way too).
 
     Raises:
-        ValueError: the file's labels or evidence differ from this code's.
+        ValueError: the file's labels, evidence or stages differ from this code's.
     """
-    if tuple(spec["labels"]) != LABELS or tuple(spec["evidence"]) != EVIDENCE_NAMES:
+    if (
+        tuple(spec["labels"]) != LABELS
+        or tuple(spec["evidence"]) != EVIDENCE_NAMES
+        or tuple(spec["stages"]) != STAGES
+    ):
         raise ValueError("the learned heads were trained for other labels or evidence: retrain")
     heads = {
-        label: Head(
-            embedding_weights=np.asarray(h["embedding"]["weights"], dtype=np.float32),
-            embedding_bias=float(h["embedding"]["bias"]),
-            fusion_weights=np.asarray(h["fusion"]["weights"], dtype=np.float32),
-            fusion_bias=float(h["fusion"]["bias"]),
-            threshold=float(h["threshold"]),
-        )
-        for label, h in spec["heads"].items()
+        stage: {label: _head(h) for label, h in spec["stages"][stage].items()} for stage in STAGES
     }
     return LearnedModel(
         heads=heads,
         examples=examples,
+        band=(float(spec["band"][0]), float(spec["band"][1])),
         neighbours=int(spec["neighbours"]),
         temperature=float(spec["temperature"]),
         focus_at_most=int(spec["focus_at_most"]),
         meta=spec.get("meta", {}),
+    )
+
+
+def _head(spec: dict[str, Any]) -> Head:
+    return Head(
+        embedding_weights=np.asarray(spec["embedding"]["weights"], dtype=np.float32),
+        embedding_bias=float(spec["embedding"]["bias"]),
+        fusion_weights=np.asarray(spec["fusion"]["weights"], dtype=np.float32),
+        fusion_bias=float(spec["fusion"]["bias"]),
+        threshold=float(spec["threshold"]),
     )
 
 

@@ -117,13 +117,24 @@ CONTEXT_WORDS = 2
 _WORD = re.compile(r"\S+")
 
 
+class _Generations:
+    """One counter for every registry of known terms: an analysis made at a generation knows
+    every term of every vocabulary made before it."""
+
+    value = 0
+
+
 class _KnownTerms:
-    """Every Hangul term of every vocabulary made so far: where Kiwi will be asked for boundaries."""
+    """Hangul terms of vocabularies made so far: where Kiwi will be asked for boundaries."""
 
     def __init__(self) -> None:
         self._terms: set[str] = set()
         self._automaton: AhoCorasick | None = None
-        self.generation = 0  # grows with the terms; analyses of an older one may miss a term
+
+    @property
+    def generation(self) -> int:
+        """The newest generation (of any registry)."""
+        return _Generations.value
 
     def add(self, terms: Iterable[str]) -> int:
         """Know these terms too; the generation that knows them."""
@@ -131,8 +142,8 @@ class _KnownTerms:
         if new:
             self._terms |= new
             self._automaton = None
-            self.generation += 1
-        return self.generation
+            _Generations.value += 1
+        return _Generations.value
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Where any known term occurs in the text (overlaps included)."""
@@ -145,12 +156,16 @@ class _KnownTerms:
         ]
 
 
-_KNOWN = _KnownTerms()
+_KNOWN = _KnownTerms()  # every Hangul term of every vocabulary
+# the Hangul terms of place vocabularies: all a text read only for its places needs analysed
+# (the rest of a long body, attachments)
+_NAMES = _KnownTerms()
 
 
-def analysis_windows(text: str) -> list[tuple[int, int]]:
-    """The stretches Kiwi must read: the words of each known term with CONTEXT_WORDS either side."""
-    spans = _KNOWN.spans(text)
+def analysis_windows(text: str, names_only: bool = False) -> list[tuple[int, int]]:
+    """The stretches Kiwi must read: the words of each known term (of each name, with
+    ``names_only``) with CONTEXT_WORDS either side."""
+    spans = (_NAMES if names_only else _KNOWN).spans(text)
     if not spans:
         return []
     words = [m.span() for m in _WORD.finditer(text)]
@@ -180,20 +195,27 @@ _Spans = list[tuple[int, int, bool]]
 _primed: dict[str, Morphemes] = {}
 
 
-def analyse_texts(texts: Iterable[str]) -> dict[str, Morphemes]:
+def analyse_texts(texts: Iterable[str], names: Iterable[str] = ()) -> dict[str, Morphemes]:
     """The boundaries around known terms of each Korean text, the texts analysed together.
 
     Only the words around known terms are read (``analysis_windows``), each distinct window
     once, on Kiwi's threads (which leave the interpreter free: this may run beside tagging).
+    The ``names`` texts are read only around names (a text in both is read around every term).
     """
     generation = _KNOWN.generation
     korean = list(dict.fromkeys(t for t in texts if has_hangul(t)))
-    windows = {text: analysis_windows(text) for text in korean}
-    pieces = list(dict.fromkeys(text[a:b] for text, spans in windows.items() for a, b in spans))
+    windows = {text: (analysis_windows(text), False) for text in korean}
+    for text in dict.fromkeys(t for t in names if has_hangul(t)):
+        windows.setdefault(text, (analysis_windows(text, names_only=True), True))
+    pieces = list(
+        dict.fromkeys(text[a:b] for text, (spans, _) in windows.items() for a, b in spans)
+    )
     analysed = dict(zip(pieces, _analyse(pieces), strict=True))
     return {
-        text: Morphemes.of_windows(spans, [analysed[text[a:b]] for a, b in spans], generation)
-        for text, spans in windows.items()
+        text: Morphemes.of_windows(
+            spans, [analysed[text[a:b]] for a, b in spans], generation, names_only
+        )
+        for text, (spans, names_only) in windows.items()
     }
 
 
@@ -208,9 +230,10 @@ def using_analysis(analysis: dict[str, Morphemes]) -> Iterator[None]:
 
 
 @contextmanager
-def primed_analysis(texts: Iterable[str]) -> Iterator[None]:
-    """Analyse the Korean ``texts`` together (``analyse_texts``) and use that for the block."""
-    with using_analysis(analyse_texts(texts)):
+def primed_analysis(texts: Iterable[str], names: Iterable[str] = ()) -> Iterator[None]:
+    """Analyse the Korean ``texts`` (and ``names`` texts, around names only) together
+    (``analyse_texts``) and use that for the block."""
+    with using_analysis(analyse_texts(texts, names)):
         yield
 
 
@@ -256,6 +279,7 @@ class Morphemes:
     generation: int | None = None
     # each token's place in Kiwi's order, where that is not the order of position (None)
     order: list[int] | None = None
+    names_only: bool = False  # read around names only: no topic term may be asked about
 
     @classmethod
     def of(cls, text: str) -> Morphemes:
@@ -271,7 +295,7 @@ class Morphemes:
     def near_terms(cls, text: str) -> Morphemes:
         """Boundaries around every known term in ``text`` (``analysis_windows``): all a match needs."""
         primed = _primed.get(text)
-        if primed is not None and primed.generation == _KNOWN.generation:
+        if primed is not None and primed.covers(_KNOWN.generation):
             return primed
         generation = _KNOWN.generation
         if not has_hangul(text):
@@ -280,8 +304,25 @@ class Morphemes:
         return cls.of_windows(spans, _analyse([text[a:b] for a, b in spans]), generation)
 
     @classmethod
+    def near_names(cls, text: str) -> Morphemes:
+        """Boundaries around every place name in ``text``: all a text read for places needs."""
+        primed = _primed.get(text)
+        if primed is not None and primed.covers(_NAMES.generation, names=True):
+            return primed
+        generation = _NAMES.generation
+        if not has_hangul(text):
+            return cls.of_windows([], [], generation, names_only=True)
+        spans = analysis_windows(text, names_only=True)
+        pieces = _analyse([text[a:b] for a, b in spans])
+        return cls.of_windows(spans, pieces, generation, names_only=True)
+
+    @classmethod
     def of_windows(
-        cls, windows: list[tuple[int, int]], tokens: list[_Spans], generation: int | None
+        cls,
+        windows: list[tuple[int, int]],
+        tokens: list[_Spans],
+        generation: int | None,
+        names_only: bool = False,
     ) -> Morphemes:
         """Boundaries from the tokens of each window (offsets within the window), windows in order."""
         starts: list[int] = []
@@ -299,10 +340,13 @@ class Morphemes:
                 [column[i] for i in order] for column in (starts, ends, nominal)
             )
         reach = list(accumulate(ends, max, initial=0))[1:]
-        return cls(starts, ends, nominal, reach, generation, order)
+        return cls(starts, ends, nominal, reach, generation, order, names_only)
 
-    def covers(self, generation: int) -> bool:
-        """Whether the windows include every term known at ``generation``."""
+    def covers(self, generation: int, names: bool = False) -> bool:
+        """Whether the windows include every term (every name, with ``names``) known at
+        ``generation``."""
+        if self.names_only and not names:
+            return False
         return self.generation is None or self.generation >= generation
 
     def _at(self, position: int) -> tuple[int, int, bool] | None:
@@ -345,6 +389,7 @@ class Vocabulary:
         terms: Iterable[tuple[str, str]],
         names: bool = False,
         case_sensitive: bool | None = None,
+        places: bool = False,
     ) -> None:
         """Index terms.
 
@@ -354,6 +399,8 @@ class Vocabulary:
                 otherwise topic terms, which may also sit inside compound nouns (수소|버스).
             case_sensitive: force Latin case handling; None decides per term (capitals or
                 digits mean an acronym or name, matched as written).
+            places: searched in the whole text, the parts read for places only too (Kiwi reads
+                those parts around these terms only).
         """
         self._names = names
         self._hangul: list[tuple[str, str]] = []
@@ -377,6 +424,9 @@ class Vocabulary:
         self._hangul_keys = [first_keys[term] for term in self._hangul_terms]
         self._hangul_automaton = AhoCorasick(self._hangul_terms) if self._hangul_terms else None
         self._generation = _KNOWN.add(self._hangul_terms)
+        self._places = places
+        if places:
+            self._generation = _NAMES.add(self._hangul_terms)
         self._exact = _compile(latin_exact, ignore_case=False, edge_after_head=True)
         self._folded = _compile(latin_folded, ignore_case=True)
         # folded terms are lower case: on lower-cased text, the same pattern without IGNORECASE
@@ -421,8 +471,8 @@ class Vocabulary:
         occurrences = sorted(self._hangul_automaton.find_matches_as_indexes(text, overlapping=True))
         if not occurrences:
             return found
-        if morphemes is None or not morphemes.covers(self._generation):
-            morphemes = Morphemes.near_terms(text)
+        if morphemes is None or not morphemes.covers(self._generation, names=self._places):
+            morphemes = Morphemes.near_names(text) if self._places else Morphemes.near_terms(text)
         taken = bytearray(len(text))  # 1 where a longer term already matched
         for rank, start, end in occurrences:
             overlaps = taken.find(1, start, end) != -1

@@ -224,7 +224,7 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
 def analysed_together(clean: list[CleanText]) -> AbstractContextManager[None]:
     """For the block, the Korean analysis of a chunk's texts, made at once on every core."""
     _know_the_terms()
-    return primed_analysis(_texts_to_analyse(clean))
+    return primed_analysis(*_texts_to_analyse(clean))
 
 
 def analysed_ahead(
@@ -240,7 +240,7 @@ def analysed_ahead(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis") as pool:
         waiting: tuple[T, list[CleanText], Future[dict[str, Morphemes]]] | None = None
         for chunk, clean in chunks:
-            analysis = pool.submit(matching.analyse_texts, _texts_to_analyse(clean))
+            analysis = pool.submit(matching.analyse_texts, *_texts_to_analyse(clean))
             if waiting is not None:
                 yield from _with_analysis(*waiting)
             waiting = (chunk, clean, analysis)
@@ -261,13 +261,15 @@ def _know_the_terms() -> None:
     taxonomy()
 
 
-def _texts_to_analyse(clean: list[CleanText]) -> list[str]:
-    return [
-        text
-        for fields in clean
-        for text in text_fields(fields.title, fields.summary, fields.for_tagging).values()
-        if text
-    ]
+def _texts_to_analyse(clean: list[CleanText]) -> tuple[list[str], list[str]]:
+    """The chunk's texts read for every term, and those read for places only (long bodies'
+    rest, attachments)."""
+    everything, names = [], []
+    for fields in clean:
+        for name, text in text_fields(fields.title, fields.summary, fields.for_tagging).items():
+            if text:
+                (names if name == "rest" else everything).append(text)
+    return everything, names
 
 
 def _with_attachments(body: str, raw: RawItem) -> str:

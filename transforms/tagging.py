@@ -14,17 +14,17 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
-import numpy as np
-
 from transforms import place_senses as senses
-from transforms.embedding import encode, opening_text
+from transforms.embedding import opening_text
 from transforms.learned import Decision, Evidence, Example, example_titles, learned_model
 from transforms.matching import Match, Morphemes, has_hangul
 from transforms.vocabularies import Gazetteer, Place, Scoring, Taxonomy, gazetteer, taxonomy
 
-FIELDS: tuple[str, ...] = ("title", "summary", "dateline", "body")
-# The rules' evidence for the learned heads is read from the title, the lead and this much of the
-# body: the labelled news the heads learn from holds leads of at most 400 characters.
+FIELDS: tuple[str, ...] = ("title", "summary", "dateline", "body", "rest")
+# Topics (focus areas, relevance, context) are read from the story's opening: the title, the lead
+# and this much of the body. The learned heads decide from the opening (the labelled news they
+# learn from holds leads of at most 400 characters); the rest of a long body, and attachments,
+# are read for places only, which costs Kiwi a small share of the text.
 EVIDENCE_CHARS = 400
 # A city needs at least this much evidence: one mention in the body, or the source's own city.
 # A wire dateline alone (0.4) is where the reporter sat, not what the story is about.
@@ -60,8 +60,9 @@ class Reason:
     """One piece of evidence for a tag.
 
     A matched term names the field it was found in (title, summary, body, dateline, list,
-    source). A learned decision is the term "model" in the field "learned", its probability as
-    the weight; a labelled example near the story is its id in the field "example", with its
+    source). A learned decision is the term "model (quick)" or "model (full)" — which stage of
+    heads decided — in the field "learned", its probability as the weight; a labelled example
+    near the story is its id in the field "example", with its
     similarity as the weight, its address and, where the text is at hand, its title.
     """
 
@@ -127,33 +128,34 @@ class _Text:
     fields: dict[str, str]
     morphemes: dict[str, Morphemes]
     # what each vocabulary found, kept: the whole text and its opening read the same matches
-    found: dict[tuple[int, int], list[Match]] = field(default_factory=dict)
+    found: dict[tuple[int, int, bool], list[Match]] = field(default_factory=dict)
     # spans of neutral phrases by (vocabulary, field): focus and relevance both leave them out
     neutral_spans: dict[tuple[Any, str], list[tuple[int, int]]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, title: str, summary: str, body: str) -> _Text:
         fields = text_fields(title, summary, body)
-        return cls(fields, {name: Morphemes.near_terms(text) for name, text in fields.items()})
+        morphemes = {
+            name: Morphemes.near_names(text) if name == "rest" else Morphemes.near_terms(text)
+            for name, text in fields.items()
+        }
+        return cls(fields, morphemes)
 
     def contains(self, phrase: str) -> bool:
         return any(phrase in text for text in self.fields.values())
 
-    def find(self, vocabulary: Any, neutral: Any = None) -> list[Match]:
-        """Matches of ``vocabulary`` in every field, leaving out those inside ``neutral`` phrases."""
-        key = (id(vocabulary), id(neutral))
+    def find(self, vocabulary: Any, neutral: Any = None, whole: bool = False) -> list[Match]:
+        """Matches of ``vocabulary`` in the opening's fields (in every field, the rest of the
+        body too, with ``whole``), leaving out those inside ``neutral`` phrases."""
+        key = (id(vocabulary), id(neutral), whole)
         if key not in self.found:
-            self.found[key] = self._find(vocabulary, neutral)
+            self.found[key] = self._find(vocabulary, neutral, whole)
         return self.found[key]
 
-    def opening(self) -> _Opening:
-        """The story's opening: title, summary, dateline and the body's first characters."""
-        return _Opening(self)
-
-    def _find(self, vocabulary: Any, neutral: Any = None) -> list[Match]:
+    def _find(self, vocabulary: Any, neutral: Any, whole: bool) -> list[Match]:
         found: list[Match] = []
         for name, text in self.fields.items():
-            if not text:
+            if not text or (name == "rest" and not whole):
                 continue
             matches = vocabulary.find(text, name, self.morphemes[name])
             if neutral is not None and matches:
@@ -170,34 +172,12 @@ class _Text:
         return self.neutral_spans[key]
 
 
-@dataclass
-class _Opening:
-    """A view of the text limited to its opening, which the learned model reads too."""
-
-    whole: _Text
-
-    @property
-    def fields(self) -> dict[str, str]:
-        return {**self.whole.fields, "body": self.whole.fields["body"][:EVIDENCE_CHARS]}
-
-    def find(self, vocabulary: Any, neutral: Any = None) -> list[Match]:
-        return [
-            m
-            for m in self.whole.find(vocabulary, neutral)
-            if m.field != "body" or m.end <= EVIDENCE_CHARS
-        ]
-
-
 def _inside_any(match: Match, spans: list[tuple[int, int]]) -> bool:
     return any(start <= match.start and match.end <= end for start, end in spans)
 
 
 def tag_item(
-    title: str,
-    summary: str = "",
-    body: str = "",
-    defaults: Defaults | None = None,
-    embedding: np.ndarray | None = None,
+    title: str, summary: str = "", body: str = "", defaults: Defaults | None = None
 ) -> Tags:
     """Tag one item's text (for many, `tag_items` embeds them together, which is faster).
 
@@ -206,28 +186,19 @@ def tag_item(
         summary: clean summary (ignored where the body repeats it).
         body: clean main text.
         defaults: the source's own city and country, added with the source as their reason.
-        embedding: the opening's embedding, when the caller has it.
 
     Returns:
         Tags, each list sorted by score, strongest first.
     """
-    item = ItemText(title, summary, body, defaults or Defaults())
-    embeddings = None if embedding is None else embedding.reshape(1, -1)
-    return tag_items([item], embeddings)[0]
+    return tag_items([ItemText(title, summary, body, defaults or Defaults())])[0]
 
 
-def tag_items(items: Sequence[ItemText], embeddings: np.ndarray | None = None) -> list[Tags]:
-    """Tag a batch: the rules read each item, the encoder embeds the openings together, and the
-    learned heads decide relevance and focus areas from both.
-
-    Args:
-        items: the items' text and source defaults.
-        embeddings: the openings' embeddings (rows in item order), when the caller has them.
-    """
+def tag_items(items: Sequence[ItemText]) -> list[Tags]:
+    """Tag a batch: the rules read each item, then the learned heads decide relevance and focus
+    areas from the rules' evidence and the embeddings of the openings, embedded together."""
     readings = [read_rules(item) for item in items]
-    if embeddings is None:
-        embeddings = encode([opening_text(i.title, i.summary, i.body) for i in items])
-    decisions = learned_model().decide(embeddings, [r.evidence for r in readings])
+    openings = [opening_text(i.title, i.summary, i.body) for i in items]
+    decisions = learned_model().decide_openings(openings, [r.evidence for r in readings])
     return [fuse(reading, decision) for reading, decision in zip(readings, decisions, strict=True)]
 
 
@@ -262,7 +233,12 @@ def read_rules(item: ItemText) -> RuleReading:
         relevance_reasons=reasons,
         context=context,
         is_smart_city=relevance >= tax.relevance_threshold and bool(context),
-        evidence=_evidence(text.opening(), tax, cities),
+        evidence=Evidence(
+            focus={tag.value: tag.score for tag in all_focus},
+            relevance=relevance,
+            context=bool(context),
+            rules_smart=relevance >= tax.relevance_threshold and bool(context),
+        ),
     )
 
 
@@ -274,18 +250,6 @@ def rule_evidence(title: str, summary: str = "", body: str = "") -> Evidence:
 
 def _assigned(focus: list[Tag], tax: Taxonomy) -> list[Tag]:
     return [tag for tag in focus if tag.score >= tax.scoring.threshold]
-
-
-def _evidence(opening: _Opening, tax: Taxonomy, cities: list[Tag]) -> Evidence:
-    focus = _focus_scores(opening, tax)
-    relevance, _ = _relevance(opening, tax, _assigned(focus, tax))
-    context = _context(opening, tax, cities)
-    return Evidence(
-        focus={tag.value: tag.score for tag in focus},
-        relevance=relevance,
-        context=bool(context),
-        rules_smart=relevance >= tax.relevance_threshold and bool(context),
-    )
 
 
 def rules_only(reading: RuleReading) -> Tags:
@@ -313,7 +277,7 @@ def fuse(reading: RuleReading, decision: Decision) -> Tags:
             round(decision.focus_probabilities[area], 2),
             [
                 *(rule_focus[area].reasons if area in rule_focus else []),
-                _model_reason(decision.focus_probabilities[area]),
+                _model_reason(decision.focus_probabilities[area], decision.stage),
                 *[_example_reason(e) for e in decision.nearest if area in e.focus][:1],
             ],
         )
@@ -322,7 +286,7 @@ def fuse(reading: RuleReading, decision: Decision) -> Tags:
     reasons = [
         *reading.relevance_reasons,
         *(reading.context or [Reason("no urban or public context", "text")]),
-        _model_reason(decision.smart_probability),
+        _model_reason(decision.smart_probability, decision.stage),
         *(_example_reason(e) for e in decision.nearest),
     ]
     return Tags(
@@ -335,8 +299,9 @@ def fuse(reading: RuleReading, decision: Decision) -> Tags:
     )
 
 
-def _model_reason(probability: float) -> Reason:
-    return Reason("model", "learned", weight=round(probability, 2))
+def _model_reason(probability: float, stage: str) -> Reason:
+    # "model (quick)": decided by the quick heads; "model (full)": by the full encoder's
+    return Reason(f"model ({stage})", "learned", weight=round(probability, 2))
 
 
 def _example_reason(example: Example) -> Reason:
@@ -353,7 +318,8 @@ def _example_reason(example: Example) -> Reason:
 
 
 def text_fields(title: str, summary: str, body: str) -> dict[str, str]:
-    """The fields an item is read by: title, summary, wire dateline (weak evidence) and body."""
+    """The fields an item is read by: title, summary, wire dateline (weak evidence), the body's
+    opening and the rest of the body (read for places only)."""
     title_dateline, title = _split(_TITLE_DATELINE, title or "")
     summary_dateline, summary = split_dateline(summary or "")
     body_dateline, body = split_dateline(body or "")
@@ -365,7 +331,17 @@ def text_fields(title: str, summary: str, body: str) -> dict[str, str]:
     }
     if fields["summary"] and fields["summary"] in fields["body"]:
         fields["summary"] = ""  # a summary repeated in the body would count twice
+    fields["body"], fields["rest"] = _opening_and_rest(fields["body"])
     return fields
+
+
+def _opening_and_rest(body: str) -> tuple[str, str]:
+    """The body's first EVIDENCE_CHARS characters (cut between words) and the rest."""
+    if len(body) <= EVIDENCE_CHARS:
+        return body, ""
+    cut = body.rfind(" ", EVIDENCE_CHARS // 2, EVIDENCE_CHARS + 1)
+    cut = cut if cut != -1 else EVIDENCE_CHARS
+    return body[:cut], body[cut:]
 
 
 def split_dateline(body: str) -> tuple[str, str]:
@@ -458,7 +434,7 @@ def _in_lists(text: _Text, matches: list[Match]) -> set[Match]:
 
 
 def _cities(text: _Text, geo: Gazetteer, scoring: Scoring, defaults: Defaults) -> list[Tag]:
-    found = text.find(geo.city_names)
+    found = text.find(geo.city_names, whole=True)
     found += _named_after_places(text, found, geo) + _written_in_capitals(text, found, geo)
     found = resolve_shared_districts(found, geo)
     sports = senses.has_sports_context(text.fields.values())
@@ -651,7 +627,7 @@ def _has_context(place: Place, text: _Text, geo: Gazetteer) -> bool:
 
     Another city of the same country is no support: "Lincoln Center" sits in New York.
     """
-    if any(m.key == place.country for m in text.find(geo.country_names)):
+    if any(m.key == place.country for m in text.find(geo.country_names, whole=True)):
         return True
     cue = _civic_cue(place.name)
     return any(cue.search(field) for field in text.fields.values())
@@ -675,7 +651,7 @@ def _countries(
     text: _Text, geo: Gazetteer, cities: list[Tag], scoring: Scoring, defaults: Defaults
 ) -> list[Tag]:
     per_country: dict[str, list[Match]] = defaultdict(list)
-    for m in text.find(geo.country_names):
+    for m in text.find(geo.country_names, whole=True):
         per_country[m.key].append(m)
     tags = {}
     for code, matches in per_country.items():
@@ -693,7 +669,7 @@ def _countries(
     return sorted(tags.values(), key=lambda t: -t.score)
 
 
-def _focus_scores(text: _Text | _Opening, tax: Taxonomy) -> list[Tag]:
+def _focus_scores(text: _Text, tax: Taxonomy) -> list[Tag]:
     matches = _without_glosses(text, text.find(tax.focus_terms, tax.neutral), tax)
     tags = []
     for area, weights in tax.weights.items():
@@ -715,7 +691,7 @@ _GLOSS_OPEN = re.compile(r"\s*[(（]\s*")
 _GLOSS_CLOSE = re.compile(r"\s*[)）]")
 
 
-def _without_glosses(text: _Text | _Opening, matches: list[Match], tax: Taxonomy) -> list[Match]:
+def _without_glosses(text: _Text, matches: list[Match], tax: Taxonomy) -> list[Match]:
     """The matches less those that only gloss the term just before them, for the same areas."""
     glosses = set()
     by_field: dict[str, list[Match]] = defaultdict(list)
@@ -738,9 +714,7 @@ def _areas(term: str, tax: Taxonomy) -> set[str]:
     return {area for area, weights in tax.weights.items() if term in weights}
 
 
-def _relevance(
-    text: _Text | _Opening, tax: Taxonomy, focus: list[Tag]
-) -> tuple[float, list[Reason]]:
+def _relevance(text: _Text, tax: Taxonomy, focus: list[Tag]) -> tuple[float, list[Reason]]:
     matches = text.find(tax.relevance_terms, tax.neutral)
     total, reasons = 0.0, []
     for term in {m.term for m in matches}:
@@ -757,7 +731,7 @@ def _relevance(
     return total + focus_part, _strongest_first(reasons, tax.scoring)
 
 
-def _context(text: _Text | _Opening, tax: Taxonomy, places: list[Tag]) -> list[Reason]:
+def _context(text: _Text, tax: Taxonomy, places: list[Tag]) -> list[Reason]:
     """Evidence that an item is set in a city or the public sector (datelines aside)."""
     found = [
         Reason(f"context: {m.term}", m.field)

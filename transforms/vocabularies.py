@@ -138,8 +138,8 @@ def gazetteer() -> Gazetteer:
     countries = _country_terms(world)
     return Gazetteer(
         cities=places,
-        city_names=Vocabulary(terms, names=True, case_sensitive=True),
-        country_names=Vocabulary(countries, names=True, case_sensitive=True),
+        city_names=Vocabulary(terms, names=True, case_sensitive=True, places=True),
+        country_names=Vocabulary(countries, names=True, case_sensitive=True, places=True),
         country_of_term=dict(countries),
         country_terms=frozenset(term for term, _code in countries),
         shared=korea.shared,

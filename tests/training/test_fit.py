@@ -11,7 +11,7 @@ import pytest
 from training import dataset, fit
 from training.labelled import read_labelled, split_of
 from transforms.evaluation import load_set
-from transforms.learned import LABELS, SMART, model_from_spec
+from transforms.learned import LABELS, SMART, STAGES, examples_from_arrays, model_from_spec
 
 WRITTEN = Path(__file__).resolve().parents[2] / "eval" / "tagging_set.yaml"
 
@@ -47,14 +47,18 @@ def test_the_same_rows_give_the_same_heads(written_rows, fitted):
     first = fitted
     second = fit.train(written_rows)
     assert json.dumps(first.spec, sort_keys=True) == json.dumps(second.spec, sort_keys=True)
-    assert np.array_equal(first.examples.embeddings, second.examples.embeddings)
+    for stage in STAGES:
+        assert np.array_equal(first.examples.embeddings[stage], second.examples.embeddings[stage])
 
 
 def test_thresholds_come_from_dev_and_the_heads_cover_every_label(written_rows, fitted):
-    assert list(fitted.spec["heads"]) == list(LABELS)
-    smart = fitted.spec["heads"][SMART]["threshold"]
-    assert 0.1 <= smart <= 0.9
-    assert fitted.dev["smart_threshold"] == smart
+    for stage in STAGES:
+        assert list(fitted.spec["stages"][stage]) == list(LABELS)
+        assert 0.1 <= fitted.spec["stages"][stage][SMART]["threshold"] <= 0.9
+    # the band is where the quick stage hands over to the full one
+    low, high = fitted.spec["band"]
+    assert 0.0 <= low < high <= 1.0
+    assert fitted.dev["band_low"] == low
     # refitted on train and dev: every row is an example
     assert len(fitted.examples) == len(written_rows)
     # dev figures are those of heads that never saw dev
@@ -65,16 +69,15 @@ def test_written_heads_load_as_the_tagger_loads_them(written_rows, fitted, tmp_p
     fit.write(fitted, tmp_path)
     spec = json.loads((tmp_path / "heads.json").read_text(encoding="utf-8"))
     with np.load(tmp_path / "examples.npz") as arrays:
-        from transforms.learned import Examples
-
-        examples = Examples(
-            arrays["ids"], arrays["urls"], arrays["labels"], arrays["embeddings"].astype("float32")
-        )
+        examples = examples_from_arrays(dict(arrays))
     model = model_from_spec(spec, examples)
     rows = written_rows[:5]
-    decisions = model.decide(np.vstack([r.embedding for r in rows]), [r.evidence for r in rows])
-    assert [d.nearest[0].id for d in decisions] == [r.id for r in rows]  # each is its own nearest
-    assert all(0.0 <= d.smart_probability <= 1.0 for d in decisions)
+    for stage in STAGES:
+        embeddings = np.vstack([r.embeddings[stage] for r in rows])
+        decisions = model.decide(stage, embeddings, [r.evidence for r in rows])
+        # each row is its own nearest example
+        assert [d.nearest[0].id for d in decisions] == [r.id for r in rows]
+        assert all(0.0 <= d.smart_probability <= 1.0 for d in decisions)
 
 
 def test_heads_fitted_on_real_train_news_separate_dev_news(labelled: Path):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from training.grown import EMBEDDINGS_FILE, LABELS_FILE, add_grown, read_grown
-from transforms.embedding import encode, opening_text
+from transforms.embedding import encode, opening_text, quick_encode
 
 TITLE = "Harbour city installs leak sensors on its water mains"
 SUMMARY = "The utility says acoustic sensors found forty leaks in the first month."
@@ -46,8 +46,10 @@ def test_a_grown_item_keeps_labels_and_embedding_but_no_text(tmp_path: Path):
     (item,) = read_grown(store)
     assert item.focus == frozenset({"water"})
     assert item.smart
-    expected = encode([opening_text(TITLE, SUMMARY)])[0]
-    assert float(item.embedding @ expected) > 0.999  # float16 on disk, the same direction
+    opening = [opening_text(TITLE, SUMMARY)]
+    # float16 on disk: the same direction
+    assert float(item.embeddings["full"] @ encode(opening)[0]) > 0.999
+    assert float(item.embeddings["quick"] @ quick_encode(opening)[0]) > 0.999
 
 
 def test_adding_the_same_items_again_adds_nothing(tmp_path: Path):
@@ -85,4 +87,5 @@ def test_the_committed_grown_items_read_and_carry_thin_classes():
     water = sum("water" in i.focus for i in items)
     assert robotics >= 40
     assert water >= 40
-    assert all(i.embedding.shape == (512,) for i in items)
+    assert all(i.embeddings["full"].shape == (512,) for i in items)
+    assert all(i.embeddings["quick"].shape == (512,) for i in items)
