@@ -55,6 +55,7 @@ class Evidence:
     relevance: float  # the smart-city terms' score
     context: bool  # an urban or public-sector context was named
     rules_smart: bool  # the rules' own verdict
+    business: float = 0.0  # market and consumer-business words' score (evidence against)
 
     def vector(self) -> list[float]:
         """The evidence in the fixed order of EVIDENCE_NAMES (scores on a log scale)."""
@@ -63,6 +64,7 @@ class Evidence:
             float(np.log1p(self.relevance)),
             float(self.context),
             float(self.rules_smart),
+            float(np.log1p(self.business)),
         ]
 
 
@@ -71,6 +73,7 @@ EVIDENCE_NAMES: tuple[str, ...] = (
     "rules:relevance",
     "rules:context",
     "rules:smart_city",
+    "rules:business",
 )
 
 

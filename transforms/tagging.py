@@ -238,6 +238,7 @@ def read_rules(item: ItemText) -> RuleReading:
             relevance=relevance,
             context=bool(context),
             rules_smart=relevance >= tax.relevance_threshold and bool(context),
+            business=_business(text, tax),
         ),
     )
 
@@ -250,6 +251,18 @@ def rule_evidence(title: str, summary: str = "", body: str = "") -> Evidence:
 
 def _assigned(focus: list[Tag], tax: Taxonomy) -> list[Tag]:
     return [tag for tag in focus if tag.score >= tax.scoring.threshold]
+
+
+def _business(text: _Text, tax: Taxonomy) -> float:
+    """The score of market and consumer-business words in the opening (evidence against)."""
+    matches = text.find(tax.business_terms, tax.neutral)
+    total = 0.0
+    for term in {m.term for m in matches}:
+        score, _ = _score(
+            [m for m in matches if m.term == term], tax.scoring, tax.business_weights[term]
+        )
+        total += score
+    return total
 
 
 def rules_only(reading: RuleReading) -> Tags:

@@ -92,6 +92,8 @@ class Taxonomy:
     focus_share: float
     min_technology: float  # relevance terms an item needs before its focus areas count
     neutral: Vocabulary  # phrases whose words count for nothing (ministry names, smartphone)
+    business_weights: dict[str, float]  # market and consumer-business words: evidence against
+    business_terms: Vocabulary
 
 
 def _read(name: str) -> Any:
@@ -258,6 +260,7 @@ def taxonomy() -> Taxonomy:
     relevance_weights = {
         t: float(w) for lang in relevance["terms"].values() for t, w in lang.items()
     }
+    business_weights = {t: float(w) for lang in data["business"].values() for t, w in lang.items()}
     return Taxonomy(
         scoring=Scoring(**data["scoring"]),
         names={area: spec["name"] for area, spec in data["focus_areas"].items()},
@@ -279,4 +282,6 @@ def taxonomy() -> Taxonomy:
         neutral=Vocabulary(
             (phrase, "neutral") for lang in data["neutral"].values() for phrase in lang
         ),
+        business_weights=business_weights,
+        business_terms=Vocabulary((t, "business") for t in business_weights),
     )
