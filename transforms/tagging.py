@@ -15,7 +15,7 @@ from itertools import pairwise
 from typing import Any
 
 from transforms import place_senses as senses
-from transforms.embedding import opening_text
+from transforms.embedding import one_blas_thread, opening_text
 from transforms.learned import Decision, Evidence, Example, example_titles, learned_model
 from transforms.matching import Match, Morphemes, has_hangul
 from transforms.vocabularies import Gazetteer, Place, Scoring, Taxonomy, gazetteer, taxonomy
@@ -198,7 +198,8 @@ def tag_items(items: Sequence[ItemText]) -> list[Tags]:
     areas from the rules' evidence and the embeddings of the openings, embedded together."""
     readings = [read_rules(item) for item in items]
     openings = [opening_text(i.title, i.summary, i.body) for i in items]
-    decisions = learned_model().decide_openings(openings, [r.evidence for r in readings])
+    with one_blas_thread():
+        decisions = learned_model().decide_openings(openings, [r.evidence for r in readings])
     return [fuse(reading, decision) for reading, decision in zip(readings, decisions, strict=True)]
 
 
