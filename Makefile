@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo test eval train dictionary bench bench-e2e bench-digest bench-load bench-tagging lint format lock clean
+.PHONY: help install run demo test test-fast eval train dictionary bench bench-e2e bench-digest bench-load bench-tagging lint format lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -29,6 +29,11 @@ test: $(STAMP)  ## lint, then the test suite (offline)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+test-fast: $(STAMP)  ## lint, then every test but the slow flow tests (tests/flows), for the edit loop
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -q -m "not slow"
 
 REALDATA ?= ../shared/realdata
 LABELLED ?= ../shared/labelled

@@ -24,6 +24,17 @@ FIXTURES = Path(__file__).parent / "fixtures"
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 
 
+FLOW_TESTS = Path(__file__).parent / "flows"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests/flows as slow: they run real flows against a Prefect server, start commands
+    as subprocesses and kill them mid-run (`make test-fast` leaves them out)."""
+    for item in items:
+        if FLOW_TESTS in Path(item.path).parents:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def realdata() -> Path:
     """../shared/realdata, or skip the test when it is not beside the checkout."""
