@@ -3,11 +3,17 @@
 prefect.yaml stays the one place schedules and parameters are written: ``serve`` reads it, so
 the schedules a Prefect server gets from `prefect deploy --all` and the ones `cityradar serve`
 runs are the same.
+
+Schedules need a Prefect server with its scheduler: the one PREFECT_API_URL names, or else a
+local one that ``serve`` starts for as long as it runs (flows/local_server.py).
 """
 
 from __future__ import annotations
 
 import importlib
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +23,10 @@ from prefect import Flow, serve
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron, Schedule
+from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 
+from cityradar.settings import Settings
+from flows.local_server import DEFAULT_PORT, local_server, wait_until_healthy
 from flows.slots import ensure_limit
 
 PROJECT_FILE = Path(__file__).resolve().parents[1] / "prefect.yaml"
@@ -72,7 +81,7 @@ def schedules_of(spec: DeploymentSpec) -> list[Schedule]:
 
 
 def concurrency_of(spec: DeploymentSpec) -> ConcurrencyLimitConfig | None:
-    """The spec's run concurrency (one run at a time, new ones cancelled)."""
+    """The spec's run concurrency (one run at a time; a run that finds one going waits)."""
     if not spec.concurrency_limit:
         return None
     return ConcurrencyLimitConfig(
@@ -94,7 +103,55 @@ def runner_deployment(spec: DeploymentSpec) -> RunnerDeployment:
     )
 
 
-def serve_project(path: Path = PROJECT_FILE) -> None:
-    """Serve every deployment of prefect.yaml until interrupted."""
+def serve_project(
+    path: Path = PROJECT_FILE, port: int = DEFAULT_PORT, say: Callable[[str], None] = print
+) -> None:
+    """Serve every deployment of prefect.yaml until interrupted (Ctrl-C or SIGTERM).
+
+    With a Prefect server configured (PREFECT_API_URL) the deployments go there; without one a
+    local server is started under the data folder, on ``port`` if it is free, and stopped after.
+    """
+    with _sigterm_as_interrupt():
+        if get_current_settings().api.url:
+            _serve(project_deployments(path))
+            return
+        try:
+            with local_server(Settings().data_dir, port, say) as server:
+                deployments = project_deployments(path)  # imports the flows while it starts
+                wait_until_healthy(server)
+                say(f"Prefect UI: {server.ui_url}  (server log: {server.log})")
+                say(f"Other shells reach it with PREFECT_API_URL={server.api_url}")
+                with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+                    _serve(deployments)
+                say("Stopping the local Prefect server …")
+        except KeyboardInterrupt:  # stopped before serving began
+            pass
+
+
+def project_deployments(path: Path = PROJECT_FILE) -> list[RunnerDeployment]:
+    """The deployments of prefect.yaml, ready to serve."""
+    return [runner_deployment(spec) for spec in project_specs(path)]
+
+
+def _serve(deployments: list[RunnerDeployment]) -> None:
+    """Register the deployments with the current Prefect server and run them here."""
     ensure_limit()
-    serve(*(runner_deployment(spec) for spec in project_specs(path)))
+    serve(*deployments)
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Let SIGTERM (a service manager's stop) end serve the way Ctrl-C does: cleanly.
+
+    Python's default for SIGTERM ends the process at once, leaving the runner's flow runs
+    unreported and the local server without its parent.
+    """
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
