@@ -124,17 +124,26 @@ def backfill(
 
 
 @app.command()
-def serve() -> None:
+def serve(
+    port: Annotated[
+        int,
+        typer.Option("--port", help="port of the local Prefect server and UI (another if taken)"),
+    ] = 4200,
+) -> None:
     """Run the schedules of prefect.yaml on this machine: ingest every 6 h, the digest Mondays.
 
-    Flow runs start as child processes of this command and show in the Prefect UI (set
-    PREFECT_API_URL to use a Prefect server; without it a temporary local one is started).
-    Stop with Ctrl-C.
+    Flow runs start as child processes of this command and show in the Prefect UI. Without
+    PREFECT_API_URL a local Prefect server (with its scheduler) is started on 127.0.0.1, its
+    database under the data folder, and stopped with serve. Stop with Ctrl-C or SIGTERM.
     """
+    from flows.local_server import LocalServerError
     from flows.serve import serve_project
 
     _guarded(lambda: _check_config(registry=True))
-    _guarded(serve_project)
+    try:
+        _guarded(lambda: serve_project(port=port, say=typer.echo))
+    except LocalServerError as exc:
+        _fail(str(exc))
 
 
 @app.command()

@@ -48,12 +48,14 @@ class PrefectServer:
             check=False,
         )
 
-    def start(self, *command: str, log: Path) -> subprocess.Popen[bytes]:
+    def start(
+        self, *command: str, log: Path, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         """A long-running process (worker, `cityradar serve`) against this server."""
         return subprocess.Popen(
             list(command),
             cwd=REPO,
-            env=self.env,
+            env=self.env | (env or {}),
             stdout=log.open("wb"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -218,14 +220,18 @@ def test_a_worker_runs_the_ingest_deployment_into_duckdb(prefect_server, sample_
     limit = prefect_server.get("/v2/concurrency_limits/cityradar-warehouse-load")
     assert (limit["limit"], limit["active_slots"]) == (1, 0)
     deployment = prefect_server.get("/deployments/name/ingest/ingest-every-6h")
-    assert deployment["concurrency_options"]["collision_strategy"] == "CANCEL_NEW"
+    assert deployment["concurrency_options"]["collision_strategy"] == "ENQUEUE"
     assert deployment["global_concurrency_limit"]["limit"] == 1
 
 
 def test_cityradar_serve_schedules_and_runs_the_deployments_itself(prefect_server, tmp_path):
     serve_log = tmp_path / "serve.log"
+    data = tmp_path / "data"
     serve = prefect_server.start(
-        str(Path(sys.executable).parent / "cityradar"), "serve", log=serve_log
+        str(Path(sys.executable).parent / "cityradar"),
+        "serve",
+        log=serve_log,
+        env={"CITYRADAR_DATA_DIR": str(data)},
     )
     try:
 
@@ -263,3 +269,6 @@ def test_cityradar_serve_schedules_and_runs_the_deployments_itself(prefect_serve
         assert "Completed" in run.stdout + run.stderr
     finally:
         _stop(serve)
+    # PREFECT_API_URL was set: serve used that server and started none of its own
+    assert "local Prefect server" not in serve_log.read_text(errors="replace")
+    assert not (data / "prefect").exists()
