@@ -208,6 +208,63 @@ def test_source_health_says_failing_degraded_and_ok(con):
     )
 
 
+def _run(batch_id, at, *, status="failed", error=None, network_down=False, sources=(SOURCE,)):
+    """A batch with no items whose crawl of each source ended ``at`` as ``status``."""
+    batch = payload(batch_id, [], status=status, sources=sources)
+    for report in batch.reports:
+        report.started_at = report.finished_at = at
+        report.error, report.network_down = error, network_down
+    return batch
+
+
+def test_runs_in_a_network_outage_count_toward_neither_health_nor_back_off(con):
+    from warehouse.state import run_history
+
+    refused = "connection refused: Connection was refused by other side (https://x/rss)"
+    load_batch(con, _run("b1", "2026-11-20T00:00:00+00:00", status="unchanged"))
+    load_batch(con, _run("b2", "2026-11-20T06:00:00+00:00", error="HTTP 503 Service Unavailable"))
+    for n, hour in ((3, 12), (4, 18)):  # the machine lost its network twice
+        load_batch(
+            con,
+            _run(f"b{n}", f"2026-11-20T{hour}:00:00+00:00", error=refused, network_down=True),
+        )
+
+    # the health and the back-off stand where the last counted crawl left them
+    assert health(con) == (
+        "failing",
+        "HTTP 503 Service Unavailable; not reached since 2026-11-20 18:00 UTC: the network was"
+        " down (not counted)",
+        1,
+    )
+    (record,) = run_history(con).values()
+    assert record.consecutive_failures == 1
+    assert record.last_run_at.isoformat() == "2026-11-20T06:00:00+00:00"
+    runs = con.execute(
+        "select batch_id, network_down from source_runs order by batch_id"
+    ).fetchall()
+    assert runs == [("b1", False), ("b2", False), ("b3", True), ("b4", True)]
+    assert con.execute("select runs_7d, failures_7d from source_health").fetchone() == (0, 0)
+
+    # once a crawl counts again, the outage note goes
+    load_batch(con, _run("b5", "2026-11-21T00:00:00+00:00", status="unchanged"))
+    assert health(con) == ("ok", None, 0)
+    assert con.execute("select network_down_at from source_health").fetchone() == (None,)
+
+
+def test_a_source_reached_only_in_outages_has_never_run(con):
+    load_batch(
+        con, _run("b1", "2026-11-20T12:00:00+00:00", error="DNS lookup failed", network_down=True)
+    )
+    assert health(con) == (
+        "never_run",
+        "not reached since 2026-11-20 12:00 UTC: the network was down (not counted)",
+        0,
+    )
+    from warehouse.state import run_history
+
+    assert run_history(con) == {}  # due at the next run, as if nothing had happened
+
+
 def test_a_source_that_never_had_items_is_empty_and_a_disabled_one_says_so(con):
     disabled = make_source(id="old_board", enabled=False, disabled_reason="no spider yet")
     load_batch(con, payload("b1", [], status="empty", sources=(SOURCE, disabled)))
