@@ -305,7 +305,9 @@ def _apply_changes(con: duckdb.DuckDBPyConnection) -> None:
         update core.items as c set
             title = i.title, summary = i.summary, body_text = i.body_text, language = i.language,
             url = coalesce(i.url, c.url), link_raw = i.link_raw, guid = coalesce(i.guid, c.guid),
-            published_at = coalesce(i.published_at, c.published_at),
+            -- a new date too far ahead leaves published_at empty, beside its raw text and flag
+            published_at = case when i.date_flag = 'future' then null
+                                else coalesce(i.published_at, c.published_at) end,
             published_raw = coalesce(i.published_raw, c.published_raw),
             published_zone_assumed = i.published_zone_assumed, date_flag = i.date_flag,
             fetched_at = i.fetched_at, last_seen_at = greatest(c.last_seen_at, i.fetched_at),

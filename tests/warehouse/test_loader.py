@@ -265,6 +265,45 @@ def test_a_source_reached_only_in_outages_has_never_run(con):
     assert run_history(con) == {}  # due at the next run, as if nothing had happened
 
 
+def test_an_implausible_date_stays_raw_and_flagged_and_never_sorts_first(con):
+    typo = {
+        **STORY,
+        "link": "https://www.busan.example.kr/news/2",
+        "guid": "n2",
+        "title": "부산시, 스마트 가로등 설치",
+        "published_raw": "2082-01-01 09:00:00",
+    }
+    load_batch(con, payload("b1", [STORY, typo]))
+    rows = con.execute(
+        "select published_raw, date_flag, published_at, week,"
+        " strftime(date_trunc('week', timezone('Asia/Seoul', first_seen_at)), '%G-W%V')"
+        " from items order by published_at desc nulls last"
+    ).fetchall()
+    assert [row[:2] for row in rows] == [
+        ("2026-11-20 09:00:00", None),
+        ("2082-01-01 09:00:00", "future"),
+    ]
+    (_, _, sound, sound_week, _), (_, _, typo_at, typo_week, first_seen_week) = rows
+    assert (sound.year, sound_week) == (2026, "2026-W47")
+    assert typo_at is None
+    assert typo_week == first_seen_week  # the story's week is when it was first seen
+
+
+def test_a_new_version_dated_too_far_ahead_empties_published_at(con):
+    load_batch(con, payload("b1", [STORY]))
+    edited = {**STORY, "title": "부산시, 스마트 횡단보도 확대", "published_raw": "2082-01-01 09:00"}
+    assert load_batch(con, payload("b2", [edited])).items_changed == 1
+    assert con.execute("select published_raw, date_flag, published_at from items").fetchone() == (
+        "2082-01-01 09:00",
+        "future",
+        None,
+    )
+    # the version it replaced keeps its sound date
+    assert con.execute(
+        "select version, published_at is not null from item_versions order by version"
+    ).fetchall() == [(1, True), (2, False)]
+
+
 def test_a_source_that_never_had_items_is_empty_and_a_disabled_one_says_so(con):
     disabled = make_source(id="old_board", enabled=False, disabled_reason="no spider yet")
     load_batch(con, payload("b1", [], status="empty", sources=(SOURCE, disabled)))

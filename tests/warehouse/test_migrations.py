@@ -285,6 +285,43 @@ def test_0007_releases_the_sources_an_offline_run_put_into_back_off(tmp_path):
         ]
 
 
+def test_0008_empties_published_at_where_the_date_lay_too_far_ahead(tmp_path):
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as con:
+        migrate(con, upto=7)
+        for item_id, raw, flag in (
+            ("00000000000000a1", "2082-01-01 09:00", "future"),
+            ("00000000000000b2", "2026-11-20 09:00", None),
+        ):
+            con.execute(
+                """insert into core.items (item_id, source_id, title, published_at, published_raw,
+                   date_flag, fetched_at, first_seen_at, last_seen_at, content_hash, version,
+                   is_smart_city, batch_id)
+                   values (?, 'seoul', 't', ?::timestamp at time zone 'Asia/Seoul', ?, ?,
+                           '2026-11-20 03:00+00', '2026-11-20 03:00+00', '2026-11-20 03:00+00',
+                           'h', 2, true, 'b')""",
+                [item_id, raw, raw, flag],
+            )
+            con.execute(
+                "insert into core.item_versions values (?, 1, 'h0', 't', '', '',"
+                " ?::timestamp at time zone 'Asia/Seoul', '2026-11-19 03:00+00', 'b')",
+                [item_id, raw],
+            )
+    with connect(path) as con:
+        rows = con.execute(
+            "select item_id, published_raw, date_flag, year(published_at), week from items"
+            " order by item_id"
+        ).fetchall()
+        assert rows == [
+            ("00000000000000a1", "2082-01-01 09:00", "future", None, "2026-W47"),
+            ("00000000000000b2", "2026-11-20 09:00", None, 2026, "2026-W47"),
+        ]
+        versions = con.execute(
+            "select item_id, year(published_at) from core.item_versions order by item_id"
+        ).fetchall()
+        assert versions == [("00000000000000a1", None), ("00000000000000b2", 2026)]
+
+
 def test_a_writer_with_a_memory_limit_spills_beside_the_warehouse(tmp_path):
     path = tmp_path / "w.duckdb"
     with connect(path, memory_limit="64MB") as con:
