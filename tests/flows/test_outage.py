@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from cityradar.demo.server import SiteServer
 from cityradar.demo.sites import bundled_sites
 from cityradar.registry import Source
+from flows.artifacts import ingest_description
 from flows.cli import app
 from tests.conftest import free_port, make_source
 from warehouse.db import connect
@@ -84,6 +85,8 @@ def test_an_offline_run_twice_leaves_every_source_due(
         "the network looks down: all 3 sources on 3 hosts failed to connect "
         "(DNS lookup failed for 2, connection refused for 1)"
     )
+
+    assert first.outage.message in ingest_description(first)  # the run's table in Prefect's UI
 
     # the second run, from the command line, says so in one plain line
     monkeypatch.setenv("CITYRADAR_DATA_DIR", str(tmp_path))
