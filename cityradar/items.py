@@ -116,6 +116,11 @@ class CrawlReport(_Record):
     error: str | None = None
     finish_reason: str | None = None
     retryable: bool = False  # failed before getting anything, for a reason that may pass
+    # dns | refused | unreachable: the crawl failed because it never reached its host
+    network_failure: str | None = None
+    # every source of the run failed that way: the network looked down, so the failure is not
+    # held against the source (its back-off and health leave this run out)
+    network_down: bool = False
     attempts: int = 1
     extract_seconds: float = 0.0  # spent extracting article pages' text
 

@@ -22,10 +22,9 @@ OFFICIAL_ORG_TYPES = frozenset({"ministry", "city", "agency"})
 TREND_WEEKS = 4  # the chart compares the week with the average of this many before it
 
 # A story's moment is its publication time, or when it was first seen if the source gave no
-# sound date (missing, or more than a day in the future): the rule of the items view's week.
-_MOMENT = (
-    "coalesce(case when i.date_flag = 'future' then null else i.published_at end, i.first_seen_at)"
-)
+# sound date (published_at is NULL when it was missing, unreadable or more than a day in the
+# future): the rule of the items view's week.
+_MOMENT = "coalesce(i.published_at, i.first_seen_at)"
 
 # Smart-city pages seen before whose content changed in the week (a new version observed).
 _CHANGED = """

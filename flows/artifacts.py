@@ -61,6 +61,8 @@ def ingest_description(summary: IngestSummary) -> str:
     kind = f"Backfill since {summary.since}" if summary.since else "Ingest"
     failed = sum(1 for r in summary.reports if r.status == "failed")
     crawled = f"{kind}: {len(summary.reports)} sources crawled, {failed} failed"
+    if summary.outage is not None:
+        crawled += f" ({summary.outage.message})"
     if summary.load is None:
         return f"{crawled}; nothing loaded (batch {summary.batch_id or 'none'} stays staged)"
     load = summary.load

@@ -784,7 +784,9 @@ def _print_ingest(summary: IngestSummary) -> None:
         else ""
     )
     typer.echo(f"{len(summary.reports)} sources: {_inline(by_status)}{loaded}")
-    if len(summary.failed_sources) == len(summary.reports):
+    if summary.outage is not None:  # the network, not the sources: not held against them
+        typer.echo(f"warning: {summary.outage.message}", err=True)
+    elif len(summary.failed_sources) == len(summary.reports):
         typer.echo(
             "warning: every source failed. Is the network reachable? "
             "(`make demo` runs the pipeline offline on sample sites.)",

@@ -19,6 +19,7 @@ from prefect.utilities.annotations import quote
 from cityradar.items import CrawlReport, SourceState, utc_now_iso
 from cityradar.locks import LockTaken, held, is_held, lock_path
 from cityradar.memory import return_freed_memory
+from cityradar.outage import NetworkOutage, network_outage
 from cityradar.progress import progress
 from cityradar.registry import KINDS_WITH_SPIDER, Source, load_sources
 from cityradar.schedule import is_due, next_attempt
@@ -80,6 +81,7 @@ class IngestSummary:
     stage_seconds: dict[str, float] = field(default_factory=dict)  # crawl, transform, load
     since: str | None = None  # a backfill's start date
     no_archive: list[str] = field(default_factory=list)  # sources a backfill cannot go back in
+    outage: NetworkOutage | None = None  # every source failed to connect: not their fault
 
     @property
     def failed_sources(self) -> list[CrawlReport]:
@@ -320,6 +322,7 @@ def crawl_and_load(
             since=unmapped(since),
         )
         summary.reports = [_report_of(f, s, batch) for f, s in zip(futures, mine, strict=True)]
+        summary.outage = _excuse_outage(summary.reports, mine, batch)
         summary.stage_seconds["crawl"] = time.perf_counter() - started
         progress().finish("crawl")
         batch.mark_crawled()
@@ -350,6 +353,24 @@ def _lock_sources(
             continue
         mine.append(source)
     return mine
+
+
+def _excuse_outage(
+    reports: list[CrawlReport], sources: list[Source], batch: Batch
+) -> NetworkOutage | None:
+    """When every source failed to connect, mark their reports as a network outage.
+
+    The mark goes into the batch before it is loaded, so the warehouse keeps these runs apart:
+    they count toward no source's back-off or health (source_runs.network_down says why).
+    """
+    outage = network_outage(reports, sources)
+    if outage is None:
+        return None
+    for report in reports:
+        report.network_down = True
+        batch.write_report(report)
+    get_run_logger().warning(outage.message)
+    return outage
 
 
 def _report_of(future: PrefectFuture[CrawlReport], source: Source, batch: Batch) -> CrawlReport:

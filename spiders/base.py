@@ -27,7 +27,7 @@ from cityradar.secrets import MissingSecret, expand, redact
 from cityradar.staging import Batch
 from spiders import raw
 from spiders.documents import document_text, is_readable
-from spiders.errors import describe_exception, is_transient
+from spiders.errors import NetworkFailure, describe_exception, is_transient, network_failure
 from spiders.links import is_followable
 from spiders.notes import EntryNotes
 from transforms.dates import parse_datetime
@@ -49,6 +49,7 @@ class CrawlState:
     unchanged: bool = False
     feed_error: str | None = None
     feed_error_transient: bool = False
+    feed_error_network: NetworkFailure | None = None  # the feed's host was never reached
     extract_seconds: float = 0.0  # time spent extracting article text (the benchmark's stage)
     feed_warning: str | None = None
     list_page_error: str | None = None  # a list page after the first could not be fetched
@@ -74,6 +75,13 @@ class CrawlState:
             and self.items_seen == 0
             and self.feed_error_transient
         )
+
+    def network_failure(self, finish_reason: str | None) -> NetworkFailure | None:
+        """How the crawl failed to reach its host (DNS, refused, unreachable), when that is why
+        it failed with nothing; None for any other outcome."""
+        if self.status(finish_reason) != "failed" or self.items_seen:
+            return None
+        return self.feed_error_network
 
     def error_text(self, finish_reason: str | None) -> str | None:
         """The problems of the crawl in one line, or None."""
@@ -268,6 +276,7 @@ class SourceSpider(scrapy.Spider):
         url = failure.request.url
         self.state.feed_error = described if url in described else f"{described} ({url})"
         self.state.feed_error_transient = is_transient(failure.value)
+        self.state.feed_error_network = network_failure(failure.value)
 
     # --- attachments ---------------------------------------------------------------------
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import re
+from typing import Literal
 from urllib.parse import urlsplit
 
 from scrapy.exceptions import (
@@ -103,6 +105,34 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, HttpError):
         return exc.response.status in _TRANSIENT_STATUSES
     return isinstance(exc, _TRANSIENT) or (_connection_lost(exc) and not _tls_failure(exc))
+
+
+# How a request failed before it reached any server: the name did not resolve, the host refused
+# the connection, or there was no route to it. When every source of a run fails this way, the
+# network is more likely down than the sources (cityradar.outage).
+NetworkFailure = Literal["dns", "refused", "unreachable"]
+_UNREACHABLE_ERRNOS = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN})
+
+
+def network_failure(exc: BaseException) -> NetworkFailure | None:
+    """The kind of connection-level failure ``exc`` is, or None for any other failure.
+
+    A name refused by the link policy after resolving (``not fetched: ...``) is a decision, not a
+    failure to resolve; timeouts are left out too, since a slow server times out the same way.
+    """
+    if "not fetched:" in str(exc):
+        return None
+    if isinstance(exc, CannotResolveHostError | twisted_error.DNSLookupError):
+        return "dns"
+    if isinstance(exc, twisted_error.UnknownHostError):
+        return "dns"
+    if isinstance(exc, DownloadConnectionRefusedError | twisted_error.ConnectionRefusedError):
+        return "refused"
+    if isinstance(exc, twisted_error.NoRouteError):
+        return "unreachable"
+    if type(exc) is twisted_error.ConnectError and exc.osError in _UNREACHABLE_ERRNOS:
+        return "unreachable"
+    return None
 
 
 def _size_or_redirect(message: str) -> str | None:

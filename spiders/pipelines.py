@@ -70,6 +70,7 @@ class StagingPipeline:
                 error=spider.state.error_text(reason),
                 finish_reason=reason,
                 retryable=spider.state.retryable(reason),
+                network_failure=spider.state.network_failure(reason),
                 extract_seconds=round(spider.state.extract_seconds, 3),
             )
         )

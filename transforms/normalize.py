@@ -131,7 +131,7 @@ def normalize(
         summary=summary,
         body_text=body,
         language=language,
-        published_at=published.value,
+        published_at=_plausible(published.value, fetched_at),
         published_raw=published.raw,
         published_zone_assumed=published.zone_assumed,
         date_flag=_date_flag(published.value, published.raw, fetched_at),
@@ -323,6 +323,12 @@ def shorten(text: str, limit: int) -> str:
         if position > limit // 2:
             return cut[: position + len(mark)].strip()
     return cut.rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def _plausible(value: datetime | None, fetched_at: datetime) -> datetime | None:
+    """The publication time an analyst may sort by: a date more than a day after the fetch is
+    a typo or an event's date, not when the story came out, so it stays in published_raw only."""
+    return None if value is None or is_future(value, fetched_at) else value
 
 
 def _date_flag(value: datetime | None, raw: str | None, fetched_at: datetime) -> str | None:

@@ -226,6 +226,7 @@ REPORT_SCHEMA = pa.schema(
         ("bytes", pa.int64()),
         ("error", pa.string()),
         ("finish_reason", pa.string()),
+        ("network_down", pa.bool_()),
     ]
 )
 COUNTRY_FIELDS = {"country": pa.string()}

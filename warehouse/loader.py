@@ -305,7 +305,9 @@ def _apply_changes(con: duckdb.DuckDBPyConnection) -> None:
         update core.items as c set
             title = i.title, summary = i.summary, body_text = i.body_text, language = i.language,
             url = coalesce(i.url, c.url), link_raw = i.link_raw, guid = coalesce(i.guid, c.guid),
-            published_at = coalesce(i.published_at, c.published_at),
+            -- a new date too far ahead leaves published_at empty, beside its raw text and flag
+            published_at = case when i.date_flag = 'future' then null
+                                else coalesce(i.published_at, c.published_at) end,
             published_raw = coalesce(i.published_raw, c.published_raw),
             published_zone_assumed = i.published_zone_assumed, date_flag = i.date_flag,
             fetched_at = i.fetched_at, last_seen_at = greatest(c.last_seen_at, i.fetched_at),
@@ -542,7 +544,8 @@ def _write_runs(con: duckdb.DuckDBPyConnection) -> None:
         select r.batch_id, r.source_id, r.started_at::timestamptz as started_at,
                r.finished_at::timestamptz as finished_at, r.status, r.items_seen,
                coalesce(n.items_new, 0) as items_new, r.articles_fetched, r.article_errors,
-               r.requests, r.bytes, r.error, r.finish_reason, r.articles_skipped, r.pages
+               r.requests, r.bytes, r.error, r.finish_reason, r.articles_skipped, r.pages,
+               coalesce(r.network_down, false) as network_down
         from b_reports as r
         left join (select source_id, count(*) as items_new from b_plan
                    where action = 'new' group by source_id) as n using (source_id)

@@ -5,15 +5,23 @@ from __future__ import annotations
 import pytest
 from scrapy.exceptions import (
     CannotResolveHostError,
+    DownloadConnectionRefusedError,
     DownloadFailedError,
     DownloadTimeoutError,
     IgnoreRequest,
 )
-from twisted.internet.error import ConnectionLost
+from twisted.internet.error import (
+    ConnectError,
+    ConnectionLost,
+    ConnectionRefusedError,
+    DNSLookupError,
+    NoRouteError,
+    TCPTimedOutError,
+)
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed
 
-from spiders.errors import describe_exception, is_transient
+from spiders.errors import describe_exception, is_transient, network_failure
 from spiders.resolver import ForbiddenAddressError, refuse_forbidden
 
 
@@ -82,3 +90,24 @@ def _resolved_to_link_local() -> CannotResolveHostError:
 def test_each_failure_is_described_and_classed(exception, words, transient):
     assert describe_exception(exception) == words
     assert is_transient(exception) is transient
+
+
+@pytest.mark.parametrize(
+    ("exception", "kind"),
+    [
+        (CannotResolveHostError("DNS lookup failed: no results for hostname lookup: x."), "dns"),
+        (DNSLookupError("x.invalid"), "dns"),
+        (DownloadConnectionRefusedError("Connection was refused by other side: 111"), "refused"),
+        (ConnectionRefusedError(111, "Connection refused"), "refused"),
+        (NoRouteError(101, "Network is unreachable"), "unreachable"),
+        (ConnectError(113, "No route to host"), "unreachable"),
+        # failures that say nothing about this machine's network
+        (ConnectError(None, "something else"), None),
+        (TCPTimedOutError(110, "Connection timed out"), None),
+        (DownloadTimeoutError("Getting http://x/rss.xml took longer than 3.0 seconds."), None),
+        (_reset(), None),
+        (_resolved_to_link_local(), None),  # the link policy's refusal, not a failed lookup
+    ],
+)
+def test_failures_before_reaching_the_host_are_told_apart(exception, kind):
+    assert network_failure(exception) == kind

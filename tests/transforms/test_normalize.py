@@ -50,13 +50,25 @@ def test_without_a_feed_date_the_page_date_is_used():
 def test_dates_far_in_the_future_or_missing_are_flagged_not_dropped():
     future = normalize(make_raw(published_raw="2082-01-01T00:00:00+09:00"), SEOUL)
     assert future.date_flag == "future"
-    assert future.published_at.year == 2081
+    assert future.published_raw == "2082-01-01T00:00:00+09:00"  # kept as the source wrote it
+    assert future.published_at is None  # but never sorted as the newest story
     missing = normalize(make_raw(published_raw=None), SEOUL)
     assert missing.date_flag == "missing"
     assert missing.published_at is None
     garbled = normalize(make_raw(published_raw="조회수 1,024"), SEOUL)
     assert garbled.date_flag == "unparsed"
     assert garbled.published_raw == "조회수 1,024"
+
+
+def test_a_date_within_a_day_of_the_fetch_is_plausible_and_kept():
+    # fetched 2026-11-20 03:00 UTC; a page dated the evening of the 20th in Seoul (11:00 UTC)
+    # is ahead of the fetch by hours (time zones, a page's clock), not a typo
+    ahead = normalize(make_raw(published_raw="2026-11-20 20:00:00"), SEOUL)
+    assert ahead.date_flag is None
+    assert ahead.published_at == datetime(2026, 11, 20, 11, tzinfo=UTC)
+    # two days ahead is past the tolerance: flagged, and left out of published_at
+    beyond = normalize(make_raw(published_raw="2026-11-22 20:00:00"), SEOUL)
+    assert (beyond.date_flag, beyond.published_at) == ("future", None)
 
 
 def test_an_entry_without_link_or_guid_still_gets_a_stable_key():

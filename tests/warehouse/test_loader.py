@@ -208,6 +208,102 @@ def test_source_health_says_failing_degraded_and_ok(con):
     )
 
 
+def _run(batch_id, at, *, status="failed", error=None, network_down=False, sources=(SOURCE,)):
+    """A batch with no items whose crawl of each source ended ``at`` as ``status``."""
+    batch = payload(batch_id, [], status=status, sources=sources)
+    for report in batch.reports:
+        report.started_at = report.finished_at = at
+        report.error, report.network_down = error, network_down
+    return batch
+
+
+def test_runs_in_a_network_outage_count_toward_neither_health_nor_back_off(con):
+    from warehouse.state import run_history
+
+    refused = "connection refused: Connection was refused by other side (https://x/rss)"
+    load_batch(con, _run("b1", "2026-11-20T00:00:00+00:00", status="unchanged"))
+    load_batch(con, _run("b2", "2026-11-20T06:00:00+00:00", error="HTTP 503 Service Unavailable"))
+    for n, hour in ((3, 12), (4, 18)):  # the machine lost its network twice
+        load_batch(
+            con,
+            _run(f"b{n}", f"2026-11-20T{hour}:00:00+00:00", error=refused, network_down=True),
+        )
+
+    # the health and the back-off stand where the last counted crawl left them
+    assert health(con) == (
+        "failing",
+        "HTTP 503 Service Unavailable; not reached since 2026-11-20 18:00 UTC: the network was"
+        " down (not counted)",
+        1,
+    )
+    (record,) = run_history(con).values()
+    assert record.consecutive_failures == 1
+    assert record.last_run_at.isoformat() == "2026-11-20T06:00:00+00:00"
+    runs = con.execute(
+        "select batch_id, network_down from source_runs order by batch_id"
+    ).fetchall()
+    assert runs == [("b1", False), ("b2", False), ("b3", True), ("b4", True)]
+    assert con.execute("select runs_7d, failures_7d from source_health").fetchone() == (0, 0)
+
+    # once a crawl counts again, the outage note goes
+    load_batch(con, _run("b5", "2026-11-21T00:00:00+00:00", status="unchanged"))
+    assert health(con) == ("ok", None, 0)
+    assert con.execute("select network_down_at from source_health").fetchone() == (None,)
+
+
+def test_a_source_reached_only_in_outages_has_never_run(con):
+    load_batch(
+        con, _run("b1", "2026-11-20T12:00:00+00:00", error="DNS lookup failed", network_down=True)
+    )
+    assert health(con) == (
+        "never_run",
+        "not reached since 2026-11-20 12:00 UTC: the network was down (not counted)",
+        0,
+    )
+    from warehouse.state import run_history
+
+    assert run_history(con) == {}  # due at the next run, as if nothing had happened
+
+
+def test_an_implausible_date_stays_raw_and_flagged_and_never_sorts_first(con):
+    typo = {
+        **STORY,
+        "link": "https://www.busan.example.kr/news/2",
+        "guid": "n2",
+        "title": "부산시, 스마트 가로등 설치",
+        "published_raw": "2082-01-01 09:00:00",
+    }
+    load_batch(con, payload("b1", [STORY, typo]))
+    rows = con.execute(
+        "select published_raw, date_flag, published_at, week,"
+        " strftime(date_trunc('week', timezone('Asia/Seoul', first_seen_at)), '%G-W%V')"
+        " from items order by published_at desc nulls last"
+    ).fetchall()
+    assert [row[:2] for row in rows] == [
+        ("2026-11-20 09:00:00", None),
+        ("2082-01-01 09:00:00", "future"),
+    ]
+    (_, _, sound, sound_week, _), (_, _, typo_at, typo_week, first_seen_week) = rows
+    assert (sound.year, sound_week) == (2026, "2026-W47")
+    assert typo_at is None
+    assert typo_week == first_seen_week  # the story's week is when it was first seen
+
+
+def test_a_new_version_dated_too_far_ahead_empties_published_at(con):
+    load_batch(con, payload("b1", [STORY]))
+    edited = {**STORY, "title": "부산시, 스마트 횡단보도 확대", "published_raw": "2082-01-01 09:00"}
+    assert load_batch(con, payload("b2", [edited])).items_changed == 1
+    assert con.execute("select published_raw, date_flag, published_at from items").fetchone() == (
+        "2082-01-01 09:00",
+        "future",
+        None,
+    )
+    # the version it replaced keeps its sound date
+    assert con.execute(
+        "select version, published_at is not null from item_versions order by version"
+    ).fetchall() == [(1, True), (2, False)]
+
+
 def test_a_source_that_never_had_items_is_empty_and_a_disabled_one_says_so(con):
     disabled = make_source(id="old_board", enabled=False, disabled_reason="no spider yet")
     load_batch(con, payload("b1", [], status="empty", sources=(SOURCE, disabled)))

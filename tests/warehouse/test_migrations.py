@@ -220,6 +220,108 @@ def test_an_upgraded_file_clusters_a_new_copy_with_its_old_story(tmp_path):
     assert clusters["https://other.example/9"] == clusters["https://seoul.example/00000000000000a1"]
 
 
+def _schema_6_runs(con: duckdb.DuckDBPyConnection) -> None:
+    """Four sources on three hosts, and the crawls a cityradar before 0007 recorded of them."""
+    for source_id, url in (
+        ("seoul", "https://news.seoul.go.kr/rss"),
+        ("busan", "https://www.busan.go.kr/rss"),
+        ("busan_en", "https://english.busan.go.kr:8443/rss"),
+        ("busan_blog", "https://www.busan.go.kr/blog/rss"),
+    ):
+        con.execute(
+            "insert into core.sources (source_id, name, kind, url, enabled, updated_at)"
+            " values (?, ?, 'feed', ?, true, now())",
+            [source_id, source_id, url],
+        )
+    dns = "DNS lookup failed for news.seoul.go.kr (unknown host, or no network) (https://x)"
+    refused = "connection refused: Connection was refused by other side: 111 (https://x)"
+    no_route = "could not connect: No route to host: 101: Network is unreachable. (https://x)"
+    runs = [
+        # offline: every source failed to connect (two batches, so all were in back-off)
+        ("offline1", "seoul", dns),
+        ("offline1", "busan", dns),
+        ("offline1", "busan_en", refused),
+        ("offline2", "seoul", no_route),
+        ("offline2", "busan", dns),
+        ("offline2", "busan_en", dns),
+        # one source down among others that worked: its own failure
+        ("mixed", "seoul", dns),
+        ("mixed", "busan", None),
+        ("mixed", "busan_en", None),
+        # every source failed, but one of them with a server's answer
+        ("http", "seoul", dns),
+        ("http", "busan", "HTTP 503 Service Unavailable from https://www.busan.go.kr/rss"),
+        # a run of one source, or of one host, cannot tell that host from the network
+        ("alone", "seoul", dns),
+        ("one_host", "busan", dns),
+        ("one_host", "busan_blog", refused),
+    ]
+    for batch_id, source_id, error in runs:
+        con.execute(
+            "insert into core.crawl_runs (batch_id, source_id, started_at, finished_at, status,"
+            " items_seen, items_new, articles_fetched, article_errors, requests, bytes, error)"
+            " values (?, ?, now(), now(), ?, ?, 0, 0, 0, 1, 0, ?)",
+            [batch_id, source_id, "failed" if error else "ok", 0 if error else 3, error],
+        )
+
+
+def test_0007_releases_the_sources_an_offline_run_put_into_back_off(tmp_path):
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as con:
+        migrate(con, upto=6)
+        _schema_6_runs(con)
+    with connect(path) as con:
+        marked = con.execute(
+            "select batch_id, bool_and(network_down), bool_or(network_down) from source_runs"
+            " group by batch_id order by batch_id"
+        ).fetchall()
+        assert marked == [
+            ("alone", False, False),
+            ("http", False, False),
+            ("mixed", False, False),
+            ("offline1", True, True),
+            ("offline2", True, True),
+            ("one_host", False, False),
+        ]
+
+
+def test_0008_empties_published_at_where_the_date_lay_too_far_ahead(tmp_path):
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as con:
+        migrate(con, upto=7)
+        for item_id, raw, flag in (
+            ("00000000000000a1", "2082-01-01 09:00", "future"),
+            ("00000000000000b2", "2026-11-20 09:00", None),
+        ):
+            con.execute(
+                """insert into core.items (item_id, source_id, title, published_at, published_raw,
+                   date_flag, fetched_at, first_seen_at, last_seen_at, content_hash, version,
+                   is_smart_city, batch_id)
+                   values (?, 'seoul', 't', ?::timestamp at time zone 'Asia/Seoul', ?, ?,
+                           '2026-11-20 03:00+00', '2026-11-20 03:00+00', '2026-11-20 03:00+00',
+                           'h', 2, true, 'b')""",
+                [item_id, raw, raw, flag],
+            )
+            con.execute(
+                "insert into core.item_versions values (?, 1, 'h0', 't', '', '',"
+                " ?::timestamp at time zone 'Asia/Seoul', '2026-11-19 03:00+00', 'b')",
+                [item_id, raw],
+            )
+    with connect(path) as con:
+        rows = con.execute(
+            "select item_id, published_raw, date_flag, year(published_at), week from items"
+            " order by item_id"
+        ).fetchall()
+        assert rows == [
+            ("00000000000000a1", "2082-01-01 09:00", "future", None, "2026-W47"),
+            ("00000000000000b2", "2026-11-20 09:00", None, 2026, "2026-W47"),
+        ]
+        versions = con.execute(
+            "select item_id, year(published_at) from core.item_versions order by item_id"
+        ).fetchall()
+        assert versions == [("00000000000000a1", None), ("00000000000000b2", 2026)]
+
+
 def test_a_writer_with_a_memory_limit_spills_beside_the_warehouse(tmp_path):
     path = tmp_path / "w.duckdb"
     with connect(path, memory_limit="64MB") as con:

@@ -72,7 +72,7 @@ comment on column item_versions.content_hash is 'Hash of title and body that ide
 comment on column item_versions.title is 'Title in this version.';
 comment on column item_versions.summary is 'Summary in this version.';
 comment on column item_versions.body_text is 'Main text in this version.';
-comment on column item_versions.published_at is 'Publication time stated in this version (UTC).';
+comment on column item_versions.published_at is 'Publication time stated in this version (UTC); NULL when it gave none, or one more than a day after its fetch (as items.published_at).';
 comment on column item_versions.observed_at is 'When cityradar fetched this version (UTC).';
 comment on column item_versions.batch_id is 'Staging batch that brought it.';
 comment on column item_versions.is_current is 'True for the content items shows now; false for content a later version replaced.';

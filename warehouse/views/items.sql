@@ -45,10 +45,9 @@ select
     i.last_seen_at,
     i.licence,
     coalesce(c.regions, []::varchar[]) as regions,
-    -- the Monday (Asia/Seoul) of the story's week; a date in the future is not trusted
-    date_trunc('week', timezone('Asia/Seoul', coalesce(
-        case when i.date_flag = 'future' then null else i.published_at end, i.first_seen_at
-    )))::date as week_start,
+    -- the Monday (Asia/Seoul) of the story's week; published_at holds only plausible dates
+    date_trunc('week', timezone('Asia/Seoul', coalesce(i.published_at, i.first_seen_at)))::date
+        as week_start,
     strftime(week_start, '%G-W%V') as week,
     i.relevance_reasons as smart_city_reasons,
     r.item_id is not null as corrected,
@@ -72,7 +71,7 @@ comment on column items.title is 'Title as clean text.';
 comment on column items.summary is 'Short summary as clean text (from the feed, else the start of the body).';
 comment on column items.body_text is 'Main text of the article page, else the feed''s content.';
 comment on column items.language is 'ISO 639-1 code detected from the text (ko, en, ...).';
-comment on column items.published_at is 'Publication time in UTC; naive source dates read in the source''s time zone. NULL when the source gave none.';
+comment on column items.published_at is 'Publication time in UTC; naive source dates read in the source''s time zone. Only a plausible time: NULL when the source gave none, or one that could not be read or lies more than a day after fetching (then published_raw keeps it and date_flag says why).';
 comment on column items.fetched_at is 'When the current version was fetched (UTC).';
 comment on column items.cities is 'Canonical city names, strongest evidence first; reasons in item_cities. An analyst''s correction replaces the list (in the analyst''s order; corrected, tagger_cities).';
 comment on column items.countries is 'ISO 3166-1 alpha-2 codes, strongest first, as the tagger found them (corrections do not change them).';
@@ -81,7 +80,7 @@ comment on column items.is_smart_city is 'True when the story is about smart cit
 comment on column items.cluster_id is 'Story cluster: items reporting the same story (wire copies, small edits) share it; the id of the earliest item. MinHash over character shingles, Korean and English.';
 comment on column items.relevance is 'The tagger''s smart-city relevance score behind tagger_is_smart_city.';
 comment on column items.published_raw is 'The publication date exactly as the source wrote it.';
-comment on column items.date_flag is 'NULL when the date is sound; missing, unparsed, or future (more than a day after fetching).';
+comment on column items.date_flag is 'NULL when the date is sound; missing, unparsed, or future (more than a day after fetching: published_raw keeps it, published_at is NULL).';
 comment on column items.version is 'Content version: 1, then +1 each time the source changed the text.';
 comment on column items.first_seen_at is 'When cityradar first fetched the story (UTC).';
 comment on column items.last_seen_at is 'When a feed last listed the story (UTC).';

@@ -2,6 +2,9 @@
 -- health: ok | degraded (zero items where it used to have some, selectors that stopped
 --         matching, or some pages failed) | failing (the last crawl failed) | empty (never had
 --         items) | never_run | disabled. A crawl answered "not modified" is ok.
+-- Crawls of a run in which the network was down (source_runs.network_down) are not the
+-- source's doing: they are left out here, so they count toward neither its health nor its
+-- back-off (warehouse.state.run_history reads consecutive_failures and last_run_at from here).
 create or replace view source_health as
 with
 runs as (
@@ -11,6 +14,13 @@ runs as (
             partition by r.source_id order by coalesce(r.finished_at, r.started_at) desc, r.batch_id desc
         ) as recency
     from core.crawl_runs as r
+    where not coalesce(r.network_down, false)
+),
+outages as (
+    select source_id, max(coalesce(finished_at, started_at)) as last_outage_at
+    from core.crawl_runs
+    where network_down
+    group by source_id
 ),
 latest as (
     select * from runs where recency = 1
@@ -46,6 +56,11 @@ judged as (
         h.last_success_at,
         coalesce(h.runs_7d, 0) as runs_7d,
         coalesce(h.failures_7d, 0) as failures_7d,
+        -- an outage since the latest crawl that counts: the health shown predates it
+        case
+            when o.last_outage_at > coalesce(l.finished_at, '-infinity'::timestamptz)
+                then o.last_outage_at
+        end as network_down_at,
         case
             when not s.enabled then 'disabled'
             when l.source_id is null then 'never_run'
@@ -60,6 +75,7 @@ judged as (
     from core.sources as s
     left join latest as l using (source_id)
     left join history as h using (source_id)
+    left join outages as o using (source_id)
 )
 select
     source_id,
@@ -67,15 +83,25 @@ select
     kind,
     enabled,
     health,
-    case
-        when health = 'degraded' and last_items_seen = 0
-            then concat_ws(
-                '; ',
-                format('0 items in the last crawl; earlier crawls had up to {}', best_items_before),
-                last_error
-            )
-        else last_error
-    end as problem,
+    nullif(concat_ws(
+        '; ',
+        case
+            when health = 'degraded' and last_items_seen = 0
+                then concat_ws(
+                    '; ',
+                    format('0 items in the last crawl; earlier crawls had up to {}', best_items_before),
+                    last_error
+                )
+            else last_error
+        end,
+        case
+            when network_down_at is not null
+                then format(
+                    'not reached since {} UTC: the network was down (not counted)',
+                    strftime(timezone('UTC', network_down_at), '%Y-%m-%d %H:%M')
+                )
+        end
+    ), '') as problem,
     last_run_at,
     last_run_status,
     last_items_seen,
@@ -85,23 +111,25 @@ select
     consecutive_failures,
     last_success_at,
     runs_7d,
-    failures_7d
+    failures_7d,
+    network_down_at
 from judged;
 
-comment on view source_health is 'One row per source: its health judged from the latest crawl and its history.';
+comment on view source_health is 'One row per source: its health judged from the latest crawl and its history. Crawls of runs in which the network was down (source_runs.network_down) are left out: they count toward neither health nor back-off.';
 comment on column source_health.source_id is 'Registry id.';
 comment on column source_health.name is 'Human name of the source.';
 comment on column source_health.kind is 'feed, html or sitemap.';
 comment on column source_health.enabled is 'False when the registry disables the source.';
 comment on column source_health.health is 'ok, degraded (0 items where it used to have some, or pages failed), failing (last crawl failed), empty (never had items), never_run, disabled.';
-comment on column source_health.problem is 'What went wrong, in words; NULL when nothing did.';
-comment on column source_health.last_run_at is 'When the latest crawl finished (UTC).';
+comment on column source_health.problem is 'What went wrong, in words (and, after a network outage, since when the source was not reached); NULL when nothing did.';
+comment on column source_health.last_run_at is 'When the latest crawl finished (UTC); crawls in a network outage are left out (see network_down_at). The back-off counts from here.';
 comment on column source_health.last_run_status is 'ok, partial, unchanged (304 or same body as last time), empty or failed, as the crawl reported it.';
 comment on column source_health.last_items_seen is 'Entries the latest crawl found.';
 comment on column source_health.last_items_new is 'Stories new to the warehouse from the latest crawl.';
 comment on column source_health.last_bytes is 'Bytes downloaded by the latest crawl.';
 comment on column source_health.last_duration_s is 'Seconds the latest crawl took.';
-comment on column source_health.consecutive_failures is 'Failed crawls in a row up to the latest.';
+comment on column source_health.consecutive_failures is 'Failed crawls in a row up to the latest (network outages left out): what the back-off waits on.';
 comment on column source_health.last_success_at is 'When a crawl last succeeded (UTC).';
 comment on column source_health.runs_7d is 'Crawls in the last 7 days.';
 comment on column source_health.failures_7d is 'Failed crawls in the last 7 days.';
+comment on column source_health.network_down_at is 'When the latest crawl found the network down (source_runs.network_down), if that came after last_run_at: the health shown is from before it. NULL otherwise.';

@@ -15,7 +15,8 @@ select
     r.pages,
     r.requests,
     r.bytes,
-    r.error
+    r.error,
+    coalesce(r.network_down, false) as network_down
 from core.crawl_runs as r;
 
 comment on view source_runs is 'One row per source per crawl: status, entries seen, new stories, pages, bytes, duration and the error in words.';
@@ -34,3 +35,4 @@ comment on column source_runs.pages is 'Feed, list or sitemap pages fetched.';
 comment on column source_runs.requests is 'HTTP requests made (robots.txt and retries included).';
 comment on column source_runs.bytes is 'Bytes downloaded.';
 comment on column source_runs.error is 'What went wrong, in words; NULL when nothing did.';
+comment on column source_runs.network_down is 'True when every source of the run failed to reach its host (DNS, refused, no route) on two or more hosts: the network was down, not the source. Such runs count toward neither source_health nor the back-off.';
