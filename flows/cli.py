@@ -27,6 +27,8 @@ app.add_typer(sources_app, name="sources")
 
 # the labelled evaluation sets live beside the code in a checkout, not in the installed package
 EVAL_DIR = Path(__file__).resolve().parents[1] / "eval"
+# where `cityradar demo` puts its data unless told otherwise
+DEMO_DIR = Path("data/demo")
 
 DbOption = Annotated[
     Path | None,
@@ -423,22 +425,41 @@ def _user() -> str:
 def search(
     query: Annotated[str, typer.Argument(help="words to find, Korean or English")],
     db: DbOption = None,
-    limit: Annotated[int, typer.Option("--limit", help="how many stories to show")] = 20,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="how many stories to show")] = 20,
 ) -> None:
     """Full-text search over titles, summaries and bodies, best match first."""
     from transforms.search import query_terms
-    from warehouse.tools import search as search_stories
+    from warehouse.tools import search_stories
 
     path, timeout = _existing_db(db)
     terms = query_terms(query)
     if not terms:
         _fail("nothing to search for")
-    hits = _guarded(lambda: search_stories(path, terms, limit, lock_timeout=timeout))
-    typer.echo(f"{len(hits)} stories contain {' + '.join(terms)} (best first)")
-    for hit in hits:
+    found = _guarded(lambda: search_stories(path, terms, limit, lock_timeout=timeout))
+    typer.echo(_search_heading(found.total, len(found.hits), " + ".join(terms), path))
+    for hit in found.hits:
         where = ", ".join(hit["cities"]) or "-"
         typer.echo(f"{hit['score']:7.2f}  {hit['week'] or '':8}  {hit['title']}  [{where}]")
         typer.echo(f"         {hit['url']}")
+
+
+def _search_heading(total: int, shown: int, terms: str, path: Path) -> str:
+    """How many stories matched in all, and how many are shown."""
+    if not total:
+        return f"No story in {path} contains {terms}{_demo_hint(path)}"
+    if shown < total:
+        return (
+            f"{shown} of {total} stories containing {terms} (best first; --limit {total} shows all)"
+        )
+    return f"{total} stories contain {terms} (best first)"
+
+
+def _demo_hint(path: Path) -> str:
+    """A pointer to the demo's warehouse when it exists and another one was read."""
+    demo_db = DEMO_DIR / "cityradar.duckdb"
+    if demo_db.exists() and demo_db.resolve() != path.resolve():
+        return f" (the demo's warehouse is {demo_db}: add --db {demo_db})"
+    return ""
 
 
 @app.command()
