@@ -41,7 +41,10 @@ SourcesOption = Annotated[
 WeekOption = Annotated[
     str | None, typer.Option("--week", help="ISO week YYYY-Www [default: the last complete week]")
 ]
-OutOption = Annotated[Path | None, typer.Option("--out", help="folder for the digest files")]
+OutOption = Annotated[
+    Path | None,
+    typer.Option("--out", help="folder for the digest files [default: digests/ beside the --db]"),
+]
 SendOption = Annotated[bool, typer.Option("--send", help="deliver by SMTP (CITYRADAR_SMTP_*)")]
 ToOption = Annotated[
     list[str] | None,
@@ -152,8 +155,9 @@ def digest(
 ) -> None:
     """Make the weekly digest of every story and each recipient's (and send them with --send).
 
-    Each is archived as .html, .txt and .eml under DATA_DIR/digests/<week>/ and recorded in the
-    warehouse; a week already sent to a recipient is not sent again unless --resend.
+    Each is written as .html, .txt and .eml to digests/<week>/ beside the warehouse (or under
+    --out) and recorded in the warehouse; a preview goes to digests/<week>/preview/ and never
+    replaces what was sent. A week already sent to a recipient is not sent again unless --resend.
     """
     from flows.weekly_digest import weekly_digest
 
@@ -810,7 +814,7 @@ def _print_digest(result: DigestResult) -> None:
     for outcome in result.retried:
         typer.echo(f"  earlier digest for {outcome.recipient}: {outcome.status}")
     for outcome in result.outcomes:
-        detail = f" ({outcome.error})" if outcome.error else ""
+        detail = "".join(f" ({text})" for text in (outcome.error, outcome.note) if text)
         typer.echo(
             f"  {outcome.recipient}: {outcome.status}, {outcome.stories} stories{detail}\n"
             f"    {outcome.html_path}\n    {outcome.eml_path}"

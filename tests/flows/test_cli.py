@@ -172,7 +172,7 @@ def test_digest_command_writes_the_week(ingested, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert f"Digest {ingested.week}:" in result.stdout
-    folder = tmp_path / str(ingested.week)
+    folder = tmp_path / str(ingested.week) / "preview"  # apart from what was sent
     assert (folder / "everything.html").exists()
     # --preview prints where each digest went, and sends nothing
     assert "staff@example.org: preview" in result.stdout
@@ -234,7 +234,7 @@ def test_demo_runs_offline_and_prints_where_things_are(demo_run):
 
 def test_demo_digest_lists_tagged_korean_and_english_items(demo_run):
     folder, _ = demo_run
-    (text_file,) = (folder / "digests").glob("*/everything.txt")
+    (text_file,) = (folder / "digests").glob("*/preview/everything.txt")
     text = text_file.read_text(encoding="utf-8")
     assert "[KO] [OFFICIAL] 따릉이 이용 데이터 전면 공개" in text  # an official Seoul release
     assert "서울특별시 새소식 (demo) ·" in text
