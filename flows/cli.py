@@ -203,19 +203,24 @@ def run(
 
 @app.command()
 def demo(
-    data_dir: Annotated[Path, typer.Option("--data-dir", help="folder for the demo's data")] = Path(
-        "data/demo"
-    ),
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="folder for the demo's data")
+    ] = DEMO_DIR,
 ) -> None:
     """Run the whole pipeline offline on bundled sample sites served on 127.0.0.1."""
     from flows.demo import run_demo
 
     typer.echo(
-        "Serving the sample sites on 127.0.0.1 and running ingest + digest (about a minute)…"
+        "Serving the sample sites on 127.0.0.1: two ingest runs, then the digest (about a minute)…"
     )
     with progress_bars():
         result = _guarded(lambda: run_demo(data_dir))
-    _print_ingest(result.run.ingest)
+    typer.echo("\nFirst run: every sample site is new.")
+    _print_ingest(result.first)
+    typer.echo(
+        "\nSecond run: a ministry corrected one release since; only what changed is fetched."
+    )
+    _print_ingest(result.second)
     counts = result.counts
     typer.echo(
         f"\nWarehouse: {counts.items} stories ({counts.smart_city_items} about smart cities); "
@@ -223,13 +228,50 @@ def demo(
     )
     typer.echo(f"Focus areas: {_inline(counts.by_focus_area)}")
     typer.echo(f"Cities: {_inline(counts.by_city)}")
-    _print_digest(result.run.digest)
-    typer.echo(f"\nDuckDB file: {result.db_path}\nSources used: {result.sources_path}")
-    query = "select title, cities, focus_areas from items"
     typer.echo(
-        'Look inside: .venv/bin/python -c "import duckdb; duckdb.connect('
-        f"'{result.db_path}', read_only=True).sql('{query}').show()\""
+        f"History: {counts.changed_items} "
+        f"{'story' if counts.changed_items == 1 else 'stories'} changed between the runs "
+        "(item_versions); "
+        f"{counts.attachments} attached documents, {counts.attachments_read} read "
+        "(item_attachments)"
     )
+    _print_digest(result.digest)
+    typer.echo(f"\nDuckDB file: {result.db_path}\nSources used: {result.sources_path}")
+    typer.echo(f"Saved sample pages, where the digest links lead: {result.saved_index}")
+    _print_demo_steps(result.db_path, result.digest.week, result.data_dir)
+
+
+def _print_demo_steps(db_path: Path, week: str, data_dir: Path) -> None:
+    """Commands to explore the demo's warehouse, runnable as printed from this folder."""
+    import shlex
+
+    cityradar, db = _installed("cityradar"), shlex.quote(str(db_path))
+    query = "select title, cities, focus_areas from items"
+    steps = [
+        f"{cityradar} search 스마트시티 --db {db}",
+        f"{cityradar} sources check --db {db}",
+        f"{cityradar} digest --preview --week {week} --db {db}",
+        f"{cityradar} export --parquet {shlex.quote(str(data_dir / 'parquet'))} --db {db}",
+        f'{_installed("python")} -c "import duckdb; duckdb.connect('
+        f"'{db_path}', read_only=True).sql('{query}').show()\"",
+    ]
+    typer.echo("\nNext steps, on the demo's warehouse:")
+    typer.echo("\n".join(f"  {step}" for step in steps))
+
+
+def _installed(name: str) -> str:
+    """How to run one of this environment's programs from here: its bare name when the shell
+    finds this very one, else its path (relative to this folder when inside it)."""
+    import shutil
+
+    program = Path(sys.executable).with_name(name)
+    found = shutil.which(name)
+    if found and Path(found).resolve() == program.resolve():
+        return name
+    try:
+        return str(program.relative_to(Path.cwd()))
+    except ValueError:
+        return str(program)
 
 
 @app.command()

@@ -28,6 +28,7 @@ from digest.query import WeekData, fetch_week
 from digest.rank import Audience, build_digest
 from digest.recipients import Recipient, load_recipients, plain_recipients
 from digest.render import RenderedDigest, render_digest
+from digest.saved_pages import SavedPagesError, read_saved_pages, saved_pages_file
 from digest.send import (
     DeliveryFailed,
     DeliveryUnconfirmed,
@@ -190,6 +191,7 @@ def weekly_digest(
     if not send:
         folder = folder / PREVIEW_FOLDER
     data = read_week(db, iso_week, settings.timezone)
+    data.saved_pages = _saved_pages(db)
     config = SmtpConfig.from_settings(settings)
     recorded = _recorded(db, str(iso_week))
     rendered, stories, files = _archive_everything(data, settings, config, folder, db, recorded)
@@ -327,6 +329,16 @@ def _send_recorded(
         lock_timeout,
     )
     return outcome
+
+
+def _saved_pages(db: Path) -> dict[str, str]:
+    """Saved copies of stories' pages beside the warehouse (the demo's), which the digest links
+    to; a file that cannot be used is named in one warning line, and the stories keep their URLs."""
+    try:
+        return read_saved_pages(saved_pages_file(db))
+    except SavedPagesError as exc:
+        get_run_logger().warning("%s; the digest links to the stories' own URLs", exc)
+        return {}
 
 
 def _kept(earlier: Delivery) -> Outcome:
