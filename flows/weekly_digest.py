@@ -309,7 +309,7 @@ def _send_recorded(
     leaves it, and the next send run marks it unconfirmed instead of mailing it again.
     """
     record(db, _with(state, "pending"), lock_timeout)
-    outcome.message_id = str(message["Message-ID"])
+    outcome.message_id = _message_id(message)
     try:
         outcome.attempts = send_mail(
             message, config, lambda: write_delivery(db, _with(state, "sending"), lock_timeout)
@@ -383,7 +383,7 @@ def _deliver_unfinished(
             continue
         message = read_message(Path(delivery.eml_path))
         # the row records the Message-ID of the message that goes out: the saved one
-        delivery = replace(delivery, message_id=str(message["Message-ID"]))
+        delivery = replace(delivery, message_id=_message_id(message))
         outcome = Outcome(
             delivery.recipient,
             "preview",
@@ -422,12 +422,18 @@ def _delivery(
         week=str(week),
         recipient=recipient,
         status=status,
-        message_id=str(message["Message-ID"]),
+        message_id=_message_id(message),
         subject=rendered.subject,
         items=stories,
         html_path=str(files.html),
         eml_path=str(files.eml),
     )
+
+
+def _message_id(message: EmailMessage) -> str:
+    """The Message-ID as the row records it: a message read back from its .eml has the header
+    folded onto its own line, and the fold must not become part of the id."""
+    return str(message["Message-ID"]).strip()
 
 
 def _with(delivery: Delivery, status: str, **changes: object) -> Delivery:

@@ -336,3 +336,21 @@ def test_an_empty_week_is_sent_as_a_short_digest_by_default(own_db, smtp_env, tm
     text = mail.get_body(("plain",)).get_content()
     assert "No smart-city stories were collected for this week." in text
     assert len(text.splitlines()) < 25  # short: no chart table, no sections
+
+
+def test_an_unusable_saved_pages_file_is_named_and_the_stories_keep_their_urls(
+    ingested, own_db, smtp_env, caplog, tmp_path
+):
+    from flows.weekly_digest import weekly_digest
+
+    saved_pages = own_db.parent / "saved-pages.json"
+    saved_pages.write_text("{not json", encoding="utf-8")
+    result = weekly_digest(week=str(ingested.week), db_path=own_db, out_dir=tmp_path)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert [w for w in warnings if "saved-pages.json" in w] == [
+        f"{saved_pages}: not readable as JSON (Expecting property name enclosed in double "
+        "quotes: line 1 column 2 (char 1)); the digest links to the stories' own URLs"
+    ]
+    html = Path(result.html_path).read_text(encoding="utf-8")
+    assert 'href="http://127.0.0.1:' in html
+    assert "file://" not in html
