@@ -548,7 +548,7 @@ def _existing_db(db: Path | None) -> tuple[Path, float]:
     settings = Settings()
     path = db or settings.db_path
     if not path.exists():
-        _fail(f"no warehouse at {path}: run `cityradar ingest` first")
+        _fail(f"no warehouse at {path}: run `cityradar ingest` first{_demo_hint(path)}")
     return path, settings.db_lock_timeout
 
 

@@ -108,6 +108,25 @@ def test_a_search_that_finds_nothing_names_the_warehouse_it_read(warehouse):
     assert result.output.splitlines()[0].startswith(f"No story in {warehouse} contains 스마트시티")
 
 
+def test_after_the_demo_a_search_of_the_missing_default_warehouse_points_at_the_demos(
+    warehouse, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CITYRADAR_DB", raising=False)
+    monkeypatch.delenv("CITYRADAR_DATA_DIR", raising=False)
+    (tmp_path / "data" / "demo").mkdir(parents=True)
+    shutil.copyfile(warehouse, tmp_path / "data" / "demo" / "cityradar.duckdb")
+    result = runner.invoke(app, ["search", "스마트시티"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "error: no warehouse at data/cityradar.duckdb: run `cityradar ingest` first "
+        "(the demo's warehouse is data/demo/cityradar.duckdb: "
+        "add --db data/demo/cityradar.duckdb)"
+    )
+    found = runner.invoke(app, ["search", "횡단보도", "--db", "data/demo/cityradar.duckdb"])
+    assert found.stdout.splitlines()[0] == "2 stories contain 횡단보도 (best first)"
+
+
 def test_the_search_command_without_a_warehouse_says_to_ingest_first(tmp_path):
     result = runner.invoke(app, ["search", "부산", "--db", str(tmp_path / "none.duckdb")])
     assert result.exit_code != 0
