@@ -143,11 +143,6 @@ class Settings(BaseSettings):
         """Where crawls leave batches until they are loaded."""
         return self.data_dir / "staging"
 
-    @property
-    def digest_dir(self) -> Path:
-        """Where rendered digests are written by default."""
-        return self.data_dir / "digests"
-
 
 def describe_settings_error(exc: ValidationError) -> str:
     """One line per bad setting, named as the operator writes it (CITYRADAR_SMTP_PORT).

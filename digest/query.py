@@ -135,6 +135,8 @@ class WeekData:
     focus_counts: dict[str, int]  # focus area -> items this week
     focus_average: dict[str, float]  # focus area -> items per week over TREND_WEEKS before
     problem_sources: list[tuple[str, str, str, str | None]] = field(default_factory=list)
+    # story URL -> file:// URL of a saved copy, linked instead (digest/saved_pages.py)
+    saved_pages: dict[str, str] = field(default_factory=dict)
 
 
 def fetch_week(con: duckdb.DuckDBPyConnection, week: IsoWeek, tz: str) -> WeekData:

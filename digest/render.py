@@ -52,7 +52,7 @@ def subject_for(digest: Digest) -> str:
 
 def render_digest(digest: Digest) -> RenderedDigest:
     """Render both parts from the same digest."""
-    env = _environment(digest.data.timezone)
+    env = _environment(digest.data.timezone, digest.data.saved_pages)
     data = digest.data
     chart = None
     if not digest.is_empty:
@@ -89,6 +89,14 @@ def safe_url(url: str | None) -> str | None:
     return url if urlsplit(url.strip()).scheme.lower() in ("http", "https") else None
 
 
+def story_link(url: str | None, saved: dict[str, str]) -> str | None:
+    """Where a story's title links: its saved copy when there is one, else its own http(s) URL.
+
+    Saved copies are file:// URLs cityradar made itself (never a URL a crawled page gave).
+    """
+    return saved.get(url or "") or safe_url(url)
+
+
 def shorten(text: str, limit: int = SUMMARY_CHARS) -> str:
     """Cut at a word boundary with an ellipsis."""
     text = " ".join(text.split())
@@ -108,7 +116,7 @@ def _selection(digest: Digest) -> str:
     return ", ".join(parts)
 
 
-def _environment(tz: str) -> Environment:
+def _environment(tz: str, saved: dict[str, str]) -> Environment:
     env = Environment(
         loader=PackageLoader("digest", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
@@ -117,7 +125,7 @@ def _environment(tz: str) -> Environment:
         lstrip_blocks=True,
     )
     zone = ZoneInfo(tz)
-    env.filters["safe_url"] = safe_url
+    env.filters["link"] = lambda url: story_link(url, saved)
     env.filters["shorten"] = shorten
     env.filters["also"] = also_reported
     env.filters["oneline"] = lambda text: " ".join(str(text).split())

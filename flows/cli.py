@@ -27,6 +27,8 @@ app.add_typer(sources_app, name="sources")
 
 # the labelled evaluation sets live beside the code in a checkout, not in the installed package
 EVAL_DIR = Path(__file__).resolve().parents[1] / "eval"
+# where `cityradar demo` puts its data unless told otherwise
+DEMO_DIR = Path("data/demo")
 
 DbOption = Annotated[
     Path | None,
@@ -39,7 +41,10 @@ SourcesOption = Annotated[
 WeekOption = Annotated[
     str | None, typer.Option("--week", help="ISO week YYYY-Www [default: the last complete week]")
 ]
-OutOption = Annotated[Path | None, typer.Option("--out", help="folder for the digest files")]
+OutOption = Annotated[
+    Path | None,
+    typer.Option("--out", help="folder for the digest files [default: digests/ beside the --db]"),
+]
 SendOption = Annotated[bool, typer.Option("--send", help="deliver by SMTP (CITYRADAR_SMTP_*)")]
 ToOption = Annotated[
     list[str] | None,
@@ -159,8 +164,9 @@ def digest(
 ) -> None:
     """Make the weekly digest of every story and each recipient's (and send them with --send).
 
-    Each is archived as .html, .txt and .eml under DATA_DIR/digests/<week>/ and recorded in the
-    warehouse; a week already sent to a recipient is not sent again unless --resend.
+    Each is written as .html, .txt and .eml to digests/<week>/ beside the warehouse (or under
+    --out) and recorded in the warehouse; a preview goes to digests/<week>/preview/ and never
+    replaces what was sent. A week already sent to a recipient is not sent again unless --resend.
     """
     from flows.weekly_digest import weekly_digest
 
@@ -206,19 +212,24 @@ def run(
 
 @app.command()
 def demo(
-    data_dir: Annotated[Path, typer.Option("--data-dir", help="folder for the demo's data")] = Path(
-        "data/demo"
-    ),
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="folder for the demo's data")
+    ] = DEMO_DIR,
 ) -> None:
     """Run the whole pipeline offline on bundled sample sites served on 127.0.0.1."""
     from flows.demo import run_demo
 
     typer.echo(
-        "Serving the sample sites on 127.0.0.1 and running ingest + digest (about a minute)…"
+        "Serving the sample sites on 127.0.0.1: two ingest runs, then the digest (about a minute)…"
     )
     with progress_bars():
         result = _guarded(lambda: run_demo(data_dir))
-    _print_ingest(result.run.ingest)
+    typer.echo("\nFirst run: every sample site is new.")
+    _print_ingest(result.first)
+    typer.echo(
+        "\nSecond run: a ministry corrected one release since; only what changed is fetched."
+    )
+    _print_ingest(result.second)
     counts = result.counts
     typer.echo(
         f"\nWarehouse: {counts.items} stories ({counts.smart_city_items} about smart cities); "
@@ -226,13 +237,50 @@ def demo(
     )
     typer.echo(f"Focus areas: {_inline(counts.by_focus_area)}")
     typer.echo(f"Cities: {_inline(counts.by_city)}")
-    _print_digest(result.run.digest)
-    typer.echo(f"\nDuckDB file: {result.db_path}\nSources used: {result.sources_path}")
-    query = "select title, cities, focus_areas from items"
     typer.echo(
-        'Look inside: .venv/bin/python -c "import duckdb; duckdb.connect('
-        f"'{result.db_path}', read_only=True).sql('{query}').show()\""
+        f"History: {counts.changed_items} "
+        f"{'story' if counts.changed_items == 1 else 'stories'} changed between the runs "
+        "(item_versions); "
+        f"{counts.attachments} attached documents, {counts.attachments_read} read "
+        "(item_attachments)"
     )
+    _print_digest(result.digest)
+    typer.echo(f"\nDuckDB file: {result.db_path}\nSources used: {result.sources_path}")
+    typer.echo(f"Saved sample pages, where the digest links lead: {result.saved_index}")
+    _print_demo_steps(result.db_path, result.digest.week, result.data_dir)
+
+
+def _print_demo_steps(db_path: Path, week: str, data_dir: Path) -> None:
+    """Commands to explore the demo's warehouse, runnable as printed from this folder."""
+    import shlex
+
+    cityradar, db = _installed("cityradar"), shlex.quote(str(db_path))
+    query = "select title, cities, focus_areas from items"
+    steps = [
+        f"{cityradar} search 스마트시티 --db {db}",
+        f"{cityradar} sources check --db {db}",
+        f"{cityradar} digest --preview --week {week} --db {db}",
+        f"{cityradar} export --parquet {shlex.quote(str(data_dir / 'parquet'))} --db {db}",
+        f'{_installed("python")} -c "import duckdb; duckdb.connect('
+        f"'{db_path}', read_only=True).sql('{query}').show()\"",
+    ]
+    typer.echo("\nNext steps, on the demo's warehouse:")
+    typer.echo("\n".join(f"  {step}" for step in steps))
+
+
+def _installed(name: str) -> str:
+    """How to run one of this environment's programs from here: its bare name when the shell
+    finds this very one, else its path (relative to this folder when inside it)."""
+    import shutil
+
+    program = Path(sys.executable).with_name(name)
+    found = shutil.which(name)
+    if found and Path(found).resolve() == program.resolve():
+        return name
+    try:
+        return str(program.relative_to(Path.cwd()))
+    except ValueError:
+        return str(program)
 
 
 @app.command()
@@ -432,22 +480,41 @@ def _user() -> str:
 def search(
     query: Annotated[str, typer.Argument(help="words to find, Korean or English")],
     db: DbOption = None,
-    limit: Annotated[int, typer.Option("--limit", help="how many stories to show")] = 20,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="how many stories to show")] = 20,
 ) -> None:
     """Full-text search over titles, summaries and bodies, best match first."""
     from transforms.search import query_terms
-    from warehouse.tools import search as search_stories
+    from warehouse.tools import search_stories
 
     path, timeout = _existing_db(db)
     terms = query_terms(query)
     if not terms:
         _fail("nothing to search for")
-    hits = _guarded(lambda: search_stories(path, terms, limit, lock_timeout=timeout))
-    typer.echo(f"{len(hits)} stories contain {' + '.join(terms)} (best first)")
-    for hit in hits:
+    found = _guarded(lambda: search_stories(path, terms, limit, lock_timeout=timeout))
+    typer.echo(_search_heading(found.total, len(found.hits), " + ".join(terms), path))
+    for hit in found.hits:
         where = ", ".join(hit["cities"]) or "-"
         typer.echo(f"{hit['score']:7.2f}  {hit['week'] or '':8}  {hit['title']}  [{where}]")
         typer.echo(f"         {hit['url']}")
+
+
+def _search_heading(total: int, shown: int, terms: str, path: Path) -> str:
+    """How many stories matched in all, and how many are shown."""
+    if not total:
+        return f"No story in {path} contains {terms}{_demo_hint(path)}"
+    if shown < total:
+        return (
+            f"{shown} of {total} stories containing {terms} (best first; --limit {total} shows all)"
+        )
+    return f"{total} stories contain {terms} (best first)"
+
+
+def _demo_hint(path: Path) -> str:
+    """A pointer to the demo's warehouse when it exists and another one was read."""
+    demo_db = DEMO_DIR / "cityradar.duckdb"
+    if demo_db.exists() and demo_db.resolve() != path.resolve():
+        return f" (the demo's warehouse is {demo_db}: add --db {demo_db})"
+    return ""
 
 
 @app.command()
@@ -490,7 +557,7 @@ def _existing_db(db: Path | None) -> tuple[Path, float]:
     settings = Settings()
     path = db or settings.db_path
     if not path.exists():
-        _fail(f"no warehouse at {path}: run `cityradar ingest` first")
+        _fail(f"no warehouse at {path}: run `cityradar ingest` first{_demo_hint(path)}")
     return path, settings.db_lock_timeout
 
 
@@ -800,7 +867,7 @@ def _print_digest(result: DigestResult) -> None:
     for outcome in result.retried:
         typer.echo(f"  earlier digest for {outcome.recipient}: {outcome.status}")
     for outcome in result.outcomes:
-        detail = f" ({outcome.error})" if outcome.error else ""
+        detail = "".join(f" ({text})" for text in (outcome.error, outcome.note) if text)
         typer.echo(
             f"  {outcome.recipient}: {outcome.status}, {outcome.stories} stories{detail}\n"
             f"    {outcome.html_path}\n    {outcome.eml_path}"

@@ -1,7 +1,11 @@
 """The weekly digest flow: read the week, make each reader's digest, archive it, send it, record it.
 
-Every digest (the one of every story, and each recipient's) is archived as .html, .txt and .eml
-under DATA_DIR/digests/<week>/ and recorded in core.digest_deliveries before anything is sent.
+Every digest (the one of every story, and each recipient's) is written as .html, .txt and .eml
+and recorded in core.digest_deliveries before anything is sent. The archive is the record: a send
+run writes to digests/<week>/ beside the warehouse (or under ``out_dir``), a preview only to
+digests/<week>/preview/, so a preview never replaces what was sent; a digest the mail server has
+(or may have) is never rewritten unless ``resend``, and each .eml keeps the Message-ID its
+row records.
 Sending first retries deliveries an earlier run saved but could not get through; a recipient the
 week was already sent to is skipped unless ``resend``. A delivery that fails after its retries
 stays recorded as failed, and the flow fails once the others are done.
@@ -11,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -24,6 +28,7 @@ from digest.query import WeekData, fetch_week
 from digest.rank import Audience, build_digest
 from digest.recipients import Recipient, load_recipients, plain_recipients
 from digest.render import RenderedDigest, render_digest
+from digest.saved_pages import SavedPagesError, read_saved_pages, saved_pages_file
 from digest.send import (
     DeliveryFailed,
     DeliveryUnconfirmed,
@@ -36,7 +41,10 @@ from digest.week import IsoWeek
 from flows.artifacts import current_run_id, publish_digest_report
 from warehouse import deliveries
 from warehouse.db import connect
-from warehouse.deliveries import EVERYONE, Delivery
+from warehouse.deliveries import EVERYONE, HANDED_OVER, Delivery
+
+# previews are written here, inside the week's folder: apart from the digests that were sent
+PREVIEW_FOLDER = "preview"
 
 
 class DigestNotDelivered(RuntimeError):
@@ -55,6 +63,7 @@ class Outcome:
     message_id: str | None = None
     attempts: int = 0
     error: str | None = None
+    note: str | None = None  # e.g. where the copy that was sent stays, beside a preview
 
 
 @dataclass
@@ -106,10 +115,27 @@ def archive(digest: RenderedDigest, message: EmailMessage, folder: Path, name: s
     """Write the digest as <name>.html (chart embedded), .txt and .eml."""
     folder.mkdir(parents=True, exist_ok=True)
     files = Archived(folder / f"{name}.html", folder / f"{name}.txt", folder / f"{name}.eml")
-    files.html.write_text(digest.standalone_html(), encoding="utf-8")
-    files.text.write_text(digest.text, encoding="utf-8")
-    files.eml.write_bytes(message.as_bytes())
+    _write_whole(files.html, digest.standalone_html().encode("utf-8"))
+    _write_whole(files.text, digest.text.encode("utf-8"))
+    _write_whole(files.eml, message.as_bytes())
     return files
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """Write a file so that it is either the old one or the new one, never half of each: a run
+    killed mid-write must not leave a truncated .eml for the next send run to deliver."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(data)
+    partial.replace(path)
+
+
+def digest_folder(db_path: Path, out_dir: Path | None, week: IsoWeek) -> Path:
+    """The week's archive folder: under ``out_dir``, else digests/ beside the warehouse in use.
+
+    Beside the warehouse, so the digests of another warehouse (the demo's, a test copy) never
+    land in, or replace files of, the real archive.
+    """
+    return (out_dir or db_path.parent / "digests") / str(week)
 
 
 @task(name="record-delivery", cache_policy=NONE)
@@ -148,7 +174,8 @@ def weekly_digest(
     Args:
         week: ``YYYY-Www``; default the last complete week in CITYRADAR_TIMEZONE.
         db_path: the DuckDB file (default CITYRADAR_DB).
-        out_dir: where the digests are archived (default DATA_DIR/digests).
+        out_dir: where the digests are archived (default: digests/ beside the warehouse); a
+            preview goes to <out_dir>/<week>/preview/, apart from what was sent.
         send: deliver by SMTP with the CITYRADAR_SMTP_* settings; without it, a preview.
         to: recipients without filters, instead of the recipients file.
         resend: send again to recipients the week was already sent to.
@@ -160,10 +187,14 @@ def weekly_digest(
     )
     db = db_path or settings.db_path
     readers = choose_recipients(settings, to, recipients_path, send)
-    folder = (out_dir or settings.digest_dir) / str(iso_week)
+    folder = digest_folder(db, out_dir, iso_week)
+    if not send:
+        folder = folder / PREVIEW_FOLDER
     data = read_week(db, iso_week, settings.timezone)
+    data.saved_pages = _saved_pages(db)
     config = SmtpConfig.from_settings(settings)
-    rendered, stories, files = _archive_everything(data, settings, config, folder, db)
+    recorded = _recorded(db, str(iso_week))
+    rendered, stories, files = _archive_everything(data, settings, config, folder, db, recorded)
     result = DigestResult(
         week=str(iso_week),
         subject=rendered.subject,
@@ -177,10 +208,11 @@ def weekly_digest(
         result.mail_server = f"{config.host}:{config.port} ({config.security.value})"
         _unconfirm_interrupted(db, settings.db_lock_timeout)
         result.retried = _deliver_unfinished(db, config, settings, before=str(iso_week))
-    done = _handed_over(db, str(iso_week))
+    if send:  # what earlier runs sent is known now, retries of earlier weeks included
+        recorded = _recorded(db, str(iso_week))
     for reader in readers:
         result.outcomes.append(
-            _one_reader(reader, data, settings, config, folder, db, send, done, resend)
+            _one_reader(reader, data, settings, config, folder, db, send, recorded, resend)
         )
     publish_digest_report(result)
     _report(result)
@@ -205,18 +237,27 @@ def choose_recipients(
 
 
 def _archive_everything(
-    data: WeekData, settings: Settings, config: SmtpConfig, folder: Path, db: Path
+    data: WeekData,
+    settings: Settings,
+    config: SmtpConfig,
+    folder: Path,
+    db: Path,
+    recorded: dict[str, Delivery],
 ) -> tuple[RenderedDigest, int, Archived]:
-    """The digest of every story: archived and recorded for recipient *, never sent."""
+    """The digest of every story: archived and recorded for recipient *, never sent.
+
+    A preview does not move the record of a send run's copy to the preview's files.
+    """
     digest = build_digest(data, Audience(key_cities=tuple(settings.digest_cities)))
     rendered = render_digest(digest)
     message = build_message(rendered, config.sender, config.sender, data.week)
     files = archive(rendered, message, folder, "everything")
-    record(
-        db,
-        _delivery(data.week, EVERYONE, "preview", rendered, digest.stories, files, message),
-        settings.db_lock_timeout,
-    )
+    if folder.name != PREVIEW_FOLDER or _preview_may_record(recorded.get(EVERYONE)):
+        record(
+            db,
+            _delivery(data.week, EVERYONE, "preview", rendered, digest.stories, files, message),
+            settings.db_lock_timeout,
+        )
     return rendered, digest.stories, files
 
 
@@ -228,27 +269,24 @@ def _one_reader(
     folder: Path,
     db: Path,
     send_now: bool,
-    done: dict[str, Delivery],
+    recorded: dict[str, Delivery],
     resend: bool,
 ) -> Outcome:
     """Make, archive, record and (when sending) deliver one recipient's digest."""
+    earlier = recorded.get(reader.email)
+    if send_now and not resend and earlier and earlier.status in HANDED_OVER:
+        return _kept(earlier)  # its files stay as they were sent
     digest = build_digest(data, reader.audience(settings.digest_cities))
     rendered = render_digest(digest)
     message = build_message(rendered, config.sender, reader.email, data.week, reader.name)
     files = archive(rendered, message, folder, _file_name(reader.email))
     outcome = Outcome(reader.email, "preview", str(files.html), str(files.eml), digest.stories)
-    if send_now and reader.email in done and not resend:
-        earlier = done[reader.email]
-        if earlier.status == "sent":
-            outcome.status = "already sent"
-        else:  # the server may have it: never a second mail without --resend
-            outcome.status, outcome.error = "unconfirmed", earlier.error
-            outcome.message_id = earlier.message_id
-        return outcome
     state = _delivery(data.week, reader.email, "preview", rendered, digest.stories, files, message)
     if not send_now:
-        if reader.email not in done:  # a preview never hides a send
+        if _preview_may_record(earlier):  # a preview never hides a delivery
             record(db, state, settings.db_lock_timeout)
+        elif earlier is not None:
+            outcome.note = f"the {earlier.status} digest stays {earlier.eml_path}"
         return outcome
     if digest.is_empty and not settings.digest_send_empty:
         outcome.status, outcome.error = "skipped", "no stories; CITYRADAR_DIGEST_SEND_EMPTY is off"
@@ -271,7 +309,7 @@ def _send_recorded(
     leaves it, and the next send run marks it unconfirmed instead of mailing it again.
     """
     record(db, _with(state, "pending"), lock_timeout)
-    outcome.message_id = str(message["Message-ID"])
+    outcome.message_id = _message_id(message)
     try:
         outcome.attempts = send_mail(
             message, config, lambda: write_delivery(db, _with(state, "sending"), lock_timeout)
@@ -293,6 +331,46 @@ def _send_recorded(
     return outcome
 
 
+def _saved_pages(db: Path) -> dict[str, str]:
+    """Saved copies of stories' pages beside the warehouse (the demo's), which the digest links
+    to; a file that cannot be used is named in one warning line, and the stories keep their URLs."""
+    try:
+        return read_saved_pages(saved_pages_file(db))
+    except SavedPagesError as exc:
+        get_run_logger().warning("%s; the digest links to the stories' own URLs", exc)
+        return {}
+
+
+def _kept(earlier: Delivery) -> Outcome:
+    """The outcome of a delivery the server has or may have: nothing made, nothing written."""
+    outcome = Outcome(
+        earlier.recipient,
+        "already sent" if earlier.status == "sent" else "unconfirmed",
+        earlier.html_path or "",
+        earlier.eml_path or "",
+        earlier.items or 0,
+        message_id=earlier.message_id,
+    )
+    if earlier.status != "sent":  # the server may have it: never a second mail without --resend
+        outcome.error = earlier.error
+    return outcome
+
+
+def _preview_may_record(earlier: Delivery | None) -> bool:
+    """A preview is recorded over nothing or over another preview, never over a delivery (sent,
+    pending, failed, ...): the row must keep pointing at the files that were or will be sent.
+
+    The digest of everything is always a ``preview``; a send run's copy of it stays recorded.
+    """
+    if earlier is None:
+        return True
+    if earlier.status != "preview":
+        return False
+    return earlier.recipient != EVERYONE or Path(earlier.eml_path or "").parent.name == (
+        PREVIEW_FOLDER
+    )
+
+
 def _deliver_unfinished(
     db: Path, config: SmtpConfig, settings: Settings, before: str
 ) -> list[Outcome]:
@@ -304,6 +382,8 @@ def _deliver_unfinished(
         if not delivery.eml_path or not Path(delivery.eml_path).exists():
             continue
         message = read_message(Path(delivery.eml_path))
+        # the row records the Message-ID of the message that goes out: the saved one
+        delivery = replace(delivery, message_id=_message_id(message))
         outcome = Outcome(
             delivery.recipient,
             "preview",
@@ -317,10 +397,10 @@ def _deliver_unfinished(
     return outcomes
 
 
-def _handed_over(db: Path, week: str) -> dict[str, Delivery]:
-    """The week's deliveries the mail server has, or may have: never sent again unasked."""
+def _recorded(db: Path, week: str) -> dict[str, Delivery]:
+    """The week's delivery rows by recipient (what earlier runs made, sent or tried to send)."""
     with connect(db, read_only=True) as con:
-        return deliveries.handed_over(con, week)
+        return deliveries.of_week(con, week)
 
 
 def _unconfirm_interrupted(db: Path, lock_timeout: float) -> None:
@@ -342,12 +422,18 @@ def _delivery(
         week=str(week),
         recipient=recipient,
         status=status,
-        message_id=str(message["Message-ID"]),
+        message_id=_message_id(message),
         subject=rendered.subject,
         items=stories,
         html_path=str(files.html),
         eml_path=str(files.eml),
     )
+
+
+def _message_id(message: EmailMessage) -> str:
+    """The Message-ID as the row records it: a message read back from its .eml has the header
+    folded onto its own line, and the fold must not become part of the id."""
+    return str(message["Message-ID"]).strip()
 
 
 def _with(delivery: Delivery, status: str, **changes: object) -> Delivery:

@@ -19,6 +19,8 @@ import duckdb
 
 # the recipient of the digest of everything, kept for the archive and sent to nobody
 EVERYONE = "*"
+# the states of a delivery the mail server has, or may have: never made or sent again unasked
+HANDED_OVER = ("sent", "sending", "unconfirmed")
 
 
 @dataclass(frozen=True)
@@ -66,13 +68,9 @@ INTERRUPTED = (
 )
 
 
-def handed_over(con: duckdb.DuckDBPyConnection, week: str) -> dict[str, Delivery]:
-    """The week's deliveries a mail server has or may have (sent, sending, unconfirmed)."""
-    cursor = con.execute(
-        f"select {_COLUMNS} from core.digest_deliveries"
-        " where week = ? and status in ('sent', 'sending', 'unconfirmed')",
-        [week],
-    )
+def of_week(con: duckdb.DuckDBPyConnection, week: str) -> dict[str, Delivery]:
+    """Every delivery row of the week, by recipient, whatever its state."""
+    cursor = con.execute(f"select {_COLUMNS} from core.digest_deliveries where week = ?", [week])
     return {row[1]: Delivery(*row) for row in cursor.fetchall()}
 
 

@@ -16,6 +16,9 @@ class WarehouseCounts:
     by_language: dict[str, int]
     by_focus_area: dict[str, int]
     by_city: dict[str, int]
+    changed_items: int = 0  # stories stored in more than one version (item_versions)
+    attachments: int = 0  # attached documents (item_attachments)
+    attachments_read: int = 0  # of them, those whose text was extracted
 
 
 def warehouse_counts(con: duckdb.DuckDBPyConnection) -> WarehouseCounts:
@@ -23,6 +26,10 @@ def warehouse_counts(con: duckdb.DuckDBPyConnection) -> WarehouseCounts:
     items, smart = con.execute(
         "select count(*), count(*) filter (where is_smart_city) from items"
     ).fetchone() or (0, 0)
+    (changed,) = con.execute(
+        "select count(distinct item_id) from item_versions where version > 1"
+    ).fetchone()
+    attachments, read = con.execute("select count(*), count(text) from item_attachments").fetchone()
     return WarehouseCounts(
         items=items,
         smart_city_items=smart,
@@ -37,6 +44,9 @@ def warehouse_counts(con: duckdb.DuckDBPyConnection) -> WarehouseCounts:
             con,
             "select c, count(*) from (select unnest(cities) as c from items) group by 1 order by 2 desc, 1",
         ),
+        changed_items=changed,
+        attachments=attachments,
+        attachments_read=read,
     )
 
 

@@ -11,17 +11,8 @@ import duckdb
 
 from warehouse.db import connect, when_unlocked
 
-# analyst views (and the corrections table) written to Parquet, besides items (by week)
-EXPORTED_VIEWS = (
-    "item_cities",
-    "item_focus_areas",
-    "item_versions",
-    "sources",
-    "source_health",
-    "source_runs",
-    "weekly_counts",
-    "tag_corrections",  # analysts' corrections, their history included (a table)
-)
+# tables analysts need beside the views: their corrections, with the history (a table)
+EXPORTED_TABLES = ("tag_corrections",)
 
 
 @dataclass(frozen=True)
@@ -37,7 +28,9 @@ class Export:
 def export_parquet(db_path: Path, folder: Path, lock_timeout: float = 0.0) -> Export:
     """Write the analyst views as Parquet: items partitioned by ISO week, the others one file each.
 
-    The folder is replaced as a whole, so a reader never mixes two exports.
+    Every analyst view is written (read from the warehouse, so a view added later is never left
+    out), and the tables in EXPORTED_TABLES. The folder is replaced as a whole, so a reader never
+    mixes two exports.
     """
     staging = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(staging, ignore_errors=True)
@@ -47,16 +40,28 @@ def export_parquet(db_path: Path, folder: Path, lock_timeout: float = 0.0) -> Ex
             f"copy (select * from items order by week, item_id) to '{_sql_path(staging / 'items')}'"
             " (format parquet, partition_by (week), compression zstd)"
         )
-        for view in EXPORTED_VIEWS:
-            target = _sql_path(staging / f"{view}.parquet")
+        for name in [*analyst_views(con), *EXPORTED_TABLES]:
+            if name == "items":
+                continue
+            target = _sql_path(staging / f"{name}.parquet")
             con.execute(
-                f"copy (select * from {view}) to '{target}' (format parquet, compression zstd)"
+                f"copy (select * from {name}) to '{target}' (format parquet, compression zstd)"
             )
         items, weeks = con.execute("select count(*), count(distinct week) from items").fetchone()
     shutil.rmtree(folder, ignore_errors=True)
     staging.rename(folder)
     files = sorted(p.relative_to(folder) for p in folder.rglob("*.parquet"))
     return Export(folder, items, weeks, files)
+
+
+def analyst_views(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The analyst views of the warehouse (the main schema's; helpers live in core), by name."""
+    rows = con.execute(
+        "select view_name from duckdb_views()"
+        " where database_name = current_database() and schema_name = 'main' and not internal"
+        " order by view_name"
+    ).fetchall()
+    return [name for (name,) in rows]
 
 
 # the oldest DuckDB release whose file format `snapshot --compat` writes: what the duckdb-cli
@@ -93,14 +98,42 @@ def snapshot(
     return target
 
 
+@dataclass(frozen=True)
+class SearchResult:
+    """The stories a search found: how many in all, and the best of them."""
+
+    total: int  # stories containing every term
+    hits: list[dict[str, object]]  # the best ``limit`` of them, best first
+
+
+def search_stories(
+    db_path: Path, terms: list[str], limit: int = 20, lock_timeout: float = 0.0
+) -> SearchResult:
+    """Stories containing every term: the true total, and the best ``limit`` (``search`` macro).
+
+    The total is counted in the same scan as the hits (a window over every match), so a
+    limited search still says how many stories matched.
+    """
+    with connect(db_path, read_only=True, lock_timeout=lock_timeout) as con:
+        cursor = con.execute(
+            "select *, count(*) over () as matches from search(?)"
+            # the macro's own order, stated again: a window may reorder the rows it reads
+            " order by score desc, published_at desc nulls last, item_id limit ?",
+            [" ".join(terms), limit],
+        )
+        columns = [d[0] for d in cursor.description]
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        total = rows[0].pop("matches") if rows else 0
+        for row in rows[1:]:
+            row.pop("matches")
+    return SearchResult(int(total), rows)
+
+
 def search(
     db_path: Path, terms: list[str], limit: int = 20, lock_timeout: float = 0.0
 ) -> list[dict[str, object]]:
     """Stories containing every term, best first (the ``search`` SQL macro)."""
-    with connect(db_path, read_only=True, lock_timeout=lock_timeout) as con:
-        cursor = con.execute("select * from search(?) limit ?", [" ".join(terms), limit])
-        columns = [d[0] for d in cursor.description]
-        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    return search_stories(db_path, terms, limit, lock_timeout).hits
 
 
 def _sql_path(path: Path) -> str:

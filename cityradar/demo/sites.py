@@ -3,7 +3,9 @@
 Each site reproduces a quirk of the real sources (sources.md): naive KST dates (Seoul),
 upper-case ``KST`` zones (MOIS), EUC-KR feeds and pages (older Korean outlets), Atom with
 ISO dates (news), GMT dates (trade press), links with tracking parameters, links to other
-sites. Dates are anchored to a reference week so a digest of that week has content.
+sites. Dates are anchored to a reference week so a digest of that week has content. An article may
+carry a ``revised`` text (a corrected release): served once the sites are loaded ``revised``, so a
+second crawl stores a new version of it.
 """
 
 from __future__ import annotations
@@ -108,11 +110,16 @@ def reference_monday(now: datetime, tz: str = "Asia/Seoul") -> date:
     return local - timedelta(days=local.weekday())
 
 
-def load_site(data: dict[str, Any], monday: date) -> Site:
-    """Build a Site from its YAML mapping, dating articles from ``monday``."""
+def load_site(data: dict[str, Any], monday: date, revised: bool = False) -> Site:
+    """Build a Site from its YAML mapping, dating articles from ``monday``.
+
+    With ``revised``, articles that have a ``revised`` mapping (title, summary, body) show it.
+    """
     zone = ZoneInfo(data["timezone"])
     articles = []
     for entry in data["articles"]:
+        if revised and "revised" in entry:
+            entry = {**entry, **entry["revised"]}
         day = monday + timedelta(days=7 * int(entry.get("week", 0)) + int(entry["day"]))
         hour, minute = (int(part) for part in str(entry.get("time", "09:00")).split(":"))
         articles.append(
@@ -149,12 +156,15 @@ def load_site(data: dict[str, Any], monday: date) -> Site:
     )
 
 
-def bundled_sites(now: datetime | None = None) -> list[Site]:
-    """The sample sites shipped with cityradar, dated relative to ``now``."""
+def bundled_sites(now: datetime | None = None, revised: bool = False) -> list[Site]:
+    """The sample sites shipped with cityradar, dated relative to ``now``.
+
+    ``revised``: as they are after their corrections (what the demo's second crawl finds).
+    """
     monday = reference_monday(now or datetime.now(UTC))
     folder = resources.files("cityradar.demo").joinpath("sites")
     files = sorted(f for f in folder.iterdir() if f.name.endswith(".yaml"))
-    return [load_site(yaml.safe_load(f.read_text("utf-8")), monday) for f in files]
+    return [load_site(yaml.safe_load(f.read_text("utf-8")), monday, revised) for f in files]
 
 
 def format_date(value: datetime, style: str) -> str:

@@ -118,6 +118,20 @@ def test_source_text_is_escaped_and_only_web_links_survive(rendered):
     assert 'href="https://news.example.kr/1"' in digest.html
 
 
+def test_a_story_with_a_saved_copy_links_to_it_and_the_others_to_their_urls(rendered, tmp_path):
+    from dataclasses import replace
+
+    built, _ = rendered
+    saved = (tmp_path / "1.html").resolve().as_uri()
+    data = replace(built.data, saved_pages={"https://news.example.kr/1": saved})
+    digest = render_digest(build_digest(data, Audience(key_cities=("Seoul",))))
+    assert f'href="{saved}"' in digest.html
+    assert f"  {saved}\n" in digest.text
+    assert 'href="https://news.example.kr/1"' not in digest.html
+    assert 'href="https://news.example.kr/6"' in digest.html  # no saved copy: its own URL
+    assert "file:" not in render_digest(built).html  # only cityradar's own copies are file: links
+
+
 def test_the_html_part_is_self_contained_and_narrow(rendered):
     _, digest = rendered
     html = digest.html

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 import yaml
@@ -172,7 +174,7 @@ def test_digest_command_writes_the_week(ingested, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert f"Digest {ingested.week}:" in result.stdout
-    folder = tmp_path / str(ingested.week)
+    folder = tmp_path / str(ingested.week) / "preview"  # apart from what was sent
     assert (folder / "everything.html").exists()
     # --preview prints where each digest went, and sends nothing
     assert "staff@example.org: preview" in result.stdout
@@ -230,11 +232,102 @@ def test_demo_runs_offline_and_prints_where_things_are(demo_run):
     assert f"Warehouse: {stories} stories" in result.stdout
     assert "languages ko" in result.stdout
     assert f"DuckDB file: {folder / 'cityradar.duckdb'}" in result.stdout
+    # the second run fetched only the corrected release: every other site answered "unchanged"
+    molit = next(site for site in sites if site.slug == "molit-demo")
+    assert (
+        f"{len(sites)} sources: unchanged {len(sites) - 1}, ok 1; "
+        f"{len(molit.articles)} items in: 0 new, 1 changed"
+    ) in result.stdout
+    assert "History: 1 story changed between the runs (item_versions)" in result.stdout
+
+
+def test_the_demo_keeps_the_corrected_release_as_a_second_version_with_its_attachment(demo_run):
+    import duckdb
+
+    folder, _ = demo_run
+    with duckdb.connect(str(folder / "cityradar.duckdb"), read_only=True) as con:
+        versions = con.execute(
+            "select v.version, v.summary like '%640억 원%', v.is_current from item_versions v"
+            " where v.item_id in (select item_id from item_versions where version > 1)"
+            " order by v.version"
+        ).fetchall()
+        attached = con.execute(
+            "select a.kind, a.text from item_attachments a join items i using (item_id)"
+            " where i.title like '스마트시티 챌린지 결과 발표%'"
+        ).fetchall()
+    assert versions == [(1, False, False), (2, True, True)]
+    ((kind, text),) = attached
+    assert kind == "hwpx"
+    assert "640억 원" in text  # the corrected document, read from the HWPX made when served
+
+
+def _hrefs(html):
+    import re
+
+    return re.findall(r'href="([^"]+)"', html)
+
+
+def test_the_demo_digest_links_lead_to_saved_pages_that_outlive_the_demo(demo_run):
+    from urllib.parse import unquote, urlsplit
+
+    folder, result = demo_run
+    (html_file,) = (folder / "digests").glob("*/preview/everything.html")
+    links = _hrefs(html_file.read_text(encoding="utf-8"))
+    saved = [link for link in links if link.startswith("file://")]
+    assert len(saved) >= 30  # one per story the digest shows
+    assert not [link for link in links if "127.0.0.1" in link]  # the sample server is gone
+    for link in saved:
+        path = Path(unquote(urlsplit(link).path))
+        assert path.is_file(), link
+        assert path.is_relative_to(folder.resolve() / "site")
+    # the one story that links to another site keeps its own address
+    assert [link for link in links if not link.startswith("file://")] == [
+        "https://news.example.org/tallinn-govtech-sandbox"
+    ]
+    index = folder / "site" / "index.html"
+    assert f"Saved sample pages, where the digest links lead: {index}" in result.stdout
+    documents = [link for link in _hrefs(index.read_text("utf-8")) if link.endswith(".hwpx")]
+    assert len(documents) >= 10
+    assert all((index.parent / link).is_file() for link in documents)
+
+
+def test_the_demo_next_steps_work_as_printed(demo_run, tmp_path):
+    import shlex
+    import subprocess
+
+    folder, result = demo_run
+    lines = result.stdout.split("Next steps, on the demo's warehouse:\n", 1)[1].splitlines()
+    steps = [shlex.split(line) for line in lines if line.startswith("  ")]
+    assert [step[1] for step in steps[:4]] == ["search", "sources", "digest", "export"]
+    for step in steps:
+        assert Path(step[0]).is_file() or shutil.which(step[0]), step[0]  # runnable from here
+    outputs = []
+    for step in steps[:4]:
+        done = runner.invoke(app, step[1:])
+        assert done.exit_code == 0, (step, done.output)
+        outputs.append(done.stdout)
+    search, check, digest, export = outputs
+    assert search.splitlines()[0].endswith("stories contain 스마트시티 (best first)")
+    assert "세종 5-1생활권 국가시범도시 첫 입주" in search
+    assert [row.split()[0] for row in check.splitlines()[1:]] == sorted(
+        site.slug.replace("-", "_") for site in bundled_sites()
+    )
+    preview = folder / "digests" / steps[2][steps[2].index("--week") + 1] / "preview"
+    assert f"HTML: {preview / 'everything.html'}" in digest
+    assert "file://" in (preview / "everything.html").read_text(encoding="utf-8")
+    parquet = Path(steps[3][steps[3].index("--parquet") + 1])
+    assert f"to {parquet}/" in export
+    assert {"item_attachments.parquet", "digest_deliveries.parquet"} <= {
+        p.name for p in parquet.glob("*.parquet")
+    }
+    looked = subprocess.run(steps[4], capture_output=True, text=True, timeout=120, check=False)
+    assert looked.returncode == 0, looked.stderr
+    assert "focus_areas" in looked.stdout
 
 
 def test_demo_digest_lists_tagged_korean_and_english_items(demo_run):
     folder, _ = demo_run
-    (text_file,) = (folder / "digests").glob("*/everything.txt")
+    (text_file,) = (folder / "digests").glob("*/preview/everything.txt")  # not sent: a preview
     text = text_file.read_text(encoding="utf-8")
     assert "[KO] [OFFICIAL] 따릉이 이용 데이터 전면 공개" in text  # an official Seoul release
     assert "서울특별시 새소식 (demo) ·" in text

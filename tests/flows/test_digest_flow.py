@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from email import message_from_bytes, policy
+from pathlib import Path
 
 import pytest
 
@@ -191,9 +192,114 @@ def test_preview_writes_every_digest_and_records_it_without_sending(
     assert smtp_env.envelopes == []
     (outcome,) = result.outcomes
     assert outcome.status == "preview"
-    html = (tmp_path / str(ingested.week) / "staff@cityradar.example.html").read_text("utf-8")
+    folder = tmp_path / str(ingested.week) / "preview"  # apart from what was sent
+    html = (folder / "staff@cityradar.example.html").read_text("utf-8")
     assert "data:image/png;base64," in html  # opens on its own in a browser
+    assert outcome.html_path == str(folder / "staff@cityradar.example.html")
     assert [row[2] for row in deliveries(own_db)] == ["preview", "preview"]
+    assert not (tmp_path / str(ingested.week) / "staff@cityradar.example.eml").exists()
+
+
+def rows(db_path, week=None):
+    """The delivery rows (of one week), by recipient: status, Message-ID and the archived files."""
+    import duckdb
+
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        found = con.execute(
+            "select recipient, status, message_id, html_path, eml_path from digest_deliveries"
+            " where week = coalesce(?, week)",
+            [week],
+        ).fetchall()
+    return {row[0]: row[1:] for row in found}
+
+
+def message_id_of(mail_bytes):
+    """The Message-ID of a mail (bytes, or an .eml file's path), as the row writes it."""
+    if not isinstance(mail_bytes, bytes):
+        mail_bytes = Path(mail_bytes).read_bytes()
+    # a long Message-ID is folded onto its own line; the value starts after the fold
+    return str(message_from_bytes(mail_bytes, policy=policy.default)["Message-ID"]).strip()
+
+
+def test_a_preview_after_sending_leaves_the_archive_of_what_was_sent_as_it_was(
+    ingested, own_db, smtp_env, tmp_path
+):
+    from flows.weekly_digest import weekly_digest
+
+    week = str(ingested.week)
+    weekly_digest(week=week, db_path=own_db, out_dir=tmp_path, send=True)
+    status, message_id, html_path, eml_path = rows(own_db)["staff@cityradar.example"]
+    assert (status, eml_path) == ("sent", str(tmp_path / week / "staff@cityradar.example.eml"))
+    (envelope,) = smtp_env.envelopes
+    sent = message_id_of(envelope.content)
+    assert message_id == sent == message_id_of(eml_path)
+    archived = {path: Path(path).read_bytes() for path in (html_path, eml_path)}
+    everything = rows(own_db)["*"]
+
+    preview = weekly_digest(week=week, db_path=own_db, out_dir=tmp_path)
+    assert rows(own_db)["*"] == everything  # the send run's digest of everything stays recorded
+    again = weekly_digest(week=week, db_path=own_db, out_dir=tmp_path, send=True)
+
+    # the sent files and their row are untouched
+    assert {path: Path(path).read_bytes() for path in archived} == archived
+    assert rows(own_db)["staff@cityradar.example"] == (status, message_id, html_path, eml_path)
+    assert message_id_of(eml_path) == sent
+    # every row names the Message-ID of the file it points at
+    for _, row_id, _, row_eml in rows(own_db).values():
+        assert message_id_of(row_eml) == row_id
+    # the preview went apart, and says where the sent digest stays
+    (outcome,) = preview.outcomes
+    assert outcome.eml_path == str(tmp_path / week / "preview" / "staff@cityradar.example.eml")
+    assert message_id_of(outcome.eml_path) != sent
+    assert outcome.note == f"the sent digest stays {eml_path}"
+    # sending again sent nothing and pointed at the archived copy
+    (kept,) = again.outcomes
+    assert (kept.status, kept.eml_path, kept.message_id) == ("already sent", eml_path, sent)
+    assert len(smtp_env.envelopes) == 1
+
+
+def test_a_preview_never_hides_a_failed_delivery_which_the_next_run_sends_as_saved(
+    ingested, own_db, smtp_server, monkeypatch, tmp_path
+):
+    from flows.weekly_digest import DigestNotDelivered, weekly_digest
+    from tests.conftest import free_port
+
+    monkeypatch.setenv("CITYRADAR_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("CITYRADAR_SMTP_PORT", str(free_port()))  # nobody listens
+    monkeypatch.setenv("CITYRADAR_SMTP_ATTEMPTS", "1")
+    monkeypatch.setenv("CITYRADAR_DIGEST_TO", "staff@cityradar.example")
+    week = str(ingested.week)
+    with pytest.raises(DigestNotDelivered):
+        weekly_digest(week=week, db_path=own_db, out_dir=tmp_path, send=True)
+    failed = rows(own_db)["staff@cityradar.example"]
+    saved = Path(failed[3]).read_bytes()
+
+    preview = weekly_digest(week=week, db_path=own_db, out_dir=tmp_path)
+    assert rows(own_db)["staff@cityradar.example"] == failed
+    assert Path(failed[3]).read_bytes() == saved
+    assert preview.outcomes[0].note == f"the failed digest stays {failed[3]}"
+
+    monkeypatch.setenv("CITYRADAR_SMTP_PORT", str(smtp_server.port))
+    weekly_digest(week=_week_after(week), db_path=own_db, out_dir=tmp_path, send=True)
+    delivered = message_id_of(smtp_server.envelopes[0].content)
+    status, message_id, _, eml_path = rows(own_db, week)["staff@cityradar.example"]
+    assert status == "sent"
+    assert delivered == message_id == message_id_of(eml_path) == failed[1]
+
+
+def test_the_digests_go_beside_the_warehouse_in_use_by_default(
+    ingested, own_db, smtp_env, monkeypatch, tmp_path
+):
+    from flows.weekly_digest import weekly_digest
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # where the default data/ folder would be
+    result = weekly_digest(week=str(ingested.week), db_path=own_db)
+    folder = own_db.parent / "digests" / str(ingested.week) / "preview"
+    assert result.html_path == str(folder / "everything.html")
+    assert (folder / "staff@cityradar.example.eml").exists()
+    assert list(elsewhere.iterdir()) == []
 
 
 EMPTY_WEEK = "2020-W02"  # long before any fixture item
@@ -230,3 +336,21 @@ def test_an_empty_week_is_sent_as_a_short_digest_by_default(own_db, smtp_env, tm
     text = mail.get_body(("plain",)).get_content()
     assert "No smart-city stories were collected for this week." in text
     assert len(text.splitlines()) < 25  # short: no chart table, no sections
+
+
+def test_an_unusable_saved_pages_file_is_named_and_the_stories_keep_their_urls(
+    ingested, own_db, smtp_env, caplog, tmp_path
+):
+    from flows.weekly_digest import weekly_digest
+
+    saved_pages = own_db.parent / "saved-pages.json"
+    saved_pages.write_text("{not json", encoding="utf-8")
+    result = weekly_digest(week=str(ingested.week), db_path=own_db, out_dir=tmp_path)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert [w for w in warnings if "saved-pages.json" in w] == [
+        f"{saved_pages}: not readable as JSON (Expecting property name enclosed in double "
+        "quotes: line 1 column 2 (char 1)); the digest links to the stories' own URLs"
+    ]
+    html = Path(result.html_path).read_text(encoding="utf-8")
+    assert 'href="http://127.0.0.1:' in html
+    assert "file://" not in html

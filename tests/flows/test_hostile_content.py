@@ -96,7 +96,8 @@ def hostile_run(prefect_harness, tmp_path_factory) -> HostileRun:
     weekly_digest(
         week=str(week), db_path=data_dir / "w.duckdb", out_dir=data_dir / "digests", send=False
     )
-    return HostileRun(data_dir / "w.duckdb", data_dir / "digests" / str(week), week)
+    # a run without --send is a preview, written apart from what was sent
+    return HostileRun(data_dir / "w.duckdb", data_dir / "digests" / str(week) / "preview", week)
 
 
 def query(run: HostileRun, sql: str) -> list[tuple]:

@@ -15,7 +15,7 @@ from flows.cli import app
 from tests.warehouse.test_loader import payload
 from warehouse.db import connect
 from warehouse.loader import load_batch
-from warehouse.tools import export_parquet, search, snapshot
+from warehouse.tools import analyst_views, export_parquet, search, search_stories, snapshot
 
 runner = CliRunner()
 
@@ -85,6 +85,48 @@ def test_the_search_command_strips_particles_and_prints_the_stories(warehouse):
     assert lines[2].strip() == STORIES[0]["link"]
 
 
+def test_a_limited_search_still_counts_every_match(warehouse):
+    found = search_stories(warehouse, ["횡단보도"], limit=1)
+    assert found.total == 2
+    assert titles(found.hits) == [STORIES[0]["title"]]  # the best one
+    assert "matches" not in found.hits[0]
+    assert search_stories(warehouse, ["횡단보도"], limit=5).total == 2
+
+
+def test_the_search_command_says_how_many_matched_beyond_the_limit(warehouse):
+    limited = runner.invoke(app, ["search", "횡단보도", "--limit", "1", "--db", str(warehouse)])
+    assert limited.exit_code == 0, limited.output
+    lines = limited.output.splitlines()
+    assert lines[0] == "1 of 2 stories containing 횡단보도 (best first; --limit 2 shows all)"
+    assert STORIES[0]["title"] in lines[1]
+    assert len(lines) == 3  # one story: its line and its URL
+
+
+def test_a_search_that_finds_nothing_names_the_warehouse_it_read(warehouse):
+    result = runner.invoke(app, ["search", "스마트시티", "--db", str(warehouse)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0].startswith(f"No story in {warehouse} contains 스마트시티")
+
+
+def test_after_the_demo_a_search_of_the_missing_default_warehouse_points_at_the_demos(
+    warehouse, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CITYRADAR_DB", raising=False)
+    monkeypatch.delenv("CITYRADAR_DATA_DIR", raising=False)
+    (tmp_path / "data" / "demo").mkdir(parents=True)
+    shutil.copyfile(warehouse, tmp_path / "data" / "demo" / "cityradar.duckdb")
+    result = runner.invoke(app, ["search", "스마트시티"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "error: no warehouse at data/cityradar.duckdb: run `cityradar ingest` first "
+        "(the demo's warehouse is data/demo/cityradar.duckdb: "
+        "add --db data/demo/cityradar.duckdb)"
+    )
+    found = runner.invoke(app, ["search", "횡단보도", "--db", "data/demo/cityradar.duckdb"])
+    assert found.stdout.splitlines()[0] == "2 stories contain 횡단보도 (best first)"
+
+
 def test_the_search_command_without_a_warehouse_says_to_ingest_first(tmp_path):
     result = runner.invoke(app, ["search", "부산", "--db", str(tmp_path / "none.duckdb")])
     assert result.exit_code != 0
@@ -126,6 +168,46 @@ def test_export_writes_items_by_week_and_every_view_and_replaces_a_previous_expo
         "item_versions.parquet",
         "weekly_counts.parquet",
     }
+
+
+def test_export_writes_every_analyst_view_with_attachments_and_deliveries(tmp_path):
+    from tests.warehouse.test_loader import STORY
+    from warehouse.deliveries import Delivery, record
+
+    attached = {
+        **STORY,
+        "attachments": [
+            {
+                "url": "https://www.busan.example.kr/f/1.hwpx",
+                "name": "보도자료.hwpx",
+                "kind": "hwpx",
+                "bytes": 7697,
+                "text": "세종 5-1생활권 자율주행 셔틀 실증",
+            }
+        ],
+    }
+    db = tmp_path / "w.duckdb"
+    with connect(db) as con:
+        load_batch(con, payload("b1", [attached]))
+        record(con, Delivery("2026-W47", "staff@example.org", "sent", 1, "<m1@cityradar>"))
+        views = analyst_views(con)
+    folder = export_parquet(db, tmp_path / "parquet").folder
+    written = {p.name for p in folder.glob("*.parquet")}
+    # every view of the warehouse (items by week), and the corrections table
+    assert written == {f"{view}.parquet" for view in views if view != "items"} | {
+        "tag_corrections.parquet"
+    }
+    assert {"item_attachments", "digest_deliveries", "places", "item_versions"} <= set(views)
+    with duckdb.connect() as con:
+        attachments = con.execute(
+            f"select name, text from read_parquet('{folder}/item_attachments.parquet')"
+        ).fetchall()
+        sent = con.execute(
+            f"select week, recipient, status, message_id"
+            f" from read_parquet('{folder}/digest_deliveries.parquet')"
+        ).fetchall()
+    assert attachments == [("보도자료.hwpx", "세종 5-1생활권 자율주행 셔틀 실증")]
+    assert sent == [("2026-W47", "staff@example.org", "sent", "<m1@cityradar>")]
 
 
 def test_the_export_command_reports_what_it_wrote(warehouse, tmp_path):
