@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -152,6 +153,38 @@ def gazetteer() -> Gazetteer:
         },
         parents={entry.name: frozenset(entry.provinces) for entry in korea.places},
     )
+
+
+class PlaceNames:
+    """The gazetteer's canonical place names, for checking names (the source registry's cities).
+
+    Building the gazetteer's matchers takes seconds; checking a name needs none of it. Korean
+    names are read from places_kr.yaml at once, the world's (GeoNames) only when a name is not
+    Korean, and an already built gazetteer is simply asked.
+    """
+
+    def __contains__(self, name: object) -> bool:
+        if gazetteer.cache_info().currsize:
+            return name in gazetteer().cities
+        return name in _korean_place_names() or name in _world_place_names()
+
+    def __iter__(self) -> Iterator[str]:
+        yield from sorted(_korean_place_names() | _world_place_names())
+
+
+def place_names() -> PlaceNames:
+    """Every canonical place name, checked without building the gazetteer (see PlaceNames)."""
+    return PlaceNames()
+
+
+@lru_cache(maxsize=1)
+def _korean_place_names() -> frozenset[str]:
+    return frozenset(entry.name for entry in korean_places(_read("places_kr.yaml")).places)
+
+
+@lru_cache(maxsize=1)
+def _world_place_names() -> frozenset[str]:
+    return frozenset(city.name for city in world_cities(_read("places_world.yaml")))
 
 
 @dataclass(frozen=True)
