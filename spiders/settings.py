@@ -25,6 +25,9 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 2
+# a request that failed every try is reported in the crawl report: a warning line in the
+# crawl's log, not an error (Scrapy's default)
+RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
 RETRY_AFTER_MAX = 120  # longest Retry-After (s) a crawl waits for; longer ones fail this run
 
 # Scrapy does not verify TLS certificates by default; cityradar does. A server with an
