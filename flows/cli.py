@@ -129,7 +129,7 @@ def _unexpected(exc: BaseException) -> None:
     sys.exit(exits.FAILED)
 
 
-def _orchestrate(command: str, data_dir: Path | None = None) -> None:
+def _orchestrate(command: str) -> None:
     """Before a command that runs flows: plain runs unless a Prefect server is configured, and
     the run's log file (both only in the `cityradar` process itself, never in a test's)."""
     global _RUN_LOG
@@ -139,10 +139,9 @@ def _orchestrate(command: str, data_dir: Path | None = None) -> None:
     from flows.runlog import start_run_log
 
     engine.use_plain_runs()  # before any flow module is imported: see flows/engine.py
-    if data_dir is None:
-        from cityradar.settings import Settings
+    from cityradar.settings import Settings
 
-        data_dir = _guarded(lambda: Settings().data_dir)
+    data_dir = _guarded(lambda: Settings().data_dir)
     _RUN_LOG = start_run_log(data_dir, command, _VERBOSE)
     logging.getLogger("cityradar.cli").info(
         "cityradar %s (%s runs)",
@@ -309,7 +308,7 @@ def demo(
     ),
 ) -> None:
     """Run the whole pipeline offline on bundled sample sites served on 127.0.0.1."""
-    _orchestrate("demo", data_dir)
+    _orchestrate("demo")  # its log beside the others: the demo folder must start empty
     from flows.demo import run_demo
 
     typer.echo(
