@@ -150,6 +150,14 @@ def _orchestrate(command: str) -> None:
     )
 
 
+def _warm_crawls() -> None:
+    """Start the warm crawl server now: it imports Scrapy on one core while this process
+    imports the flows on the other (spiders/forkserver.py)."""
+    from spiders.process import start_warm_server
+
+    start_warm_server()
+
+
 @contextmanager
 def progress_bars() -> Iterator[Any]:
     """The flows' progress as bars on a terminal (imported when a command shows them)."""
@@ -176,9 +184,10 @@ def ingest(
     the batch could not be loaded; 0 when anything came in (failures are listed).
     """
     _orchestrate("ingest")
+    _guarded(lambda: _check_config(registry=True, sources=sources, warehouse=db))
+    _warm_crawls()
     from flows.ingest import ingest as ingest_flow
 
-    _guarded(lambda: _check_config(registry=True, sources=sources, warehouse=db))
     with progress_bars():
         summary = _guarded(
             lambda: ingest_flow(sources_path=sources, db_path=db, only=source or None, force=force),
@@ -205,11 +214,12 @@ def backfill(
     Known, unchanged entries are not fetched again; feeds have no archive and are listed.
     """
     _orchestrate("backfill")
+    _guarded(lambda: _check_config(registry=True, sources=sources, warehouse=db))
     from flows.backfill import backfill as backfill_flow
     from flows.backfill import parse_since
 
     _guarded(lambda: parse_since(since))
-    _guarded(lambda: _check_config(registry=True, sources=sources, warehouse=db))
+    _warm_crawls()
     with progress_bars():
         summary = _guarded(
             lambda: backfill_flow(
@@ -282,13 +292,11 @@ def run(
 ) -> None:
     """Ingest, then write the weekly digest (exit status as ingest's, when the digest went out)."""
     _orchestrate("run")
+    _guarded(lambda: _check_config(registry=True, sources=sources, warehouse=db))
+    _warm_crawls()
+    _guarded(lambda: _check_config(digest=True, to=to, send=send))
     from flows.pipeline import pipeline
 
-    _guarded(
-        lambda: _check_config(
-            registry=True, sources=sources, digest=True, to=to, send=send, warehouse=db
-        )
-    )
     with progress_bars():
         result = _guarded(
             lambda: pipeline(
@@ -810,10 +818,11 @@ def _check_config(
     from cityradar.settings import Settings
 
     settings = Settings()
-    if registry:
-        from flows.ingest import read_registry
+    if registry:  # as flows.ingest.read_registry does, without importing the flows yet
+        from cityradar.registry import load_sources
+        from transforms.vocabularies import place_names
 
-        read_registry(sources or settings.sources)
+        load_sources(sources or settings.sources, known_cities=place_names())
         where = warehouse or settings.db_path
         problem = _unusable_folder(where)
         if problem:

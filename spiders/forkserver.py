@@ -58,10 +58,15 @@ def preload() -> None:
         importlib.import_module(name)
     from scrapy.settings import default_settings
 
+    from spiders import settings as project_settings
+
     for setting in COMPONENT_SETTINGS:
         # middlewares and extensions are keyed by path; download handlers map scheme -> path
+        switched_off = getattr(project_settings, setting.removesuffix("_BASE"), {})
         for key, value in getattr(default_settings, setting).items():
             path = value if isinstance(value, str) else key
+            if switched_off.get(key, ...) is None:  # the project turned it off: never loaded
+                continue
             importlib.import_module(path.rpartition(".")[0])
     if "twisted.internet.reactor" in sys.modules:  # a fork would share one reactor's state
         raise RuntimeError("a preloaded module installed a Twisted reactor")

@@ -61,6 +61,10 @@ DOWNLOADER_MIDDLEWARES = {
 ITEM_PIPELINES = {"spiders.pipelines.StagingPipeline": 300}
 
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19's remote control runs Python sent to a local HTTP port of every crawl: nothing a
+# scheduled crawl needs, and its web server (aiohttp) costs each crawl's start
+REMOTE_CONTROL_ENABLED = False
+EXTENSIONS = {"scrapy.extensions.remote_control.RemoteControl": None}
 LOG_LEVEL = "INFO"
 
 
