@@ -339,6 +339,7 @@ def demo(
         'Look inside: .venv/bin/python -c "import duckdb; duckdb.connect('
         f"'{result.db_path}', read_only=True).sql('{query}').show()\""
     )
+    _exit_with(exits.ingest_status(result.run.ingest))
 
 
 @app.command()

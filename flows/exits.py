@@ -65,6 +65,10 @@ def expected(exc: BaseException, loading: bool = False) -> tuple[int, str] | Non
         return (NOTHING_IN if loading else FAILED), str(exc)
     if names.intersection(FAILURES):
         return FAILED, str(exc)
+    if isinstance(exc, RuntimeError) and str(exc).startswith("Failed to reach API at"):
+        return FAILED, (  # Prefect's client, when PREFECT_API_URL names a server that is down
+            f"{exc}: start that Prefect server, or unset PREFECT_API_URL to run without one"
+        )
     if isinstance(exc, FileNotFoundError | FileExistsError | ValueError):
         return FAILED, str(exc)
     if isinstance(exc, OSError):  # SMTP unreachable, disk full...

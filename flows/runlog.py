@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-# loggers whose records the command's summary already tells (the flows' run loggers), or that
-# are Prefect's own engine talking: the log file has them, the terminal only with --verbose
-SUMMARISED = ("cityradar.flows", "prefect")
+# loggers whose records the command's own output already tells (the flows' run loggers, the
+# command's notes of why it stopped), Prefect's own engine talking, and library warnings: the log
+# file has them, the terminal only with --verbose
+FILE_ONLY = ("cityradar.flows", "cityradar.cli", "prefect", "py.warnings")
 
 FILE_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
@@ -63,9 +64,9 @@ class Calm(logging.Filter):
     """Lets through to the terminal what the command's own output does not already say."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """False for the summarised loggers' records."""
+        """False for the records of the FILE_ONLY loggers."""
         return not any(
-            record.name == name or record.name.startswith(name + ".") for name in SUMMARISED
+            record.name == name or record.name.startswith(name + ".") for name in FILE_ONLY
         )
 
 

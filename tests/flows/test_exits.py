@@ -60,6 +60,15 @@ def test_other_expected_failures_exit_1_with_their_words():
     )
 
 
+def test_an_unreachable_prefect_server_says_what_to_do():
+    down = RuntimeError("Failed to reach API at http://127.0.0.1:9/api/")
+    assert exits.expected(down) == (
+        exits.FAILED,
+        "Failed to reach API at http://127.0.0.1:9/api/: start that Prefect server, "
+        "or unset PREFECT_API_URL to run without one",
+    )
+
+
 def test_a_bug_is_not_an_expected_failure():
     assert exits.expected(KeyError("items")) is None
     assert exits.expected(AttributeError("'NoneType' object has no attribute 'id'")) is None
