@@ -290,7 +290,7 @@ def run(
     send: SendOption = False,
     to: ToOption = None,
 ) -> None:
-    """Ingest, then write the weekly digest (exit status as ingest's, when the digest went out)."""
+    """Ingest, then write the weekly digest (still written when nothing came in: exit status 3)."""
     _orchestrate("run")
     _guarded(lambda: _check_config(registry=True, sources=sources, warehouse=db))
     _warm_crawls()
