@@ -62,9 +62,8 @@ ITEM_PIPELINES = {"spiders.pipelines.StagingPipeline": 300}
 
 TELNETCONSOLE_ENABLED = False
 # Scrapy 2.19's remote control runs Python sent to a local HTTP port of every crawl: nothing a
-# scheduled crawl needs, and its web server (aiohttp) costs each crawl's start
+# scheduled crawl needs, and starting its web server costs each crawl's start
 REMOTE_CONTROL_ENABLED = False
-EXTENSIONS = {"scrapy.extensions.remote_control.RemoteControl": None}
 LOG_LEVEL = "INFO"
 
 
