@@ -151,8 +151,11 @@ def _orchestrate(command: str) -> None:
 
 
 def _warm_crawls() -> None:
-    """Start the warm crawl server now: it imports Scrapy on one core while this process
-    imports the flows on the other (spiders/forkserver.py)."""
+    """Start the warm crawl server first thing: it imports Scrapy on one core while this process
+    checks the configuration and imports the flows on the other (spiders/forkserver.py). Should
+    the command stop early, the server ends by itself once it sees this process gone."""
+    if not _COMMAND_LINE:  # a test calling the app: its crawls start the server when they need it
+        return
     from spiders.process import start_warm_server
 
     start_warm_server()
@@ -183,9 +186,9 @@ def ingest(
     Exit status 3 when every source it was due to crawl failed (or is backing off), or when
     the batch could not be loaded; 0 when anything came in (failures are listed).
     """
+    _warm_crawls()
     _orchestrate("ingest")
     _guarded(lambda: _check_config(registry=True, sources=sources, warehouse=db))
-    _warm_crawls()
     from flows.ingest import ingest as ingest_flow
 
     with progress_bars():
@@ -213,13 +216,13 @@ def backfill(
 
     Known, unchanged entries are not fetched again; feeds have no archive and are listed.
     """
+    _warm_crawls()
     _orchestrate("backfill")
     _guarded(lambda: _check_config(registry=True, sources=sources, warehouse=db))
     from flows.backfill import backfill as backfill_flow
     from flows.backfill import parse_since
 
     _guarded(lambda: parse_since(since))
-    _warm_crawls()
     with progress_bars():
         summary = _guarded(
             lambda: backfill_flow(
@@ -291,10 +294,13 @@ def run(
     to: ToOption = None,
 ) -> None:
     """Ingest, then write the weekly digest (still written when nothing came in: exit status 3)."""
-    _orchestrate("run")
-    _guarded(lambda: _check_config(registry=True, sources=sources, warehouse=db))
     _warm_crawls()
-    _guarded(lambda: _check_config(digest=True, to=to, send=send))
+    _orchestrate("run")
+    _guarded(
+        lambda: _check_config(
+            registry=True, sources=sources, digest=True, to=to, send=send, warehouse=db
+        )
+    )
     from flows.pipeline import pipeline
 
     with progress_bars():
