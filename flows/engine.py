@@ -65,15 +65,39 @@ def _decide() -> bool:
 
 
 def prefect_api_configured() -> bool:
-    """Whether Prefect would talk to a server: PREFECT_API_URL in the environment, in the active
-    Prefect profile, or in Prefect's settings when Prefect is already imported (a test harness)."""
+    """Whether Prefect would talk to a server: PREFECT_API_URL where Prefect reads it (the
+    environment, ./.env, ./prefect.toml, ./pyproject.toml, the active profile), or in Prefect's
+    settings when Prefect is already imported (a test harness), read without importing Prefect."""
     if os.environ.get("PREFECT_API_URL"):
         return True
     if "prefect.settings" in sys.modules:  # already paid for: ask Prefect itself
         from prefect.settings import PREFECT_API_URL
 
         return bool(PREFECT_API_URL.value())
-    return bool(_profile_setting("PREFECT_API_URL"))
+    return _in_project_files() or bool(_profile_setting("PREFECT_API_URL"))
+
+
+def _in_project_files() -> bool:
+    """PREFECT_API_URL in ./.env, or the API url in ./prefect.toml or ./pyproject.toml."""
+    try:
+        lines = Path(".env").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        key, _, value = line.partition("=")
+        named = key.strip().removeprefix("export ").strip() == "PREFECT_API_URL"
+        if named and value.strip().strip("'\""):
+            return True
+    for name, table in (("prefect.toml", ()), ("pyproject.toml", ("tool", "prefect"))):
+        try:
+            data = tomllib.loads(Path(name).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+        for key in table:
+            data = data.get(key) or {}
+        if (data.get("api") or {}).get("url"):
+            return True
+    return False
 
 
 def _profile_setting(name: str) -> str | None:

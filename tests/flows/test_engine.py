@@ -74,15 +74,15 @@ PLAIN_SCRIPT = textwrap.dedent(
 )
 
 
-def run_plain(script: str, **env: str) -> dict:
+def run_plain(script: str, cwd: Path = REPO, **env: str) -> dict:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_URL")}
     environment |= env
     done = subprocess.run(
         [sys.executable, "-c", script],
         capture_output=True,
         text=True,
-        cwd=REPO,
-        env=environment,
+        cwd=cwd,
+        env={**environment, "PYTHONPATH": str(REPO)},
         timeout=120,
         check=False,
     )
@@ -137,6 +137,32 @@ def test_a_configured_prefect_server_keeps_prefect_runs(tmp_path):
     )
     found = run_plain(script, PREFECT_HOME=str(home))
     assert found == {"chosen": False, "flow": "Flow"}
+
+
+CHOICE = textwrap.dedent(
+    """
+    import json
+    from flows import engine
+    print(json.dumps({"chosen": engine.use_plain_runs()}))
+    """
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (".env", "CITYRADAR_DATA_DIR=data\nPREFECT_API_URL=http://127.0.0.1:9/api\n"),
+        ("prefect.toml", '[api]\nurl = "http://127.0.0.1:9/api"\n'),
+        ("pyproject.toml", '[tool.prefect.api]\nurl = "http://127.0.0.1:9/api"\n'),
+    ],
+)
+def test_a_server_named_where_prefect_reads_settings_keeps_prefect_runs(tmp_path, name, text):
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    home = tmp_path / "prefect-home"
+    home.mkdir()
+    assert run_plain(CHOICE, cwd=tmp_path, PREFECT_HOME=str(home)) == {"chosen": False}
+    (tmp_path / name).write_text("# nothing about Prefect\n", encoding="utf-8")
+    assert run_plain(CHOICE, cwd=tmp_path, PREFECT_HOME=str(home)) == {"chosen": True}
 
 
 def test_flow_modules_imported_first_stay_prefect_flows():
