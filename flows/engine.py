@@ -310,8 +310,8 @@ class PlainTask:
     def _logged(self, args: tuple, kwargs: dict[str, Any]) -> Any:
         try:
             return self(*args, **kwargs)
-        except Exception:  # kept in the future; the traceback goes to the run's log only
-            logging.getLogger(PLAIN_LOGGER).debug("%s failed", self.name, exc_info=True)
+        except Exception as exc:  # kept in the future; the traceback goes to the run's log
+            logging.getLogger(PLAIN_LOGGER).warning("%s failed: %s", self.name, exc, exc_info=True)
             raise
 
     def _may_retry(self, exc: Exception) -> bool:
