@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from scrapy.settings import default_settings as _scrapy_defaults
+
 from cityradar import USER_AGENT as _USER_AGENT
 
 BOT_NAME = "cityradar"
-SPIDER_MODULES = ["spiders"]
+# the modules holding the spider classes (spiders.SPIDER_CLASSES): Scrapy's spider loader imports
+# every module listed when a crawler starts, and the whole package would bring discovery's httpx
+SPIDER_MODULES = ["spiders.feed", "spiders.html_list", "spiders.sitemap"]
 USER_AGENT = _USER_AGENT
 
 # Politeness: obey robots.txt, pace requests per host, back off when a server slows down.
@@ -62,8 +66,14 @@ ITEM_PIPELINES = {"spiders.pipelines.StagingPipeline": 300}
 
 TELNETCONSOLE_ENABLED = False
 # Scrapy 2.19's remote control runs Python sent to a local HTTP port of every crawl: nothing a
-# scheduled crawl needs, and starting its web server costs each crawl's start
+# scheduled crawl needs. Left out of the base extensions, not just switched off: a crawler loads
+# every listed extension's class to read its settings, and this one brings aiohttp (~0.2 s).
 REMOTE_CONTROL_ENABLED = False
+EXTENSIONS_BASE = {
+    path: order
+    for path, order in _scrapy_defaults.EXTENSIONS_BASE.items()
+    if path != "scrapy.extensions.remote_control.RemoteControl"
+}
 LOG_LEVEL = "INFO"
 
 
