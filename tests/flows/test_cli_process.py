@@ -243,3 +243,26 @@ def test_an_smtp_outage_is_one_line_and_exit_1(warehouse, tmp_path):
             "select status from digest_deliveries where recipient = 'staff@example.org'"
         ).fetchall()
     assert rows == [("failed",)]
+
+
+def test_sources_add_never_imports_prefect(tmp_path):
+    from cityradar.demo.server import Canned
+    from tests.spiders.test_discovery import HOME
+
+    site = next(s for s in bundled_sites() if s.slug == "seoul-news")
+    registry = tmp_path / "sources.yaml"
+    registry.write_text("[]\n", encoding="utf-8")
+    modules = tmp_path / "modules.json"
+    with SiteServer([site], {"/": Canned(200, HOME)}) as server:
+        done = cityradar(
+            "sources",
+            "add",
+            f"{server.base_url}/",
+            "--sources",
+            str(registry),
+            data_dir=tmp_path,
+            probe=modules,
+        )
+    assert done.returncode == 0, done.stderr
+    assert "Proposed entry:" in done.stdout
+    assert not [m for m in json.loads(modules.read_text()) if m.split(".")[0] == "prefect"]
