@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -195,7 +195,9 @@ class Source(BaseModel):
         return urlsplit(self.url).hostname or ""
 
 
-def load_sources(path: Path, known_cities: Iterable[str] | None = None) -> list[Source]:
+def load_sources(
+    path: Path, known_cities: Container[str] | Iterable[str] | None = None
+) -> list[Source]:
     """Read and validate a registry file.
 
     Args:
@@ -220,7 +222,9 @@ def load_sources(path: Path, known_cities: Iterable[str] | None = None) -> list[
 
 
 def parse_sources(
-    document: Any, origin: str = "sources.yaml", known_cities: Iterable[str] | None = None
+    document: Any,
+    origin: str = "sources.yaml",
+    known_cities: Container[str] | Iterable[str] | None = None,
 ) -> list[Source]:
     """Validate an already-parsed registry document (a list of mappings; empty when None)."""
     if document is None:  # a file of comments only
@@ -229,7 +233,13 @@ def parse_sources(
         raise RegistryError(
             f"{origin}: expected a list of sources, found {type(document).__name__}"
         )
-    cities = set(known_cities) if known_cities is not None else None
+    # a container is asked name by name (the gazetteer's place names load the world's only
+    # when a name is not Korean); any other iterable is read into a set
+    cities = (
+        known_cities
+        if known_cities is None or isinstance(known_cities, Container)
+        else set(known_cities)
+    )
     problems: list[str] = []
     sources: list[Source] = []
     seen: dict[str, int] = {}

@@ -15,7 +15,7 @@ matplotlib.use("Agg")  # before pyplot: render to memory, never to a window
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from transforms.vocabularies import FOCUS_AREAS, taxonomy
+from transforms.vocabularies import FOCUS_AREAS, focus_area_names
 
 WIDTH_PX = 600
 DPI = 100
@@ -26,7 +26,7 @@ AVERAGE = "#cbd2d9"
 def focus_chart(counts: dict[str, int], average: dict[str, float], weeks: int) -> bytes:
     """A horizontal bar chart as PNG bytes: this week's items per focus area, with the average
     of the ``weeks`` before beside each bar. Areas are ordered by this week's count."""
-    names = taxonomy().names
+    names = focus_area_names()
     areas = sorted(FOCUS_AREAS, key=lambda a: (counts.get(a, 0), average.get(a, 0.0)))
     figure = _figure(len(areas))
     axes = figure.subplots()
@@ -47,7 +47,7 @@ def focus_chart(counts: dict[str, int], average: dict[str, float], weeks: int) -
 
 def chart_description(counts: dict[str, int], average: dict[str, float]) -> str:
     """The chart in words (its alt text): each area with items this week and the average."""
-    names = taxonomy().names
+    names = focus_area_names()
     ordered = sorted(FOCUS_AREAS, key=lambda a: -counts.get(a, 0))
     return "; ".join(
         f"{names[a]['en']} {counts.get(a, 0)} (average {average.get(a, 0.0):.1f})"

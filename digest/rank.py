@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from digest.query import Member, Totals, WeekData
-from transforms.vocabularies import FOCUS_AREAS, taxonomy
+from transforms.vocabularies import FOCUS_AREAS, focus_area_names
 
 # Ranking weights: a second outlet is worth more than being official and recent together; being
 # official is worth more than a week's recency; relevance (about 0-10) breaks ties.
@@ -203,7 +203,7 @@ def _story(
 def _focus_sections(stories: list[Story], audience: Audience, shown: set[str]) -> list[Section]:
     """A section per focus area (the reader's, if they chose), a story under its lead's first
     area; stories without one go under "Other"."""
-    names = taxonomy().names
+    names = focus_area_names()
     areas = [a for a in FOCUS_AREAS if not audience.focus_areas or a in audience.focus_areas]
     sections = {a: Section(a, names[a]["en"], names[a]["ko"]) for a in areas}
     other = Section("other", "Other smart-city news", "기타 스마트시티 소식")

@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from digest.chart import chart_description, focus_chart
 from digest.query import TREND_WEEKS
 from digest.rank import Digest, Story
-from transforms.vocabularies import FOCUS_AREAS, taxonomy
+from transforms.vocabularies import FOCUS_AREAS, focus_area_names
 
 SUMMARY_CHARS = 240
 CHART_CID = "focus-chart@cityradar"
@@ -57,7 +57,7 @@ def render_digest(digest: Digest) -> RenderedDigest:
     chart = None
     if not digest.is_empty:
         chart = focus_chart(data.focus_counts, data.focus_average, TREND_WEEKS)
-    names = taxonomy().names
+    names = focus_area_names()
     sections = [*digest.focus_sections, digest.policy, *digest.city_sections]
     context = {
         "digest": digest,
@@ -110,7 +110,7 @@ def also_reported(story: Story) -> str:
 
 
 def _selection(digest: Digest) -> str:
-    names = taxonomy().names
+    names = focus_area_names()
     parts = [names[a]["en"] for a in digest.audience.focus_areas if a in names]
     parts.extend(digest.audience.cities)
     return ", ".join(parts)

@@ -1,7 +1,8 @@
 """What a run shows in the Prefect UI: a table per ingest run, a note per digest run.
 
 The rows and the markdown are built by pure functions (tested without Prefect); ``publish_*``
-only hands them to Prefect, and does nothing outside a flow run.
+only hands them to Prefect, and does nothing outside a Prefect flow run (a plain run of the
+command line imports no Prefect at all: see flows/engine.py).
 """
 
 from __future__ import annotations
@@ -9,8 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from prefect import runtime
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from flows import engine
 
 if TYPE_CHECKING:
     from flows.ingest import IngestSummary
@@ -107,14 +107,15 @@ def digest_markdown(result: DigestResult) -> str:
 
 def current_run_id() -> str | None:
     """The Prefect flow run this code runs in, if any."""
-    run = runtime.flow_run.id
-    return str(run) if run else None
+    return engine.current_run_id()
 
 
 def publish_ingest_report(summary: IngestSummary) -> None:
     """The per-source table of an ingest or backfill run, when running in a flow run."""
     if current_run_id() is None:
         return
+    from prefect.artifacts import create_table_artifact
+
     create_table_artifact(
         table=ingest_rows(summary),
         key=BACKFILL_KEY if summary.since else INGEST_KEY,
@@ -126,6 +127,8 @@ def publish_digest_report(result: DigestResult) -> None:
     """The digest run's markdown note, when running in a flow run."""
     if current_run_id() is None:
         return
+    from prefect.artifacts import create_markdown_artifact
+
     create_markdown_artifact(
         markdown=digest_markdown(result),
         key=DIGEST_KEY,

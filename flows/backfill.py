@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from prefect import flow
-from prefect.task_runners import ThreadPoolTaskRunner
-
 from cityradar.registry import Source
 from cityradar.settings import Settings, crawl_workers
 from flows.artifacts import current_run_id, publish_ingest_report
+from flows.engine import flow
 from flows.ingest import (
     IngestSummary,
     crawl_and_load,
@@ -39,7 +37,7 @@ def parse_since(since: date | str) -> date:
     return day
 
 
-@flow(name="backfill", task_runner=ThreadPoolTaskRunner(max_workers=crawl_workers()))
+@flow(name="backfill", workers=crawl_workers())
 def backfill(
     since: str,
     sources_path: Path | None = None,

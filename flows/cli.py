@@ -1,16 +1,24 @@
-"""The `cityradar` command line: thin wrappers around the flows, with readable summaries."""
+"""The `cityradar` command line: thin wrappers around the flows, with readable summaries.
+
+Commands that need no orchestration (search, sources, export, snapshot, classify, --help) import
+neither the flows nor Prefect: each command imports what it uses when it runs. Exit statuses are
+in flows/exits.py; where logs go, in flows/runlog.py; plain runs without Prefect, flows/engine.py.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
-from flows.bars import progress_bars
+from flows import exits
 
 if TYPE_CHECKING:
     from flows.ingest import IngestSummary
@@ -64,16 +72,107 @@ RecipientsOption = Annotated[
 ]
 
 
+# set by main(): this process is the `cityradar` command itself (not a test calling the app)
+_COMMAND_LINE = False
+_VERBOSE = False
+# the run's log file, once an orchestrating command started one
+_RUN_LOG: Path | None = None
+
+
 def main() -> None:
     """Entry point of the `cityradar` command."""
-    from cityradar.settings import SettingsError
-
+    global _COMMAND_LINE
+    _COMMAND_LINE = True
     _quiet_prefect()
+    args = _take_verbose(sys.argv[1:])
     try:
-        app()
-    except SettingsError as exc:  # wherever a command first reads the settings
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        app(args=args)
+    except Exception as exc:  # wherever a command first reads the settings, or a bug
+        known = exits.expected(exc)
+        if known is None:
+            _unexpected(exc)
+        typer.echo(f"error: {known[1]}", err=True)
+        sys.exit(known[0])
+
+
+@app.callback()
+def _options(
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            help="show every log line and traceback on the terminal (they are always in "
+            "DATA_DIR/logs/); may also follow the command",
+        ),
+    ] = False,
+) -> None:
+    global _VERBOSE
+    _VERBOSE = _VERBOSE or verbose
+
+
+def _take_verbose(args: list[str]) -> list[str]:
+    """``--verbose`` anywhere before ``--`` counts (``cityradar ingest --verbose`` too)."""
+    global _VERBOSE
+    end = args.index("--") if "--" in args else len(args)
+    if "--verbose" not in args[:end]:
+        return args
+    _VERBOSE = True
+    return [arg for n, arg in enumerate(args) if n >= end or arg != "--verbose"]
+
+
+def _unexpected(exc: BaseException) -> None:
+    """A failure nobody expected (a bug): one line, the traceback in the run's log."""
+    if _RUN_LOG is None:
+        raise exc  # no log file to keep the traceback: Python prints it
+    logging.getLogger("cityradar.cli").error("unexpected failure", exc_info=exc)
+    detail = "shown above" if _VERBOSE else f"in {_RUN_LOG}"
+    typer.echo(
+        f"error: unexpected {type(exc).__name__}: {exc} (a bug in cityradar; the traceback is "
+        f"{detail}: please report it)",
+        err=True,
+    )
+    sys.exit(exits.FAILED)
+
+
+def _orchestrate(command: str) -> None:
+    """Before a command that runs flows: plain runs unless a Prefect server is configured, and
+    the run's log file (both only in the `cityradar` process itself, never in a test's)."""
+    global _RUN_LOG
+    if not _COMMAND_LINE:
+        return
+    from flows import engine
+    from flows.runlog import start_run_log
+
+    engine.use_plain_runs()  # before any flow module is imported: see flows/engine.py
+    from cityradar.settings import Settings
+
+    data_dir = _guarded(lambda: Settings().data_dir)
+    _RUN_LOG = start_run_log(data_dir, command, _VERBOSE)
+    logging.getLogger("cityradar.cli").info(
+        "cityradar %s (%s runs)",
+        " ".join(sys.argv[1:]),
+        "plain" if engine.plain_runs() else "Prefect",
+    )
+
+
+def _warm_crawls() -> None:
+    """Start the warm crawl server first thing: it imports Scrapy on one core while this process
+    checks the configuration and imports the flows on the other (spiders/forkserver.py). Should
+    the command stop early, the server ends by itself once it sees this process gone."""
+    if not _COMMAND_LINE:  # a test calling the app: its crawls start the server when they need it
+        return
+    from spiders.process import start_warm_server
+
+    start_warm_server()
+
+
+@contextmanager
+def progress_bars() -> Iterator[Any]:
+    """The flows' progress as bars on a terminal (imported when a command shows them)."""
+    from flows.bars import progress_bars as bars
+
+    with bars() as sink:
+        yield sink
 
 
 @app.command()
@@ -87,15 +186,23 @@ def ingest(
         bool, typer.Option("--force", help="crawl failing sources now, ignoring their backoff")
     ] = False,
 ) -> None:
-    """Crawl the enabled sources that are due and load them into the warehouse."""
+    """Crawl the enabled sources that are due and load them into the warehouse.
+
+    Exit status 3 when every source it was due to crawl failed (or is backing off), or when
+    the batch could not be loaded; 0 when anything came in (failures are listed).
+    """
+    _warm_crawls()
+    _orchestrate("ingest")
+    _guarded(lambda: _check_config(registry=True, sources=sources, warehouse=db))
     from flows.ingest import ingest as ingest_flow
 
-    _guarded(lambda: _check_config(registry=True, sources=sources))
     with progress_bars():
         summary = _guarded(
-            lambda: ingest_flow(sources_path=sources, db_path=db, only=source or None, force=force)
+            lambda: ingest_flow(sources_path=sources, db_path=db, only=source or None, force=force),
+            loading=True,
         )
     _print_ingest(summary)
+    _exit_with(exits.ingest_status(summary))
 
 
 @app.command()
@@ -114,18 +221,22 @@ def backfill(
 
     Known, unchanged entries are not fetched again; feeds have no archive and are listed.
     """
+    _warm_crawls()
+    _orchestrate("backfill")
+    _guarded(lambda: _check_config(registry=True, sources=sources, warehouse=db))
     from flows.backfill import backfill as backfill_flow
     from flows.backfill import parse_since
 
     _guarded(lambda: parse_since(since))
-    _guarded(lambda: _check_config(registry=True, sources=sources))
     with progress_bars():
         summary = _guarded(
             lambda: backfill_flow(
                 since=since, sources_path=sources, db_path=db, only=source or None
-            )
+            ),
+            loading=True,
         )
     _print_ingest(summary)
+    _exit_with(exits.ingest_status(summary))
 
 
 @app.command()
@@ -168,6 +279,7 @@ def digest(
     --out) and recorded in the warehouse; a preview goes to digests/<week>/preview/ and never
     replaces what was sent. A week already sent to a recipient is not sent again unless --resend.
     """
+    _orchestrate("digest")
     from flows.weekly_digest import weekly_digest
 
     if preview and send:
@@ -196,18 +308,26 @@ def run(
     send: SendOption = False,
     to: ToOption = None,
 ) -> None:
-    """Ingest, then write the weekly digest."""
+    """Ingest, then write the weekly digest (still written when nothing came in: exit status 3)."""
+    _warm_crawls()
+    _orchestrate("run")
+    _guarded(
+        lambda: _check_config(
+            registry=True, sources=sources, digest=True, to=to, send=send, warehouse=db
+        )
+    )
     from flows.pipeline import pipeline
 
-    _guarded(lambda: _check_config(registry=True, sources=sources, digest=True, to=to, send=send))
     with progress_bars():
         result = _guarded(
             lambda: pipeline(
                 sources_path=sources, db_path=db, week=week, out_dir=out, send=send, to=to or None
-            )
+            ),
+            loading=True,
         )
     _print_ingest(result.ingest)
     _print_digest(result.digest)
+    _exit_with(exits.ingest_status(result.ingest))
 
 
 @app.command()
@@ -217,13 +337,14 @@ def demo(
     ] = DEMO_DIR,
 ) -> None:
     """Run the whole pipeline offline on bundled sample sites served on 127.0.0.1."""
+    _orchestrate("demo")  # its log beside the others: the demo folder must start empty
     from flows.demo import run_demo
 
     typer.echo(
         "Serving the sample sites on 127.0.0.1: two ingest runs, then the digest (about a minute)…"
     )
     with progress_bars():
-        result = _guarded(lambda: run_demo(data_dir))
+        result = _guarded(lambda: run_demo(data_dir), loading=True)
     typer.echo("\nFirst run: every sample site is new.")
     _print_ingest(result.first)
     typer.echo(
@@ -248,6 +369,7 @@ def demo(
     typer.echo(f"\nDuckDB file: {result.db_path}\nSources used: {result.sources_path}")
     typer.echo(f"Saved sample pages, where the digest links lead: {result.saved_index}")
     _print_demo_steps(result.db_path, result.digest.week, result.data_dir)
+    _exit_with(exits.ingest_status(result.first))
 
 
 def _print_demo_steps(db_path: Path, week: str, data_dir: Path) -> None:
@@ -322,6 +444,7 @@ def classify(
 @app.command()
 def reclassify(db: DbOption = None) -> None:
     """Re-tag every stored item from its stored text (after a taxonomy change), in one transaction."""
+    _orchestrate("reclassify")
     from cityradar.settings import Settings
     from flows.reclassify import reclassify as run_reclassify
 
@@ -678,10 +801,10 @@ def sources_list(sources: SourcesOption = None) -> None:
     """Validate the registry and list its sources."""
     from cityradar.registry import load_sources
     from cityradar.settings import Settings
-    from transforms.vocabularies import gazetteer
+    from transforms.vocabularies import place_names
 
     path = sources or Settings().sources
-    entries = _guarded(lambda: load_sources(path, known_cities=gazetteer().cities))
+    entries = _guarded(lambda: load_sources(path, known_cities=place_names()))
     enabled = sum(s.enabled for s in entries)
     typer.echo(f"{path}: {len(entries)} sources, {enabled} enabled\n")
     typer.echo(f"{'id':28} {'kind':7} {'org':8} {'lang':4} {'city':9} {'on':3} url")
@@ -767,49 +890,72 @@ def _check_config(
     recipients: Path | None = None,
     to: list[str] | None = None,
     send: bool = False,
+    warehouse: Path | None = None,
 ) -> None:
-    """Validate settings, the registry and the recipients before a flow starts.
+    """Validate settings, the registry, the recipients and the warehouse's place before a flow
+    starts (``warehouse``: the --db of a command that loads; None for the setting's).
 
-    A configuration mistake then costs no Prefect start-up and prints one line naming the
-    field, instead of a flow-run traceback.
+    A configuration mistake then costs no crawl and prints one line naming the field, instead
+    of a flow-run traceback.
     """
     from cityradar.settings import Settings
-    from flows.ingest import read_registry
-    from flows.weekly_digest import choose_recipients
 
     settings = Settings()
-    if registry:
-        read_registry(sources or settings.sources)
+    if registry:  # as flows.ingest.read_registry does, without importing the flows yet
+        from cityradar.registry import load_sources
+        from transforms.vocabularies import place_names
+
+        load_sources(sources or settings.sources, known_cities=place_names())
+        where = warehouse or settings.db_path
+        problem = _unusable_folder(where)
+        if problem:
+            raise exits.ConfigError(
+                f"the warehouse {where} cannot be made: {problem}; "
+                "give --db (or CITYRADAR_DB) a path in a folder you can write"
+            )
     if digest:
+        from flows.weekly_digest import choose_recipients
+
         choose_recipients(settings, to or None, recipients, send)
 
 
-def _guarded(action: Any) -> Any:
-    """Run an action; turn expected failures into one clear line and a non-zero exit."""
-    from cityradar.registry import RegistryError
-    from cityradar.settings import SettingsError
-    from digest.recipients import RecipientsError
-    from flows.slots import LoadSlotTaken
-    from flows.weekly_digest import DigestNotDelivered
-    from warehouse.db import WarehouseLocked
+def _unusable_folder(path: Path) -> str | None:
+    """Why the folder of ``path`` cannot be written or made, or None when it can."""
+    probe = path.absolute().parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"{probe} is a file, not a folder"
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return f"{probe} is not writable"
+    return None
 
+
+def _guarded(action: Any, loading: bool = False) -> Any:
+    """Run an action; turn expected failures into one clear line and their exit status
+    (flows/exits.py; ``loading``: the action loads a batch). The detail goes to the run's log.
+    """
     try:
         return action()
-    except (RegistryError, RecipientsError, SettingsError) as exc:
-        _fail(str(exc), code=2)
-    except DigestNotDelivered as exc:
-        _fail(str(exc))
-    except (WarehouseLocked, LoadSlotTaken) as exc:
-        _fail(str(exc))
-    except (FileNotFoundError, FileExistsError, ValueError) as exc:
-        _fail(str(exc))
-    except OSError as exc:  # SMTP unreachable, disk full...
-        _fail(f"{type(exc).__name__}: {exc}")
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        known = exits.expected(exc, loading=loading)
+        if known is None:
+            raise
+        logging.getLogger("cityradar.cli").info("stopped: %s", exc, exc_info=exc)
+        _fail(known[1], code=known[0])
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = exits.FAILED) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def _exit_with(status: int) -> None:
+    """End the command with ``status`` (nothing to do for OK)."""
+    if status != exits.OK:
+        raise typer.Exit(status)
 
 
 def _print_ingest(summary: IngestSummary) -> None:

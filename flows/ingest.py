@@ -7,14 +7,9 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-from prefect import flow, get_run_logger, runtime, task, unmapped
-from prefect.cache_policies import NONE
-from prefect.futures import PrefectFuture
-from prefect.task_runners import ThreadPoolTaskRunner
-from prefect.utilities.annotations import quote
 
 from cityradar.items import CrawlReport, SourceState, utc_now_iso
 from cityradar.locks import LockTaken, held, is_held, lock_path
@@ -26,15 +21,28 @@ from cityradar.schedule import is_due, next_attempt
 from cityradar.settings import Settings, crawl_workers
 from cityradar.staging import Batch, pending_batches
 from flows.artifacts import current_run_id, publish_ingest_report
+from flows.engine import (
+    NONE,
+    attempt,
+    flow,
+    get_run_logger,
+    quote,
+    task,
+    tries_left,
+    unmapped,
+)
 from flows.slots import load_slot
 from spiders.process import crawl_in_subprocess
 from spiders.settings import crawl_overrides
 from transforms.normalize import normalize_chunks, release_models
-from transforms.vocabularies import gazetteer
+from transforms.vocabularies import place_names
 from warehouse.columnar import BatchTables, ItemColumns, batch_tables
 from warehouse.db import WarehouseLocked, connect
 from warehouse.loader import LoadResult, merge_tables
 from warehouse.state import RunHistory, run_history, source_state
+
+if TYPE_CHECKING:
+    from prefect.futures import PrefectFuture
 
 # A batch still without its "crawled" mark after this many crawl timeouts was left by a run
 # that died; it is loaded with whatever it holds.
@@ -90,8 +98,8 @@ class IngestSummary:
 
 
 def read_registry(path: Path) -> list[Source]:
-    """Read and validate sources.yaml (cities checked against the gazetteer)."""
-    return load_sources(path, known_cities=gazetteer().cities)
+    """Read and validate sources.yaml (cities checked against the gazetteer's names)."""
+    return load_sources(path, known_cities=place_names())
 
 
 @task(name="load-registry", cache_policy=NONE)
@@ -145,22 +153,23 @@ def crawl_source(
 
     Raises:
         CrawlMayPass: the crawl got nothing and failed in a way that may pass (timeout, 5xx,
-            refused connection, crashed process); Prefect retries it after
+            refused connection, crashed process) and a try is left; it is tried again after
             CITYRADAR_CRAWL_RETRY_DELAY seconds, up to CITYRADAR_CRAWL_RETRIES times.
     """
     batch = Batch(batch_path)
-    attempt = runtime.task_run.run_count or 1
-    if attempt > 1:
+    this_try = attempt()
+    if this_try > 1:
         batch.forget_crawl(source.id)  # the failed try left a report and a fetch log, no items
     report = crawl_in_subprocess(source, batch, overrides, timeout, since)
-    report.attempts = attempt
+    report.attempts = this_try
     batch.write_report(report)
     log = get_run_logger()
     if report.status in ("failed", "partial", "empty"):
         log.warning("%s: %s — %s", source.id, report.status, report.error or "no entries")
     else:
         log.info("%s: %d entries", source.id, report.items_seen)
-    if report.retryable:  # after the last try, the flow reads the report from the batch
+    # the last try returns its report: a source that failed is data, not a task's traceback
+    if report.retryable and tries_left() > 0:
         raise CrawlMayPass(f"{source.id}: {report.error}")
     progress().advance("crawl", note=source.id)
     return report
@@ -221,7 +230,7 @@ def load_staged(db_path: Path, batch_path: Path, tables: BatchTables) -> LoadRes
 
 
 # sources crawled at once (each in its own child process); CITYRADAR_CRAWL_WORKERS
-@flow(name="ingest", task_runner=ThreadPoolTaskRunner(max_workers=crawl_workers()))
+@flow(name="ingest", workers=crawl_workers())
 def ingest(
     sources_path: Path | None = None,
     db_path: Path | None = None,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from prefect import flow
-
+from flows.engine import flow
 from flows.ingest import IngestSummary, ingest
 from flows.weekly_digest import DigestResult, weekly_digest
 

@@ -9,6 +9,8 @@ Two locks make the queue orderly and visible:
   UI's Concurrency page). A run killed while holding it leaves it taken: Prefect frees a slot
   only when its lease runs out, and an embedded (temporary) Prefect server forgets leases when
   it stops. A run that holds the OS lock knows no live load holds the slot, and frees it.
+
+A plain run of the command line (no Prefect: flows/engine.py) holds the OS lock alone.
 """
 
 from __future__ import annotations
@@ -17,16 +19,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from prefect import get_run_logger
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.actions import (
-    GlobalConcurrencyLimitCreate,
-    GlobalConcurrencyLimitUpdate,
-)
-from prefect.concurrency.sync import concurrency
-from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
-
 from cityradar.locks import Holder, LockTaken, describe_holder, held
+from flows.engine import get_run_logger, plain_runs
 
 LOAD_LIMIT = "cityradar-warehouse-load"
 MIN_SLOT_WAIT = 30.0
@@ -40,6 +34,10 @@ class LoadSlotTaken(RuntimeError):
 
 def ensure_limit(name: str = LOAD_LIMIT, slots: int = 1) -> int:
     """Create the global concurrency limit when it does not exist; its slots in use now."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+
     with get_client(sync_client=True) as client:
         try:
             return client.read_global_concurrency_limit_by_name(name).active_slots
@@ -67,6 +65,9 @@ def load_slot(warehouse: Path, timeout: float) -> Iterator[None]:
     """
     try:
         with held(load_lock(warehouse), wait=timeout, on_wait=_say_waiting):
+            if plain_runs():  # no Prefect server to show the queue on
+                yield
+                return
             _free_slot_of_dead_loads(warehouse)
             with _prefect_slot(timeout):
                 yield
@@ -97,6 +98,9 @@ def _free_slot_of_dead_loads(warehouse: Path) -> None:
         LOAD_LIMIT,
         load_lock(warehouse),
     )
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
+
     with get_client(sync_client=True) as client:
         client.update_global_concurrency_limit(
             LOAD_LIMIT, GlobalConcurrencyLimitUpdate(active_slots=0)
@@ -105,6 +109,8 @@ def _free_slot_of_dead_loads(warehouse: Path) -> None:
 
 @contextmanager
 def _prefect_slot(timeout: float) -> Iterator[None]:
+    from prefect.concurrency.sync import concurrency
+
     acquired = False
     wait = max(timeout, MIN_SLOT_WAIT)  # never less than a busy server may take to answer
     try:

@@ -20,9 +20,6 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
-from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NONE
-
 from cityradar.settings import Settings
 from digest.query import WeekData, fetch_week
 from digest.rank import Audience, build_digest
@@ -39,6 +36,7 @@ from digest.send import (
 )
 from digest.week import IsoWeek
 from flows.artifacts import current_run_id, publish_digest_report
+from flows.engine import NONE, flow, get_run_logger, task
 from warehouse import deliveries
 from warehouse.db import connect
 from warehouse.deliveries import EVERYONE, HANDED_OVER, Delivery

@@ -135,6 +135,31 @@ def network_failure(exc: BaseException) -> NetworkFailure | None:
     return None
 
 
+# What the network or a site does to a download: the crawl report says it in words
+# (describe_exception); a traceback of it would tell the operator nothing more.
+_NETWORK = (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    ResponseDataLossError,
+    twisted_error.ConnectError,
+    twisted_error.DNSLookupError,
+    twisted_error.TimeoutError,
+    TimeoutError,
+    ConnectionError,
+    twisted_error.ConnectionLost,
+    ResponseNeverReceived,
+)
+
+
+def is_network_failure(exc: BaseException) -> bool:
+    """True for a failure of the network or of the site's server (DNS, refused, timed out,
+    dropped, TLS, a reply cut short), as opposed to a bug in the crawl's own code."""
+    return isinstance(exc, _NETWORK) or _connection_lost(exc) or _tls_failure(exc)
+
+
 def _size_or_redirect(message: str) -> str | None:
     """Words for a body over the download cap (as sent, or once decompressed) and for a
     redirect loop, which Scrapy reports in its own terms."""

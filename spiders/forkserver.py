@@ -57,12 +57,21 @@ def preload() -> None:
     for name in PRELOAD:
         importlib.import_module(name)
     from scrapy.settings import default_settings
+    from scrapy.utils.misc import walk_modules_iter
 
+    from spiders import settings as project_settings
+
+    # Every listed one (the project's lists where it has its own), even those switched off: a
+    # crawler loads each class by name to normalise the settings' keys.
     for setting in COMPONENT_SETTINGS:
+        listed = getattr(project_settings, setting, None) or getattr(default_settings, setting)
         # middlewares and extensions are keyed by path; download handlers map scheme -> path
-        for key, value in getattr(default_settings, setting).items():
+        for key, value in listed.items():
             path = value if isinstance(value, str) else key
             importlib.import_module(path.rpartition(".")[0])
+    # the spider loader imports every module of SPIDER_MODULES when a crawler starts
+    for package in project_settings.SPIDER_MODULES:
+        list(walk_modules_iter(package))
     if "twisted.internet.reactor" in sys.modules:  # a fork would share one reactor's state
         raise RuntimeError("a preloaded module installed a Twisted reactor")
 
@@ -181,6 +190,10 @@ def main() -> None:
     preload()
     _reply(replies_fd, {"ready": True})
     serve(0, replies_fd)
+    # every child is reaped and every reply written: tearing down the imported modules would
+    # only keep the client waiting (~0.3 s at the end of each run)
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -282,6 +282,12 @@ def warm_server() -> WarmCrawlServer | None:
         return _server
 
 
+def start_warm_server() -> None:
+    """Start the warm crawl server in the background now (``warm_server`` then waits for it):
+    it imports Scrapy on one core while this process goes on with its own work on the other."""
+    threading.Thread(target=warm_server, name="warm-crawl-server", daemon=True).start()
+
+
 def _child_environment(source: Source, batch: Batch) -> dict[str, str]:
     """The crawl's environment; a source's extra CA certificates join the trusted roots.
 

@@ -24,6 +24,7 @@ from cityradar.secrets import keep_out_of_writes, placeholders, redact
 from cityradar.staging import Batch
 from spiders import SPIDER_CLASSES
 from spiders import settings as default_settings
+from spiders.errors import is_network_failure
 
 
 def build_settings(overrides: dict[str, object]) -> Settings:
@@ -42,6 +43,7 @@ def crawl(
     ``since`` (an ISO date) makes it a backfill: the archive is read back to that day.
     """
     keep_out_of_writes(source_secrets(source))  # staging writes redact them from here on
+    calm_network_failures()  # before redaction, which folds tracebacks into the message
     redact_log_lines()  # and so do log lines (Scrapy's name every URL it fetches)
     process = CrawlerProcess(build_settings(overrides))
     process.crawl(load_object(SPIDER_CLASSES[source.kind]), source=source, batch=batch, since=since)
@@ -54,6 +56,27 @@ def source_secrets(source: Source) -> list[str]:
     return placeholders(source.url) + [
         name for value in source.headers.values() for name in placeholders(value)
     ]
+
+
+def calm_network_failures() -> None:
+    """A download the network or the site failed is logged as one warning line, not an error
+    with a traceback: the crawl report already says it in words, and the crawl goes on.
+
+    Scrapy's robots.txt middleware logs such a failure as an error with its traceback; the
+    retry middleware's "Gave up retrying" is a warning by the RETRY_GIVE_UP_LOG_LEVEL setting.
+    """
+    make_record = logging.getLogRecordFactory()
+
+    def calm_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        failure = record.exc_info[1] if record.exc_info else None
+        if failure is not None and is_network_failure(failure):
+            record.exc_info, record.exc_text = None, None
+            if record.levelno > logging.WARNING:
+                record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return record
+
+    logging.setLogRecordFactory(calm_record)
 
 
 def redact_log_lines() -> None:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from scrapy.settings import default_settings as _scrapy_defaults
+
 from cityradar import USER_AGENT as _USER_AGENT
 
 BOT_NAME = "cityradar"
-SPIDER_MODULES = ["spiders"]
+# the modules holding the spider classes (spiders.SPIDER_CLASSES): Scrapy's spider loader imports
+# every module listed when a crawler starts, and the whole package would bring discovery's httpx
+SPIDER_MODULES = ["spiders.feed", "spiders.html_list", "spiders.sitemap"]
 USER_AGENT = _USER_AGENT
 
 # Politeness: obey robots.txt, pace requests per host, back off when a server slows down.
@@ -25,6 +29,9 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 2
+# a request that failed every try is reported in the crawl report: a warning line in the
+# crawl's log, not an error (Scrapy's default)
+RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
 RETRY_AFTER_MAX = 120  # longest Retry-After (s) a crawl waits for; longer ones fail this run
 
 # Scrapy does not verify TLS certificates by default; cityradar does. A server with an
@@ -58,6 +65,15 @@ DOWNLOADER_MIDDLEWARES = {
 ITEM_PIPELINES = {"spiders.pipelines.StagingPipeline": 300}
 
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19's remote control runs Python sent to a local HTTP port of every crawl: nothing a
+# scheduled crawl needs. Left out of the base extensions, not just switched off: a crawler loads
+# every listed extension's class to read its settings, and this one brings aiohttp (~0.2 s).
+REMOTE_CONTROL_ENABLED = False
+EXTENSIONS_BASE = {
+    path: order
+    for path, order in _scrapy_defaults.EXTENSIONS_BASE.items()
+    if path != "scrapy.extensions.remote_control.RemoteControl"
+}
 LOG_LEVEL = "INFO"
 
 

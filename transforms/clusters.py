@@ -15,7 +15,6 @@ import re
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-from datasketch import MinHash
 
 NUM_PERM = 128
 BANDS, ROWS = 64, 2
@@ -49,6 +48,10 @@ def signature(text: str) -> np.ndarray | None:
     """The MinHash signature of a text (None when the text is too short to compare)."""
     if len(text.strip()) < MIN_CHARS:
         return None
+    # imported here: datasketch's package brings SciPy (~1 s), which a run that signs no text
+    # (nothing new, or a command that only opens the warehouse) should not pay for
+    from datasketch import MinHash
+
     minhash = MinHash(num_perm=NUM_PERM, seed=_SEED)
     minhash.update_batch([s.encode("utf-8") for s in shingles(text)])
     return np.asarray(minhash.hashvalues, dtype=np.uint64)

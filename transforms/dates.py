@@ -13,8 +13,6 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
-import dateparser
-
 # Abbreviations seen in Korean and Asian feeds, with their fixed offsets.
 ZONE_ABBREVIATIONS: dict[str, str] = {
     "KST": "+0900",
@@ -105,6 +103,8 @@ def _read_rfc822(text: str, zone: ZoneInfo) -> datetime | None:
 
 def _read_any(text: str, zone: ZoneInfo) -> datetime | None:
     """dateparser for the rest: Korean long forms, 오전/오후, dotted dates, US forms."""
+    import dateparser  # here: ~0.3 s to import, which a run with no dates to read skips
+
     named = _ABBREVIATION.sub(lambda m: ZONE_ABBREVIATIONS[m.group(1).upper()], text)
     value = dateparser.parse(
         named,

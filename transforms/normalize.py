@@ -236,10 +236,11 @@ def analysed_ahead(
     before this one is handed on, so Kiwi's threads work while the caller tags (they leave the
     interpreter free). At most two chunks' analyses are held at once.
     """
-    _know_the_terms()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis") as pool:
         waiting: tuple[T, list[CleanText], Future[dict[str, Morphemes]]] | None = None
         for chunk, clean in chunks:
+            if waiting is None:  # the vocabularies take seconds: only for a batch with items
+                _know_the_terms()
             analysis = pool.submit(matching.analyse_texts, *_texts_to_analyse(clean))
             if waiting is not None:
                 yield from _with_analysis(*waiting)

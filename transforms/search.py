@@ -3,7 +3,9 @@
 The macro matches each term as a substring of a story's title, summary and body (case folded),
 which suits Korean, where a word carries its particles (부산시가, 부산에서), and ranks with BM25.
 A query typed with particles or endings ("자율주행버스를") is reduced to its content morphemes by
-Kiwi first, so it finds the stories a bare noun would.
+Kiwi first, so it finds the stories a bare noun would. Kiwi takes seconds to load, so a word
+whose last syllable ends no particle, ending or suffix (스마트시티, 서울) is searched as typed,
+which is what Kiwi would make of it.
 """
 
 from __future__ import annotations
@@ -11,10 +13,17 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
-from transforms.matching import has_hangul, kiwi_tokens
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_PUNCTUATION = ".,;:!?\"'()[]"
 
 # Kiwi tags of the morphemes worth searching for: nouns, roots, numbers, foreign words, serials
 _CONTENT_TAGS = ("NN", "XR", "SL", "SN", "SH", "W_SERIAL")
+# last syllables of Korean particles (를, 에서, 까지, 처럼), endings (하다, 하는, 했음) and suffixes
+# (들, 적, 히): a word ending in one of them may carry one, and Kiwi decides
+_FUNCTION_FINALS = frozenset(
+    "가과게고까께나네는니다던데도든들때라랑려로를마만며면보부서써아야어에여와요을음의이인임"
+    "자적조죠지차치터테해했한할함히된될됨"
+)
 
 
 def query_terms(query: str) -> list[str]:
@@ -26,8 +35,13 @@ def query_terms(query: str) -> list[str]:
 
 
 def _word_terms(word: str) -> list[str]:
-    if not has_hangul(word):
-        return [word.lower().strip(".,;:!?\"'()[]")]
+    if not _HANGUL.search(word):
+        return [word.lower().strip(_PUNCTUATION)]
+    bare = word.strip(_PUNCTUATION)
+    if bare and bare[-1] not in _FUNCTION_FINALS:  # a bare noun: no Kiwi to load
+        return [bare.lower()]
+    from transforms.matching import kiwi_tokens  # Kiwi and its module: only when needed
+
     content = [t for t in kiwi_tokens(word) if t.tag.startswith(_CONTENT_TAGS)]
     if not content:
         return [word]

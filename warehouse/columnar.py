@@ -336,7 +336,7 @@ def _keys(keys_by_row: Sequence[list[str]]) -> pa.Table:
 
 
 def _cities(items: Sequence[NormalizedItem], offset: int) -> pa.Table:
-    places = gazetteer().cities
+    places = gazetteer().cities if items else {}  # building the gazetteer takes seconds
     return _tag_table(
         items,
         offset,

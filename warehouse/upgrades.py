@@ -8,15 +8,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import duckdb
-import numpy as np
-import pyarrow as pa
-
-from transforms import clusters
-from warehouse.places import refresh_places
 
 
 def signatures_to_band_keys(con: duckdb.DuckDBPyConnection) -> None:
     """0004: band rows of the stored MinHash signatures, then the old signature tables go."""
+    # imported here: datasketch brings SciPy (~1 s), which opening a warehouse must not cost
+    import numpy as np
+    import pyarrow as pa
+
+    from transforms import clusters
+
     table = con.sql("select item_id, signature from core.item_signatures").to_arrow_table()
     if table.num_rows:
         flat = table.column("signature").combine_chunks().flatten().to_numpy().astype(np.uint64)
@@ -39,8 +40,16 @@ def signatures_to_band_keys(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("drop table core.item_signatures")
 
 
+def places_of_corrections(con: duckdb.DuckDBPyConnection) -> object:
+    """0006: the places corrections name, from the gazetteer."""
+    # imported here: the gazetteer's module brings Kiwi, which opening a warehouse must not cost
+    from warehouse.places import refresh_places
+
+    return refresh_places(con)
+
+
 # migration version -> its data step
 UPGRADES: dict[int, Callable[[duckdb.DuckDBPyConnection], object]] = {
     4: signatures_to_band_keys,
-    6: refresh_places,  # the places corrections name, from the gazetteer
+    6: places_of_corrections,
 }

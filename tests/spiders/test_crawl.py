@@ -117,3 +117,20 @@ def test_a_hanging_crawl_is_killed_and_reported(tmp_path):
     assert report.status == "failed"
     assert report.error == "crawl process killed after 6 s without finishing"
     assert batch.read_report(source.id) == report  # written for the loader too
+
+
+def test_a_refused_connection_is_a_warning_line_in_the_crawl_log(tmp_path):
+    from tests.conftest import free_port
+
+    source = make_source(url=f"http://127.0.0.1:{free_port()}/feed.xml")
+    batch = Batch.create(tmp_path, [source])
+    report = crawl_in_subprocess(source, batch, {**FAST, "RETRY_TIMES": 1}, timeout=120)
+    assert report.status == "failed"
+    assert report.error.startswith("connection refused")
+    log = batch.log_file(source.id).read_text(encoding="utf-8")
+    # robots.txt's and the feed's failures: one warning each, no traceback, no error
+    assert "WARNING: Error downloading <GET http://127.0.0.1:" in log
+    assert "WARNING: Gave up retrying <GET http://127.0.0.1:" in log
+    assert "Traceback" not in log
+    assert "] ERROR:" not in log
+    assert "Remote control" not in log  # Scrapy's code-running HTTP port stays shut
