@@ -31,12 +31,12 @@ demo: $(STAMP)  ## the whole pipeline offline, on sample sites served on 127.0.0
 test: $(STAMP)  ## lint, then the test suite (offline)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 test-fast: $(STAMP)  ## lint, then every test but the slow flow tests (tests/flows), for the edit loop
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q -m "not slow" -n 2 --dist loadfile
 
 REALDATA ?= ../shared/realdata
 LABELLED ?= ../shared/labelled
