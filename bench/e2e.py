@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from bench import corpus as corpus_module
+from bench.serve import corpus_server
 
 PER_HOST = 8  # Scrapy's default per-domain concurrency, which the baseline uses
 
@@ -178,14 +179,7 @@ def run_benchmark(sites: int, articles: int, work: Path, skip_baseline: bool) ->
         }
     }
     sources = corpus_dir / "sources.yaml"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bench.serve", "--corpus", str(corpus_dir)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        if server.stdout is None or server.stdout.readline().strip() != "ready":
-            raise RuntimeError("the corpus server did not start")
+    with corpus_server(corpus_dir):
         env = bench_env(data_dir)
         if not skip_baseline:
             figures["baseline"] = run_child(
@@ -202,8 +196,6 @@ def run_benchmark(sites: int, articles: int, work: Path, skip_baseline: bool) ->
         grown = corpus_module.grow_corpus(corpus_dir, 0.05)
         figures["new_5pct"] = run_child(*once, env=env)
         figures["new_5pct"]["articles_added"] = grown["articles"] - manifest["articles"]
-    finally:
-        server.kill()
     return figures
 
 

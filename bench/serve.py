@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -36,6 +40,24 @@ class CorpusHandler(SimpleHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         """No access log: it would cost more than serving."""
+
+
+@contextmanager
+def corpus_server(corpus: Path) -> Iterator[None]:
+    """This module run as its own process serving ``corpus`` while inside (killed on leaving);
+    in its own process so the benchmarked command's CPU figures are its own."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bench.serve", "--corpus", str(corpus)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        if server.stdout is None or server.stdout.readline().strip() != "ready":
+            raise RuntimeError("the corpus server did not start")
+        yield
+    finally:
+        server.kill()
+        server.wait()
 
 
 def serve(corpus: Path) -> list[ThreadingHTTPServer]:

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import corpus as corpus_module
+from bench.serve import corpus_server
 
 # the targets of issue 18, point 6 (seconds of wall clock on the 2-core benchmark machine)
 TARGETS = {
@@ -185,23 +186,13 @@ def measure_ingest(work: Path, env: dict[str, str], runs: int) -> Timing:
     shutil.rmtree(env["CITYRADAR_DATA_DIR"], ignore_errors=True)
     corpus_dir.mkdir(parents=True)
     corpus_module.write_corpus(corpus_dir, SITES, ARTICLES, port=free_port())
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bench.serve", "--corpus", str(corpus_dir)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        if server.stdout is None or server.stdout.readline().strip() != "ready":
-            raise RuntimeError("the corpus server did not start")
+    with corpus_server(corpus_dir):
         argv = ["ingest", "--sources", str(corpus_dir / "sources.yaml")]
         _, _, code, done = run_once(argv, env)  # the first load, before the clock
         if code != 0:
             raise RuntimeError(f"the first ingest failed ({code}):\n{done.stdout}\n{done.stderr}")
         name = f"ingest, nothing changed ({SITES} sources)"
         return measure(Timing(name, argv, TARGETS[name]), env, runs, work)
-    finally:
-        server.kill()
-        server.wait()
 
 
 def print_report(figures: dict) -> None:
