@@ -316,22 +316,8 @@ def test_a_news_article_loses_byline_share_bar_caption_related_and_copyright(bod
 
 
 def test_feed_content_loses_captions_share_lines_and_footers():
-    feed = parse_feed(
-        (FIXTURES / "feeds/chrome_content.xml").read_bytes(), "application/rss+xml", "https://x/"
-    )
     english, korean = (
-        clean_fields(
-            raw_item_from_entry(
-                entry,
-                source_id="s",
-                batch_id="b",
-                seq=i,
-                feed_url="u",
-                fetched_at="2026-11-24T00:00:00+00:00",
-                feed=feed,
-            )
-        )
-        for i, entry in enumerate(feed.entries)
+        clean_fields(item) for item in _items("chrome_content.xml", url="https://x/")
     )
     assert [line for line in english.body.splitlines() if line] == [
         "Tampere is fitting 300 street lamps with sensors that count passing cyclists and "
