@@ -22,9 +22,10 @@ def smtp_env(monkeypatch, smtp_server):
 def test_the_digest_is_written_and_sent(ingested, smtp_env, tmp_path):
     from flows.weekly_digest import weekly_digest
 
-    result = weekly_digest(
-        week=str(ingested.week), db_path=ingested.db_path, out_dir=tmp_path, send=True
-    )
+    # deliveries recorded in a copy: the shared warehouse stays unsent for the other tests
+    own_db = tmp_path / "w.duckdb"
+    own_db.write_bytes(ingested.db_path.read_bytes())
+    result = weekly_digest(week=str(ingested.week), db_path=own_db, out_dir=tmp_path, send=True)
     assert result.week == str(ingested.week)
     assert result.stories >= 30
     assert result.sent_to == ["staff@cityradar.example"]
