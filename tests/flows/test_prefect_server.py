@@ -23,6 +23,7 @@ import yaml
 
 from cityradar.demo.server import SiteServer
 from cityradar.demo.sites import bundled_sites
+from flows.serve import project_specs
 from tests.conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -238,7 +239,9 @@ def test_cityradar_serve_schedules_and_runs_the_deployments_itself(prefect_serve
         def served() -> list[dict]:
             found = prefect_server.post("/deployments/filter", {})
             names = {d["name"] for d in found}
-            return found if {"ingest-every-6h", "weekly-digest-monday"} <= names else []
+            # every deployment, not only the ones asserted on: serve registers them one by one,
+            # and the run below needs load-staged registered too
+            return found if {spec.name for spec in project_specs()} <= names else []
 
         deployments = {
             d["name"]: d for d in _wait_until(served, 90, "served deployments", serve_log)

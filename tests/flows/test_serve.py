@@ -221,6 +221,12 @@ def _call(method: str, url: str, body: dict | None = None) -> Any:
     return response.json()
 
 
+def _deployment(api: str, name: str) -> dict | None:
+    """The deployment ``flow/name``, or None while it is not registered yet."""
+    response = httpx.get(f"{api}/deployments/name/{name}", timeout=30)
+    return response.json() if response.status_code == 200 else None
+
+
 def _when(stamp: str) -> datetime:
     """A timestamp of the API."""
     return datetime.fromisoformat(stamp)
@@ -281,7 +287,10 @@ def test_serve_starts_its_own_server_schedules_runs_and_stops_it(tmp_path):
         assert digest[1] - digest[0] == timedelta(days=7)
 
         # two runs triggered by hand at the same moment: one waits for the other, none cancelled
-        staged = _get(api, "/deployments/name/load-staged/load-staged-every-15m")
+        # serve registers the deployments one by one; load-staged comes last
+        staged = _wait_for(
+            lambda: _deployment(api, "load-staged/load-staged-every-15m"), 60, "load-staged", serve
+        )
         assert staged["concurrency_options"]["collision_strategy"] == "ENQUEUE"
         at = datetime.now(UTC) + timedelta(seconds=3)
         runs = [_trigger(api, staged["id"], data, at) for _ in range(2)]
