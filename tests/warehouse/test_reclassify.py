@@ -1,16 +1,16 @@
-"""`reclassify`: every stored item re-tagged from its stored text, in one transaction."""
+"""Reclassify: every stored item re-tagged from its stored text, in one transaction."""
 
 from __future__ import annotations
 
-import pytest
-from typer.testing import CliRunner
+from pathlib import Path
 
-from flows.cli import app
-from flows.reclassify import reclassify
+import pytest
+
 from tests.conftest import make_raw
 from tests.warehouse.test_loader import payload
 from warehouse.db import connect
 from warehouse.loader import load_batch
+from warehouse.reclassify import reclassify
 
 STORIES = [
     {
@@ -42,9 +42,9 @@ def tags(con):
     ).fetchall()
 
 
-@pytest.fixture
-def db(tmp_path):
-    path = tmp_path / "w.duckdb"
+def stale_warehouse(path: Path) -> list[tuple]:
+    """A warehouse of STORIES whose tags an older taxonomy gave; returns the tags they should
+    have (as the views show them)."""
     with connect(path) as con:
         load_batch(con, payload("b1", [make_raw(seq=n, **s) for n, s in enumerate(STORIES)]))
         expected = tags(con)
@@ -52,7 +52,13 @@ def db(tmp_path):
         con.execute("delete from core.item_cities")
         con.execute("update core.item_focus_areas set focus_area = 'water'")
         con.execute("update core.items set is_smart_city = false")
-    return path, expected
+    return expected
+
+
+@pytest.fixture
+def db(tmp_path):
+    path = tmp_path / "w.duckdb"
+    return path, stale_warehouse(path)
 
 
 def test_reclassify_restores_the_tags_the_current_taxonomy_gives(db):
@@ -75,23 +81,8 @@ def test_a_failure_half_way_changes_nothing(db, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("taxonomy file is broken")
 
-    monkeypatch.setattr("flows.reclassify.replace_tags", broken)
+    monkeypatch.setattr("warehouse.reclassify.replace_tags", broken)
     with pytest.raises(RuntimeError):
         reclassify(path)
     with connect(path, read_only=True) as con:
         assert tags(con) == before
-
-
-def test_the_command_prints_the_rate(db):
-    path, expected = db
-    smart = sum(row[3] for row in expected)
-    result = CliRunner().invoke(app, ["reclassify", "--db", str(path)])
-    assert result.exit_code == 0, result.output
-    assert "re-tagged 2 items in" in result.stdout
-    assert f"items/s); smart-city items 0 -> {smart}" in result.stdout
-
-
-def test_unknown_warehouse_is_a_clear_error(tmp_path):
-    result = CliRunner().invoke(app, ["reclassify", "--db", str(tmp_path / "none.duckdb")])
-    assert result.exit_code == 1
-    assert "run `cityradar ingest` first" in result.stderr
