@@ -187,11 +187,8 @@ def weekly_digest(
     iso_week = (
         IsoWeek.parse(week) if week else IsoWeek.last_complete(datetime.now(UTC), settings.timezone)
     )
-    db, lock_timeout, mode = (
-        db_path or settings.db_path,
-        settings.db_lock_timeout,
-        Mode.of(send, resend),
-    )
+    db, lock_timeout = db_path or settings.db_path, settings.db_lock_timeout
+    mode = Mode.of(send, resend)
     readers = choose_recipients(settings, to, recipients_path, send)
     folder = digest_folder(db, out_dir, iso_week, preview=not send)
     data = read_week(db, iso_week, settings.timezone)
