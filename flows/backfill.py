@@ -10,6 +10,7 @@ from cityradar.settings import Settings, crawl_workers
 from flows.artifacts import current_run_id, publish_ingest_report
 from flows.engine import flow
 from flows.ingest import (
+    CrawlRun,
     IngestSummary,
     crawl_and_load,
     load_registry,
@@ -68,10 +69,10 @@ def backfill(
     summary.no_archive = [s.id for s in candidates if not s.has_archive]
     archived = [backfill_source(s, settings) for s in candidates if s.has_archive]
     knowledge = read_knowledge(db, archived)
+    run = CrawlRun(settings, staging, db, summary.run_id, crawl_delay, since=summary.since)
     try:
-        crawl_and_load(
-            archived, knowledge, staging, db, summary, settings, crawl_delay, since=summary.since
-        )
-    finally:
+        for crawled in crawl_and_load(archived, knowledge, run):
+            summary.take(crawled)
+    finally:  # a failed load still shows what was crawled
         publish_ingest_report(summary)
     return summary

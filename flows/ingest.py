@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
 # A batch still without its "crawled" mark after this many crawl timeouts was left by a run
 # that died; it is loaded with whatever it holds.
 ABANDONED_AFTER_TIMEOUTS = 2
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,40 @@ class IngestSummary:
         """Sources whose crawl failed."""
         return [r for r in self.reports if r.status == "failed"]
 
+    def take(self, crawled: Crawled) -> None:
+        """Take in what ``crawl_and_load`` measured so far."""
+        self.busy = crawled.busy
+        self.batch_id = crawled.batch_id
+        self.reports = crawled.reports
+        self.outage = crawled.outage
+        self.load = crawled.load
+        self.stage_seconds = crawled.stage_seconds
+
+
+@dataclass(frozen=True)
+class CrawlRun:
+    """How one run (an ingest or a backfill) crawls and loads."""
+
+    settings: Settings
+    staging: Path
+    db: Path
+    run_id: str | None = None
+    crawl_delay: float | None = None  # seconds between requests to one host; None: the setting
+    since: str | None = None  # a backfill's first day
+    load: bool = True  # False: the batch stays staged for a `load-staged` run
+
+
+@dataclass(frozen=True)
+class Crawled:
+    """What ``crawl_and_load`` measured, as far as it got."""
+
+    busy: list[Busy] = field(default_factory=list)  # sources another run is crawling
+    batch_id: str | None = None
+    reports: list[CrawlReport] = field(default_factory=list)
+    outage: NetworkOutage | None = None
+    load: LoadResult | None = None
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # crawl, transform, load
+
 
 def read_registry(path: Path) -> list[Source]:
     """Read and validate sources.yaml (cities checked against the gazetteer's names)."""
@@ -135,7 +172,7 @@ def _retry_when_it_may_pass(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
-# retries and their delay are set per run from the settings (crawl_and_load)
+# retries and their delay are set per run from the settings (_crawl)
 @task(
     name="crawl-source",
     cache_policy=NONE,
@@ -261,8 +298,10 @@ def ingest(
     candidates = select_sources(registry, only)
     knowledge = read_knowledge(db, candidates)
     selected, summary.deferred = _due(candidates, knowledge.history, force or bool(only))
+    run = CrawlRun(settings, staging, db, summary.run_id, crawl_delay, load=load)
     try:
-        crawl_and_load(selected, knowledge, staging, db, summary, settings, crawl_delay, load=load)
+        for crawled in crawl_and_load(selected, knowledge, run):
+            summary.take(crawled)
     finally:  # a failed load still shows what was crawled
         publish_ingest_report(summary)
     return summary
@@ -287,81 +326,97 @@ def load_leftovers(staging: Path, db: Path, crawl_timeout: float) -> list[LoadRe
 
 
 def crawl_and_load(
-    selected: list[Source],
-    knowledge: Knowledge,
-    staging: Path,
-    db: Path,
-    summary: IngestSummary,
-    settings: Settings,
-    crawl_delay: float | None,
-    since: str | None = None,
-    load: bool = True,
-) -> None:
+    selected: list[Source], knowledge: Knowledge, run: CrawlRun
+) -> Iterator[Crawled]:
     """Crawl the sources no other run is crawling, each in its own child process, then load.
 
-    Each source's lock is held until its items are loaded, so a second run started meanwhile
-    (a slow run overlapping the next schedule, a backfill) skips it rather than crawl it twice.
+    Yields what it measured once the crawl is done and, when it loads, again once the batch is
+    loaded: a failed load still leaves the caller what was crawled. Each source's lock is held
+    until its items are loaded, so a second run started meanwhile (a slow run overlapping the
+    next schedule, a backfill) skips it rather than crawl it twice.
     """
     with ExitStack() as locks:
-        mine = _lock_sources(locks, selected, staging, summary)
+        mine, busy = _lock_sources(locks, selected, run.staging, run.run_id)
         if not mine:
             get_run_logger().warning("no source to crawl now")
+            yield Crawled(busy=busy)
             return
-        batch = Batch.create(staging, mine)
+        batch = Batch.create(run.staging, mine)
         for source in mine:
             batch.write_state(source.id, knowledge.states.get(source.id, SourceState()))
-        overrides = crawl_overrides(
-            delay=settings.crawl_delay if crawl_delay is None else crawl_delay,
-            per_host=settings.crawl_concurrency_per_host,
-            timeout=max(settings.crawl_timeout - 30, 30),
-            request_timeout=settings.crawl_request_timeout,
-            max_bytes=settings.crawl_max_bytes,
+        (reports, outage), crawl_seconds = _timed(_crawl, mine, batch, run)
+        crawled = Crawled(
+            busy, batch.batch_id, reports, outage, stage_seconds={"crawl": crawl_seconds}
         )
-        what = f"Backfilling {len(mine)} sources since {since}" if since else "Crawling"
-        progress().start("crawl", f"{what} ({len(mine)} sources)", len(mine))
-        started = time.perf_counter()
-        crawl = crawl_source.with_options(
-            retries=settings.crawl_retries, retry_delay_seconds=settings.crawl_retry_delay
-        )
-        futures = crawl.map(
-            mine,
-            batch_path=unmapped(batch.path),
-            overrides=unmapped(overrides),
-            timeout=unmapped(settings.crawl_timeout),
-            since=unmapped(since),
-        )
-        summary.reports = [_report_of(f, s, batch) for f, s in zip(futures, mine, strict=True)]
-        summary.outage = _excuse_outage(summary.reports, mine, batch)
-        summary.stage_seconds["crawl"] = time.perf_counter() - started
-        progress().finish("crawl")
-        batch.mark_crawled()
-        summary.batch_id = batch.batch_id
-        if load:
-            started = time.perf_counter()
-            tables = normalize_staged(batch.path)
-            summary.stage_seconds["transform"] = time.perf_counter() - started
-            started = time.perf_counter()
+        yield crawled
+        if run.load:
+            tables, transform_seconds = _timed(normalize_staged, batch.path)
             # quoted: Prefect would otherwise walk the tables looking for futures
-            summary.load = load_staged(db, batch.path, quote(tables))
-            summary.stage_seconds["load"] = time.perf_counter() - started
+            loaded, load_seconds = _timed(load_staged, run.db, batch.path, quote(tables))
+            seconds = {
+                **crawled.stage_seconds,
+                "transform": transform_seconds,
+                "load": load_seconds,
+            }
+            yield replace(crawled, load=loaded, stage_seconds=seconds)
+
+
+def _crawl(
+    sources: list[Source], batch: Batch, run: CrawlRun
+) -> tuple[list[CrawlReport], NetworkOutage | None]:
+    """Crawl every source into the batch, then mark it crawled; their reports, and the network
+    outage when every one of them failed to connect."""
+    settings = run.settings
+    overrides = crawl_overrides(
+        delay=settings.crawl_delay if run.crawl_delay is None else run.crawl_delay,
+        per_host=settings.crawl_concurrency_per_host,
+        timeout=max(settings.crawl_timeout - 30, 30),
+        request_timeout=settings.crawl_request_timeout,
+        max_bytes=settings.crawl_max_bytes,
+    )
+    what = f"Backfilling {len(sources)} sources since {run.since}" if run.since else "Crawling"
+    progress().start("crawl", f"{what} ({len(sources)} sources)", len(sources))
+    crawl = crawl_source.with_options(
+        retries=settings.crawl_retries, retry_delay_seconds=settings.crawl_retry_delay
+    )
+    futures = crawl.map(
+        sources,
+        batch_path=unmapped(batch.path),
+        overrides=unmapped(overrides),
+        timeout=unmapped(settings.crawl_timeout),
+        since=unmapped(run.since),
+    )
+    reports = [_report_of(f, s, batch) for f, s in zip(futures, sources, strict=True)]
+    outage = _excuse_outage(reports, sources, batch)
+    progress().finish("crawl")
+    batch.mark_crawled()
+    return reports, outage
+
+
+def _timed(step: Callable[..., T], *args: Any) -> tuple[T, float]:
+    """What the step returns, and the seconds it took (the run's stage_seconds)."""
+    started = time.perf_counter()
+    result = step(*args)
+    return result, time.perf_counter() - started
 
 
 def _lock_sources(
-    locks: ExitStack, sources: list[Source], staging: Path, summary: IngestSummary
-) -> list[Source]:
-    """Take each source's crawl lock; sources another run holds are noted and left out."""
-    mine = []
+    locks: ExitStack, sources: list[Source], staging: Path, run_id: str | None
+) -> tuple[list[Source], list[Busy]]:
+    """Take each source's crawl lock; sources another run holds are left out, and returned
+    apart with the run that holds them."""
+    mine, busy = [], []
     for source in sources:
         try:
-            locks.enter_context(held(lock_path(staging, f"source-{source.id}"), run=summary.run_id))
+            locks.enter_context(held(lock_path(staging, f"source-{source.id}"), run=run_id))
         except LockTaken as taken:
-            summary.busy.append(Busy(source.id, taken.who))
+            busy.append(Busy(source.id, taken.who))
             get_run_logger().warning(
                 "%s: skipped, another run is crawling it (%s)", source.id, taken.who
             )
             continue
         mine.append(source)
-    return mine
+    return mine, busy
 
 
 def _excuse_outage(

@@ -1,5 +1,8 @@
 """The weekly digest flow: read the week, make each reader's digest, archive it, send it, record it.
 
+The flow only orchestrates: what to do for each reader and what to record is decided in
+digest/delivery.py, the files are written by digest/archive.py, the rows by warehouse/deliveries.py.
+
 Every digest (the one of every story, and each recipient's) is written as .html, .txt and .eml
 and recorded in core.digest_deliveries before anything is sent. The archive is the record: a send
 run writes to digests/<week>/ beside the warehouse (or under ``out_dir``), a preview only to
@@ -13,14 +16,37 @@ stays recorded as failed, and the flow fails once the others are done.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from functools import partial
 from pathlib import Path
 
 from cityradar.settings import Settings
+from digest.archive import Archived, digest_folder, file_name, write_archive
+from digest.delivery import (
+    Action,
+    Mode,
+    Outcome,
+    SendAttempt,
+    beside_outcome,
+    decide,
+    everything_is_recorded,
+    kept_outcome,
+    message_id_of,
+    pending,
+    preview_outcome,
+    preview_row,
+    resumed,
+    send_or_skip,
+    sending,
+    settled,
+    settled_outcome,
+    skipped,
+    skipped_outcome,
+    to_resume,
+)
 from digest.query import WeekData, fetch_week
 from digest.rank import Audience, build_digest
 from digest.recipients import Recipient, load_recipients, plain_recipients
@@ -39,29 +65,13 @@ from flows.artifacts import current_run_id, publish_digest_report
 from flows.engine import NONE, flow, get_run_logger, task
 from warehouse import deliveries
 from warehouse.db import connect
-from warehouse.deliveries import EVERYONE, HANDED_OVER, Delivery
+from warehouse.deliveries import EVERYONE, Delivery
 
-# previews are written here, inside the week's folder: apart from the digests that were sent
-PREVIEW_FOLDER = "preview"
+__all__ = ["DigestNotDelivered", "DigestResult", "Outcome", "choose_recipients", "weekly_digest"]
 
 
 class DigestNotDelivered(RuntimeError):
     """Some digests could not be sent; they are saved and the next send run tries again."""
-
-
-@dataclass
-class Outcome:
-    """What happened to one recipient's digest in this run."""
-
-    recipient: str
-    status: str  # preview | sent | failed | skipped | already sent
-    html_path: str
-    eml_path: str
-    stories: int
-    message_id: str | None = None
-    attempts: int = 0
-    error: str | None = None
-    note: str | None = None  # e.g. where the copy that was sent stays, beside a preview
 
 
 @dataclass
@@ -91,12 +101,15 @@ class DigestResult:
 
 
 @dataclass(frozen=True)
-class Archived:
-    """The files of one digest."""
+class Made:
+    """One digest made and archived: its row (a preview until sent) and its message."""
 
-    html: Path
-    text: Path
-    eml: Path
+    row: Delivery
+    message: EmailMessage
+    files: Archived
+    subject: str
+    stories: int
+    empty: bool
 
 
 @task(name="read-week", cache_policy=NONE)
@@ -108,44 +121,35 @@ def read_week(db_path: Path, week: IsoWeek, tz: str) -> WeekData:
         return fetch_week(con, week, tz)
 
 
+@task(name="read-deliveries", cache_policy=NONE)
+def recorded_deliveries(db_path: Path, week: str) -> dict[str, Delivery]:
+    """The week's delivery rows by recipient (what earlier runs made, sent or tried to send)."""
+    return deliveries.read_week(db_path, week)
+
+
+@task(name="unconfirm-interrupted", cache_policy=NONE)
+def unconfirm_interrupted(db_path: Path, lock_timeout: float) -> int:
+    """Deliveries a killed run left mid-send become unconfirmed (one send run at a time)."""
+    return deliveries.mark_interrupted(db_path, lock_timeout)
+
+
+@task(name="read-unfinished", cache_policy=NONE)
+def unfinished_before(db_path: Path, week: str, lock_timeout: float) -> list[Delivery]:
+    """Earlier weeks' deliveries that never got through and whose saved .eml is still there."""
+    waiting = to_resume(deliveries.read_unfinished(db_path, lock_timeout), week)
+    return [d for d in waiting if Path(d.eml_path or "").exists()]
+
+
 @task(name="archive-digest", cache_policy=NONE)
 def archive(digest: RenderedDigest, message: EmailMessage, folder: Path, name: str) -> Archived:
     """Write the digest as <name>.html (chart embedded), .txt and .eml."""
-    folder.mkdir(parents=True, exist_ok=True)
-    files = Archived(folder / f"{name}.html", folder / f"{name}.txt", folder / f"{name}.eml")
-    _write_whole(files.html, digest.standalone_html().encode("utf-8"))
-    _write_whole(files.text, digest.text.encode("utf-8"))
-    _write_whole(files.eml, message.as_bytes())
-    return files
-
-
-def _write_whole(path: Path, data: bytes) -> None:
-    """Write a file so that it is either the old one or the new one, never half of each: a run
-    killed mid-write must not leave a truncated .eml for the next send run to deliver."""
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
-    partial.replace(path)
-
-
-def digest_folder(db_path: Path, out_dir: Path | None, week: IsoWeek) -> Path:
-    """The week's archive folder: under ``out_dir``, else digests/ beside the warehouse in use.
-
-    Beside the warehouse, so the digests of another warehouse (the demo's, a test copy) never
-    land in, or replace files of, the real archive.
-    """
-    return (out_dir or db_path.parent / "digests") / str(week)
+    return write_archive(digest, message, folder, name)
 
 
 @task(name="record-delivery", cache_policy=NONE)
 def record(db_path: Path, delivery: Delivery, lock_timeout: float) -> None:
     """Write one delivery's state to the warehouse (a short write)."""
-    write_delivery(db_path, delivery, lock_timeout)
-
-
-def write_delivery(db_path: Path, delivery: Delivery, lock_timeout: float) -> None:
-    """Write one delivery's state (the body of ``record``, also called mid-send)."""
-    with connect(db_path, lock_timeout=lock_timeout) as con:
-        deliveries.record(con, delivery)
+    deliveries.save(db_path, delivery, lock_timeout)
 
 
 @task(name="deliver-digest", cache_policy=NONE)
@@ -183,35 +187,29 @@ def weekly_digest(
     iso_week = (
         IsoWeek.parse(week) if week else IsoWeek.last_complete(datetime.now(UTC), settings.timezone)
     )
-    db = db_path or settings.db_path
+    db, lock_timeout = db_path or settings.db_path, settings.db_lock_timeout
+    mode = Mode.of(send, resend)
     readers = choose_recipients(settings, to, recipients_path, send)
-    folder = digest_folder(db, out_dir, iso_week)
-    if not send:
-        folder = folder / PREVIEW_FOLDER
+    folder = digest_folder(db, out_dir, iso_week, preview=not send)
     data = read_week(db, iso_week, settings.timezone)
     data.saved_pages = _saved_pages(db)
     config = SmtpConfig.from_settings(settings)
-    recorded = _recorded(db, str(iso_week))
-    rendered, stories, files = _archive_everything(data, settings, config, folder, db, recorded)
-    result = DigestResult(
-        week=str(iso_week),
-        subject=rendered.subject,
-        stories=stories,
-        html_path=str(files.html),
-        text_path=str(files.text),
-        eml_path=str(files.eml),
-        run_id=current_run_id(),
-    )
+    recorded = recorded_deliveries(db, str(iso_week))
+    everything = _make(data, Audience(key_cities=tuple(settings.digest_cities)), config, folder)
+    if everything_is_recorded(recorded.get(EVERYONE), mode):
+        record(db, everything.row, lock_timeout)
+    result = _result(everything, run_id=current_run_id())
     if send:
         result.mail_server = f"{config.host}:{config.port} ({config.security.value})"
-        _unconfirm_interrupted(db, settings.db_lock_timeout)
-        result.retried = _deliver_unfinished(db, config, settings, before=str(iso_week))
-    if send:  # what earlier runs sent is known now, retries of earlier weeks included
-        recorded = _recorded(db, str(iso_week))
-    for reader in readers:
-        result.outcomes.append(
-            _one_reader(reader, data, settings, config, folder, db, send, recorded, resend)
-        )
+        unconfirm_interrupted(db, lock_timeout)
+        saved = unfinished_before(db, str(iso_week), lock_timeout)
+        result.retried = [_resume(delivery, config, db, lock_timeout) for delivery in saved]
+        # what earlier runs sent is known now, retries of earlier weeks included
+        recorded = recorded_deliveries(db, str(iso_week))
+    result.outcomes = [
+        _for_reader(reader, recorded.get(reader.email), mode, data, settings, config, folder, db)
+        for reader in readers
+    ]
     publish_digest_report(result)
     _report(result)
     return result
@@ -234,99 +232,102 @@ def choose_recipients(
     return readers
 
 
-def _archive_everything(
-    data: WeekData,
-    settings: Settings,
-    config: SmtpConfig,
-    folder: Path,
-    db: Path,
-    recorded: dict[str, Delivery],
-) -> tuple[RenderedDigest, int, Archived]:
-    """The digest of every story: archived and recorded for recipient *, never sent.
-
-    A preview does not move the record of a send run's copy to the preview's files.
-    """
-    digest = build_digest(data, Audience(key_cities=tuple(settings.digest_cities)))
-    rendered = render_digest(digest)
-    message = build_message(rendered, config.sender, config.sender, data.week)
-    files = archive(rendered, message, folder, "everything")
-    if folder.name != PREVIEW_FOLDER or _preview_may_record(recorded.get(EVERYONE)):
-        record(
-            db,
-            _delivery(data.week, EVERYONE, "preview", rendered, digest.stories, files, message),
-            settings.db_lock_timeout,
-        )
-    return rendered, digest.stories, files
-
-
-def _one_reader(
+def _for_reader(
     reader: Recipient,
+    earlier: Delivery | None,
+    mode: Mode,
     data: WeekData,
     settings: Settings,
     config: SmtpConfig,
     folder: Path,
     db: Path,
-    send_now: bool,
-    recorded: dict[str, Delivery],
-    resend: bool,
 ) -> Outcome:
-    """Make, archive, record and (when sending) deliver one recipient's digest."""
-    earlier = recorded.get(reader.email)
-    if send_now and not resend and earlier and earlier.status in HANDED_OVER:
-        return _kept(earlier)  # its files stay as they were sent
-    digest = build_digest(data, reader.audience(settings.digest_cities))
+    """Make, archive, record and (when sending) deliver one recipient's digest, as
+    digest/delivery.py decides from the row earlier runs left (``earlier``)."""
+    action = decide(earlier, mode)
+    if action is Action.KEEP and earlier is not None:
+        return kept_outcome(earlier)
+    made = _make(data, reader.audience(settings.digest_cities), config, folder, reader)
+    if action is Action.PREVIEW_BESIDE and earlier is not None:
+        return beside_outcome(made.row, earlier)
+    if action is Action.PREVIEW:
+        record(db, made.row, settings.db_lock_timeout)
+        return preview_outcome(made.row)
+    if send_or_skip(made.empty, settings.digest_send_empty) is Action.SKIP:
+        record(db, skipped(made.row), settings.db_lock_timeout)
+        return skipped_outcome(made.row)
+    return _send_recorded(made.message, made.row, config, db, settings.db_lock_timeout)
+
+
+def _make(
+    data: WeekData,
+    audience: Audience,
+    config: SmtpConfig,
+    folder: Path,
+    reader: Recipient | None = None,
+) -> Made:
+    """Build, render and archive one digest: a reader's, or (no ``reader``) the digest of every
+    story, addressed to the sender and recorded for recipient *, never sent."""
+    digest = build_digest(data, audience)
     rendered = render_digest(digest)
-    message = build_message(rendered, config.sender, reader.email, data.week, reader.name)
-    files = archive(rendered, message, folder, _file_name(reader.email))
-    outcome = Outcome(reader.email, "preview", str(files.html), str(files.eml), digest.stories)
-    state = _delivery(data.week, reader.email, "preview", rendered, digest.stories, files, message)
-    if not send_now:
-        if _preview_may_record(earlier):  # a preview never hides a delivery
-            record(db, state, settings.db_lock_timeout)
-        elif earlier is not None:
-            outcome.note = f"the {earlier.status} digest stays {earlier.eml_path}"
-        return outcome
-    if digest.is_empty and not settings.digest_send_empty:
-        outcome.status, outcome.error = "skipped", "no stories; CITYRADAR_DIGEST_SEND_EMPTY is off"
-        record(db, _with(state, "skipped", error=outcome.error), settings.db_lock_timeout)
-        return outcome
-    return _send_recorded(message, state, config, db, settings.db_lock_timeout, outcome)
+    if reader is None:
+        message = build_message(rendered, config.sender, config.sender, data.week)
+        recipient, name = EVERYONE, "everything"
+    else:
+        message = build_message(rendered, config.sender, reader.email, data.week, reader.name)
+        recipient, name = reader.email, file_name(reader.email)
+    files = archive(rendered, message, folder, name)
+    row = preview_row(
+        str(data.week), recipient, rendered.subject, digest.stories, files, message_id_of(message)
+    )
+    return Made(row, message, files, rendered.subject, digest.stories, digest.is_empty)
+
+
+def _result(everything: Made, run_id: str | None) -> DigestResult:
+    """The run's result before any reader's outcome: the digest of every story."""
+    return DigestResult(
+        week=everything.row.week,
+        subject=everything.subject,
+        stories=everything.stories,
+        html_path=str(everything.files.html),
+        text_path=str(everything.files.text),
+        eml_path=str(everything.files.eml),
+        run_id=run_id,
+    )
 
 
 def _send_recorded(
-    message: EmailMessage,
-    state: Delivery,
-    config: SmtpConfig,
-    db: Path,
-    lock_timeout: float,
-    outcome: Outcome,
+    message: EmailMessage, row: Delivery, config: SmtpConfig, db: Path, lock_timeout: float
 ) -> Outcome:
     """Record the delivery as pending, send it, record how it went.
 
-    ``sending`` is written just before the message goes to the server: a run killed after that
-    leaves it, and the next send run marks it unconfirmed instead of mailing it again.
+    ``sending`` is written just before the message goes to the server (from inside the send):
+    a run killed after that leaves it, and the next send run marks it unconfirmed instead of
+    mailing it again.
     """
-    record(db, _with(state, "pending"), lock_timeout)
-    outcome.message_id = _message_id(message)
+    record(db, pending(row), lock_timeout)
+    attempt = _attempt(message, config, partial(deliveries.save, db, sending(row), lock_timeout))
+    record(db, settled(row, attempt), lock_timeout)
+    return settled_outcome(row, attempt)
+
+
+def _attempt(
+    message: EmailMessage, config: SmtpConfig, on_handover: Callable[[], None]
+) -> SendAttempt:
+    """Send one message; a failure after the retries is an answer to record, not an error."""
     try:
-        outcome.attempts = send_mail(
-            message, config, lambda: write_delivery(db, _with(state, "sending"), lock_timeout)
-        )
-    except DeliveryUnconfirmed as exc:
-        outcome.status, outcome.attempts, outcome.error = "unconfirmed", exc.attempts, str(exc)
-        record(db, _with(state, "unconfirmed", attempts=exc.attempts, error=str(exc)), lock_timeout)
-        return outcome
+        tries = send_mail(message, config, on_handover)
+    except DeliveryUnconfirmed as exc:  # first: it is also a DeliveryFailed
+        return SendAttempt("unconfirmed", exc.attempts, str(exc))
     except DeliveryFailed as exc:
-        outcome.status, outcome.attempts, outcome.error = "failed", exc.attempts, str(exc)
-        record(db, _with(state, "failed", attempts=exc.attempts, error=str(exc)), lock_timeout)
-        return outcome
-    outcome.status = "sent"
-    record(
-        db,
-        _with(state, "sent", attempts=outcome.attempts, sent_at=datetime.now(UTC)),
-        lock_timeout,
-    )
-    return outcome
+        return SendAttempt("failed", exc.attempts, str(exc))
+    return SendAttempt("sent", tries, at=datetime.now(UTC))
+
+
+def _resume(saved: Delivery, config: SmtpConfig, db: Path, lock_timeout: float) -> Outcome:
+    """Send an earlier week's delivery that never got through, as its .eml was saved."""
+    message = read_message(Path(saved.eml_path or ""))
+    return _send_recorded(message, resumed(saved, message_id_of(message)), config, db, lock_timeout)
 
 
 def _saved_pages(db: Path) -> dict[str, str]:
@@ -337,111 +338,6 @@ def _saved_pages(db: Path) -> dict[str, str]:
     except SavedPagesError as exc:
         get_run_logger().warning("%s; the digest links to the stories' own URLs", exc)
         return {}
-
-
-def _kept(earlier: Delivery) -> Outcome:
-    """The outcome of a delivery the server has or may have: nothing made, nothing written."""
-    outcome = Outcome(
-        earlier.recipient,
-        "already sent" if earlier.status == "sent" else "unconfirmed",
-        earlier.html_path or "",
-        earlier.eml_path or "",
-        earlier.items or 0,
-        message_id=earlier.message_id,
-    )
-    if earlier.status != "sent":  # the server may have it: never a second mail without --resend
-        outcome.error = earlier.error
-    return outcome
-
-
-def _preview_may_record(earlier: Delivery | None) -> bool:
-    """A preview is recorded over nothing or over another preview, never over a delivery (sent,
-    pending, failed, ...): the row must keep pointing at the files that were or will be sent.
-
-    The digest of everything is always a ``preview``; a send run's copy of it stays recorded.
-    """
-    if earlier is None:
-        return True
-    if earlier.status != "preview":
-        return False
-    return earlier.recipient != EVERYONE or Path(earlier.eml_path or "").parent.name == (
-        PREVIEW_FOLDER
-    )
-
-
-def _deliver_unfinished(
-    db: Path, config: SmtpConfig, settings: Settings, before: str
-) -> list[Outcome]:
-    """Send the saved .eml of earlier weeks' deliveries that never got through."""
-    with connect(db, lock_timeout=settings.db_lock_timeout) as con:
-        waiting = [d for d in deliveries.unfinished(con) if d.week < before]
-    outcomes = []
-    for delivery in waiting:
-        if not delivery.eml_path or not Path(delivery.eml_path).exists():
-            continue
-        message = read_message(Path(delivery.eml_path))
-        # the row records the Message-ID of the message that goes out: the saved one
-        delivery = replace(delivery, message_id=_message_id(message))
-        outcome = Outcome(
-            delivery.recipient,
-            "preview",
-            delivery.html_path or "",
-            delivery.eml_path,
-            delivery.items or 0,
-        )
-        outcomes.append(
-            _send_recorded(message, delivery, config, db, settings.db_lock_timeout, outcome)
-        )
-    return outcomes
-
-
-def _recorded(db: Path, week: str) -> dict[str, Delivery]:
-    """The week's delivery rows by recipient (what earlier runs made, sent or tried to send)."""
-    with connect(db, read_only=True) as con:
-        return deliveries.of_week(con, week)
-
-
-def _unconfirm_interrupted(db: Path, lock_timeout: float) -> None:
-    """Deliveries a killed run left mid-send become unconfirmed (one send run at a time)."""
-    with connect(db, lock_timeout=lock_timeout) as con:
-        deliveries.unconfirm_interrupted(con)
-
-
-def _delivery(
-    week: IsoWeek,
-    recipient: str,
-    status: str,
-    rendered: RenderedDigest,
-    stories: int,
-    files: Archived,
-    message: EmailMessage,
-) -> Delivery:
-    return Delivery(
-        week=str(week),
-        recipient=recipient,
-        status=status,
-        message_id=_message_id(message),
-        subject=rendered.subject,
-        items=stories,
-        html_path=str(files.html),
-        eml_path=str(files.eml),
-    )
-
-
-def _message_id(message: EmailMessage) -> str:
-    """The Message-ID as the row records it: a message read back from its .eml has the header
-    folded onto its own line, and the fold must not become part of the id."""
-    return str(message["Message-ID"]).strip()
-
-
-def _with(delivery: Delivery, status: str, **changes: object) -> Delivery:
-    fields = {**delivery.__dict__, "status": status, **changes}
-    return Delivery(**fields)
-
-
-def _file_name(address: str) -> str:
-    """A file name for a recipient's digest: their address, made safe."""
-    return re.sub(r"[^A-Za-z0-9@._-]+", "_", address.lower())
 
 
 def _report(result: DigestResult) -> None:

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
+
+from warehouse.db import connect
 
 # the recipient of the digest of everything, kept for the archive and sent to nobody
 EVERYONE = "*"
@@ -91,3 +94,31 @@ def unfinished(con: duckdb.DuckDBPyConnection) -> list[Delivery]:
         " where status in ('pending', 'failed') order by week, recipient"
     )
     return [Delivery(*row) for row in cursor.fetchall()]
+
+
+# --- the same, each in its own short connection to the warehouse file (the digest flow's) ---
+
+
+def save(db_path: Path, delivery: Delivery, lock_timeout: float) -> None:
+    """Write one delivery's state in a transaction of its own (the lock held only for it)."""
+    with connect(db_path, lock_timeout=lock_timeout) as con:
+        record(con, delivery)
+
+
+def read_week(db_path: Path, week: str) -> dict[str, Delivery]:
+    """The week's delivery rows by recipient (what earlier runs made, sent or tried to send)."""
+    with connect(db_path, read_only=True) as con:
+        return of_week(con, week)
+
+
+def mark_interrupted(db_path: Path, lock_timeout: float) -> int:
+    """``unconfirm_interrupted`` in its own transaction; returns how many rows it changed."""
+    with connect(db_path, lock_timeout=lock_timeout) as con:
+        return unconfirm_interrupted(con)
+
+
+def read_unfinished(db_path: Path, lock_timeout: float) -> list[Delivery]:
+    """``unfinished``, read through a connection that waits up to ``lock_timeout`` for the
+    warehouse, like the writes around it in a send run."""
+    with connect(db_path, lock_timeout=lock_timeout) as con:
+        return unfinished(con)

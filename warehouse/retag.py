@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
 
 from cityradar.registry import Source
+from transforms.retagging import StoredText
 from transforms.tagging import Tags
 from transforms.vocabularies import gazetteer
 from warehouse.columnar import reasons_json
-
-
-@dataclass(frozen=True)
-class StoredText:
-    """What an item is tagged from: its text, its attachments' text and its source."""
-
-    item_id: str
-    title: str
-    summary: str
-    body: str
-    source: Source | None
 
 
 def stored_texts(con: duckdb.DuckDBPyConnection) -> list[StoredText]:

@@ -11,7 +11,6 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.reclassify import reclassify
 from tests.warehouse.test_loader import payload
 from warehouse.corrections import (
     BODY_CHARS,
@@ -22,6 +21,7 @@ from warehouse.corrections import (
 )
 from warehouse.db import connect, migrate
 from warehouse.loader import load_batch
+from warehouse.reclassify import reclassify
 from warehouse.tools import export_parquet, search, snapshot
 
 runner = CliRunner()
