@@ -9,7 +9,7 @@ sectioning are digest.rank's job.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -21,10 +21,9 @@ from transforms.vocabularies import FOCUS_AREAS
 OFFICIAL_ORG_TYPES = frozenset({"ministry", "city", "agency"})
 TREND_WEEKS = 4  # the chart compares the week with the average of this many before it
 
-# A story's moment is its publication time, or when it was first seen if the source gave no
-# sound date (published_at is NULL when it was missing, unreadable or more than a day in the
-# future): the rule of the items view's week.
-_MOMENT = "coalesce(i.published_at, i.first_seen_at)"
+# Which week a story belongs to is the items view's rule (its moment, in the warehouse's time
+# zone, gives week_start), so the digest filters on week_start rather than recomputing it; the
+# totals and the chart come from weekly_totals, which groups by the same column.
 
 # Smart-city pages seen before whose content changed in the week (a new version observed).
 _CHANGED = """
@@ -39,43 +38,30 @@ where v.is_current and v.version > 1 and i.is_smart_city
 _CLUSTER_MEMBERS = f"""
 with week_clusters as (
     select i.cluster_id from items as i
-    where i.is_smart_city and {_MOMENT} >= $start and {_MOMENT} < $end
+    where i.is_smart_city and i.week_start = $monday
     union
     select i.cluster_id from items as i where i.item_id in ({_CHANGED})
 )
 select
-    i.item_id, i.cluster_id, i.title, i.url, i.summary, i.language, {_MOMENT} as moment,
+    i.item_id, i.cluster_id, i.title, i.url, i.summary, i.language, i.moment,
     i.source_id, coalesce(s.name, i.source_id) as source_name, s.org_type,
     i.cities, i.focus_areas, i.relevance, i.is_smart_city
 from items as i
 join week_clusters using (cluster_id)
 left join sources as s using (source_id)
-where {_MOMENT} < $end
-order by i.cluster_id, moment, i.item_id
+where i.week_start <= $monday
+order by i.cluster_id, i.moment, i.item_id
 """
 
-_TOTALS = f"""
-select
-    count(*) filter (where i.is_smart_city) as items,
-    count(distinct i.cluster_id) filter (where i.is_smart_city) as stories,
-    count(distinct i.source_id) filter (where i.is_smart_city) as sources,
-    count(*) as collected
-from items as i
-where {_MOMENT} >= $start and {_MOMENT} < $end
+# The totals of the weeks from $first to $monday (a week without stories has no row).
+_WEEKLY_TOTALS = """
+select week_start, stories, smart_city_stories, smart_city_events, smart_city_sources,
+       smart_city_cities, smart_city_focus_areas
+from weekly_totals
+where week_start between $first and $monday
 """
 
-_CITIES = f"""
-select count(distinct c.city)
-from items as i join item_cities as c using (item_id)
-where i.is_smart_city and c.kind = 'city' and {_MOMENT} >= $start and {_MOMENT} < $end
-"""
-
-_FOCUS_COUNTS = f"""
-select f.focus_area, count(distinct i.item_id) as items
-from items as i join item_focus_areas as f using (item_id)
-where i.is_smart_city and {_MOMENT} >= $start and {_MOMENT} < $end
-group by f.focus_area
-"""
+_TIMEZONE = "select timezone from warehouse_settings"
 
 _PROBLEM_SOURCES = """
 select source_id, name, health, problem
@@ -139,24 +125,37 @@ class WeekData:
     saved_pages: dict[str, str] = field(default_factory=dict)
 
 
+class TimeZoneMismatch(RuntimeError):
+    """The warehouse's weeks are in another time zone than the one the digest was asked for."""
+
+
 def fetch_week(con: duckdb.DuckDBPyConnection, week: IsoWeek, tz: str) -> WeekData:
-    """Read one week for the digest from the analyst views."""
+    """Read one week for the digest from the analyst views.
+
+    ``tz`` must be the warehouse's own time zone (warehouse_settings, stored from
+    CITYRADAR_TIMEZONE: warehouse.db.follow_timezone): the views decide which week a story is
+    in, and the digest's bounds, dates and labels must agree with them.
+    """
+    _check_timezone(con, tz)
     start, end = week.bounds(tz)
     bounds = {"start": start, "end": end}
-    members = [_member(row) for row in _records(con, _CLUSTER_MEMBERS, bounds)]
+    members = [
+        _member(row) for row in _records(con, _CLUSTER_MEMBERS, {**bounds, "monday": week.monday()})
+    ]
     clusters: dict[str, list[Member]] = {}
     for member in members:
         clusters.setdefault(member.cluster_id, []).append(member)
+    weeks = _weekly_totals(con, week, TREND_WEEKS + 1)
     return WeekData(
         week=week,
         timezone=tz,
         generated_at=datetime.now(UTC),
         clusters=clusters,
         changed={row["item_id"] for row in _records(con, _CHANGED, bounds)},
-        totals=week_totals(con, week, tz),
-        previous_totals=week_totals(con, week.previous(), tz),
-        focus_counts=focus_counts(con, week, tz),
-        focus_average=focus_average(con, week, tz),
+        totals=_totals(weeks.get(week.monday())),
+        previous_totals=_totals(weeks.get(week.previous().monday())),
+        focus_counts=_focus_counts(weeks.get(week.monday())),
+        focus_average=_focus_average(weeks, week),
         problem_sources=[
             (r["source_id"], r["name"], r["health"], r["problem"])
             for r in _records(con, _PROBLEM_SOURCES, {})
@@ -165,34 +164,65 @@ def fetch_week(con: duckdb.DuckDBPyConnection, week: IsoWeek, tz: str) -> WeekDa
 
 
 def week_totals(con: duckdb.DuckDBPyConnection, week: IsoWeek, tz: str) -> Totals:
-    """The week's counts of items, stories, sources and cities."""
-    start, end = week.bounds(tz)
-    bounds = {"start": start, "end": end}
-    (row,) = _records(con, _TOTALS, bounds)
-    (cities,) = con.execute(_CITIES, bounds).fetchone()
-    return Totals(
-        items=row["items"],
-        stories=row["stories"],
-        sources=row["sources"],
-        cities=cities,
-        collected=row["collected"],
-    )
+    """The week's counts of items, stories, sources and cities (weekly_totals)."""
+    _check_timezone(con, tz)
+    return _totals(_weekly_totals(con, week, 1).get(week.monday()))
 
 
 def focus_counts(con: duckdb.DuckDBPyConnection, week: IsoWeek, tz: str) -> dict[str, int]:
     """Smart-city items per focus area in the week (an item counts once per area it has)."""
-    start, end = week.bounds(tz)
-    found = dict(con.execute(_FOCUS_COUNTS, {"start": start, "end": end}).fetchall())
-    return {area: int(found.get(area, 0)) for area in FOCUS_AREAS}
+    _check_timezone(con, tz)
+    return _focus_counts(_weekly_totals(con, week, 1).get(week.monday()))
 
 
 def focus_average(con: duckdb.DuckDBPyConnection, week: IsoWeek, tz: str) -> dict[str, float]:
     """Items per focus area per week, averaged over the TREND_WEEKS weeks before ``week``."""
+    _check_timezone(con, tz)
+    return _focus_average(_weekly_totals(con, week, TREND_WEEKS + 1), week)
+
+
+def _check_timezone(con: duckdb.DuckDBPyConnection, tz: str) -> None:
+    """Refuse to mix two time zones: the views' weeks and the digest's bounds would disagree."""
+    (stored,) = con.execute(_TIMEZONE).fetchone()
+    if stored != tz:
+        raise TimeZoneMismatch(
+            f"the warehouse's weeks are in {stored}, the digest was asked for {tz}: a writer "
+            "stores CITYRADAR_TIMEZONE first (warehouse.db.follow_timezone)"
+        )
+
+
+def _weekly_totals(
+    con: duckdb.DuckDBPyConnection, week: IsoWeek, count: int
+) -> dict[date, dict[str, Any]]:
+    """weekly_totals rows of ``week`` and the ``count - 1`` weeks before it, by Monday."""
+    first = week.monday() - timedelta(weeks=count - 1)
+    rows = _records(con, _WEEKLY_TOTALS, {"first": first, "monday": week.monday()})
+    return {row["week_start"]: row for row in rows}
+
+
+def _totals(row: dict[str, Any] | None) -> Totals:
+    if row is None:  # no story at all that week
+        return Totals()
+    return Totals(
+        items=row["smart_city_stories"],
+        stories=row["smart_city_events"],
+        sources=row["smart_city_sources"],
+        cities=row["smart_city_cities"],
+        collected=row["stories"],
+    )
+
+
+def _focus_counts(row: dict[str, Any] | None) -> dict[str, int]:
+    found = row["smart_city_focus_areas"] if row else {}
+    return {area: int(found.get(area, 0)) for area in FOCUS_AREAS}
+
+
+def _focus_average(weeks: dict[date, dict[str, Any]], week: IsoWeek) -> dict[str, float]:
     totals = dict.fromkeys(FOCUS_AREAS, 0)
     earlier = week
     for _ in range(TREND_WEEKS):
         earlier = earlier.previous()
-        for area, count in focus_counts(con, earlier, tz).items():
+        for area, count in _focus_counts(weeks.get(earlier.monday())).items():
             totals[area] += count
     return {area: count / TREND_WEEKS for area, count in totals.items()}
 

@@ -250,7 +250,12 @@ def load_staged(db_path: Path, batch_path: Path, tables: BatchTables) -> LoadRes
     lock_timeout = settings.db_lock_timeout
     with (
         load_slot(db_path, lock_timeout),
-        connect(db_path, lock_timeout=lock_timeout, memory_limit=settings.db_memory_limit) as con,
+        connect(
+            db_path,
+            lock_timeout=lock_timeout,
+            memory_limit=settings.db_memory_limit,
+            timezone=settings.timezone,  # the views' weeks follow CITYRADAR_TIMEZONE
+        ) as con,
     ):
         result = merge_tables(con, tables)
     batch.mark_loaded()

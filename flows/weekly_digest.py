@@ -64,7 +64,7 @@ from digest.week import IsoWeek
 from flows.artifacts import current_run_id, publish_digest_report
 from flows.engine import NONE, flow, get_run_logger, task
 from warehouse import deliveries
-from warehouse.db import connect
+from warehouse.db import connect, follow_timezone
 from warehouse.deliveries import EVERYONE, Delivery
 
 __all__ = ["DigestNotDelivered", "DigestResult", "Outcome", "choose_recipients", "weekly_digest"]
@@ -114,9 +114,10 @@ class Made:
 
 @task(name="read-week", cache_policy=NONE)
 def read_week(db_path: Path, week: IsoWeek, tz: str) -> WeekData:
-    """Query the week from the analyst views (read-only)."""
+    """Query the week from the analyst views (read-only, once the views' weeks are in ``tz``)."""
     if not db_path.exists():
         raise FileNotFoundError(f"no warehouse at {db_path}: run `cityradar ingest` first")
+    follow_timezone(db_path, tz, Settings().db_lock_timeout)
     with connect(db_path, read_only=True) as con:
         return fetch_week(con, week, tz)
 

@@ -124,13 +124,52 @@ def refresh_views(con: duckdb.DuckDBPyConnection, force: bool = False) -> bool:
     return True
 
 
+def stored_timezone(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The time zone the views' weeks are in (None for a file older than migration 0009)."""
+    try:
+        row = con.execute("select timezone from core.settings").fetchone()
+    except duckdb.CatalogException:
+        return None
+    return row[0] if row else None
+
+
+def store_timezone(con: duckdb.DuckDBPyConnection, timezone: str) -> None:
+    """Make the views' weeks (items.week, week_start, weekly_totals...) follow ``timezone``.
+
+    The setting lives in the file (core.settings) rather than in each view's SQL so that every
+    tool that opens the file, the digest included, reads the same weeks. A name DuckDB does not
+    know would break every view, so it is refused before it is stored.
+    """
+    known = con.execute(
+        "select count(*) from pg_timezone_names() where name = ?", [timezone]
+    ).fetchone()
+    if not known or not known[0]:
+        raise ValueError(f"{timezone!r} is not a time zone DuckDB knows, such as 'Asia/Seoul'")
+    if stored_timezone(con) != timezone:
+        con.execute("update core.settings set timezone = ?", [timezone])
+
+
+def follow_timezone(path: Path, timezone: str, lock_timeout: float = 0.0) -> None:
+    """Make the file's views follow ``timezone`` before a read: a brief write only when the file
+    holds another zone (the setting changed since the last writer), else a read-only look."""
+    with connect(path, read_only=True, lock_timeout=lock_timeout) as con:
+        if stored_timezone(con) == timezone:
+            return
+    with connect(path, lock_timeout=lock_timeout, timezone=timezone):
+        pass
+
+
 class WarehouseLocked(RuntimeError):
     """Another process holds the DuckDB file and did not let go in time."""
 
 
 @contextmanager
 def connect(
-    path: Path, read_only: bool = False, lock_timeout: float = 0.0, memory_limit: str | None = None
+    path: Path,
+    read_only: bool = False,
+    lock_timeout: float = 0.0,
+    memory_limit: str | None = None,
+    timezone: str | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse; a writer also brings it up to date with the migrations.
 
@@ -142,6 +181,9 @@ def connect(
     ``memory_limit`` (a DuckDB size such as ``512MB``) caps what DuckDB keeps in memory; past it,
     it evicts pages of the file and spills to a folder beside it (``<file>.tmp``). Unset, DuckDB
     may take most of the machine's memory for its cache.
+
+    ``timezone`` (CITYRADAR_TIMEZONE, given by a writer) is stored for the views' weeks; see
+    store_timezone.
     """
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -151,6 +193,8 @@ def connect(
             _limit_memory(con, path, memory_limit)
         if not read_only:
             migrate(con)
+            if timezone is not None:
+                store_timezone(con, timezone)
         yield con
     finally:
         con.close()

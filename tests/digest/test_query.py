@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from digest.query import fetch_week
+import pytest
+
+from digest.query import TimeZoneMismatch, fetch_week
 from digest.rank import Audience, build_digest
 from digest.week import IsoWeek
 from tests.warehouse.test_corrections import FESTIVAL, STORIES
 from tests.warehouse.test_loader import payload
+from tests.warehouse.test_views import LATE_SUNDAY
 from warehouse.corrections import LabelChange, record_correction
-from warehouse.db import connect
+from warehouse.db import connect, follow_timezone
 from warehouse.loader import load_batch
 
 WEEK = IsoWeek.parse("2026-W47")  # the stories' week
@@ -65,3 +68,65 @@ def test_a_story_an_analyst_marked_not_smart_city_leaves_the_digest(tmp_path):
     assert after.clusters == {}
     assert (after.totals.items, after.totals.cities) == (0, 0)
     assert build_digest(after, Audience()).is_empty
+
+
+def smart_titles(data):
+    return {m.title for members in data.clusters.values() for m in members if m.is_smart_city}
+
+
+def test_the_time_zone_setting_moves_the_digests_week_as_it_moves_the_views(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with connect(path) as con:
+        load_batch(con, payload("b1", [{**LATE_SUNDAY, "seq": 0}]))
+    title = LATE_SUNDAY["title"]
+    week_47, week_48 = IsoWeek.parse("2026-W47"), IsoWeek.parse("2026-W48")
+
+    def digest_and_view(week, tz):
+        follow_timezone(path, tz)
+        with connect(path, read_only=True) as con:
+            data = fetch_week(con, week, tz)
+            (view_week,) = con.execute("select week from items").fetchone()
+        return data, view_week
+
+    seoul, view_week = digest_and_view(week_48, "Asia/Seoul")  # Monday 05:00 in Seoul
+    assert view_week == "2026-W48"
+    assert title in smart_titles(seoul)
+    assert (seoul.totals.items, seoul.totals.collected) == (1, 1)
+    assert seoul.previous_totals.items == 0
+
+    berlin, view_week = digest_and_view(week_47, "Europe/Berlin")  # Sunday 21:00 in Berlin
+    assert view_week == "2026-W47"
+    assert title in smart_titles(berlin)
+    assert (berlin.totals.items, berlin.totals.collected) == (1, 1)
+    assert sum(berlin.focus_counts.values()) == sum(seoul.focus_counts.values()) >= 1
+    later, _ = digest_and_view(week_48, "Europe/Berlin")
+    assert smart_titles(later) == set()
+    assert later.totals.collected == 0
+    assert later.previous_totals.items == 1
+
+
+def test_the_digest_refuses_a_time_zone_the_warehouses_weeks_are_not_in(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with connect(path):
+        pass
+    with connect(path, read_only=True) as con, pytest.raises(TimeZoneMismatch, match="Asia/Seoul"):
+        fetch_week(con, WEEK, "Europe/Berlin")
+
+
+def test_the_digests_totals_are_the_rows_of_weekly_totals(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with connect(path) as con:
+        load_batch(con, payload("b1", [{**s, "seq": n} for n, s in enumerate(STORIES)]))
+    data = week_of(path)
+    with connect(path, read_only=True) as con:
+        (row,) = con.execute(
+            "select smart_city_stories, smart_city_events, smart_city_sources,"
+            " smart_city_cities, stories, smart_city_focus_areas from weekly_totals"
+            " where week = ?",
+            [str(WEEK)],
+        ).fetchall()
+    totals = data.totals
+    assert (totals.items, totals.stories, totals.sources, totals.cities, totals.collected) == row[
+        :5
+    ]
+    assert {a: n for a, n in data.focus_counts.items() if n} == row[5]

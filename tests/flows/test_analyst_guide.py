@@ -37,6 +37,7 @@ EXPECT_ROWS = (
     "item_attachments",
     "from source_runs",
     "from weekly_counts",
+    "from weekly_totals",
     "previous_four_weeks_avg",
     "reported_by",
     "from search(",

@@ -1,7 +1,7 @@
 -- items: one row per distinct story. Entries that share a canonical URL or a source GUID are
 -- one story; cluster_id groups stories about the same event across outlets. Cities, focus areas
 -- and is_smart_city are what analysts corrected (tag_corrections), else the tagger's; the
--- tagger's own stay beside them in tagger_*.
+-- tagger's own stay beside them in tagger_*. Weeks are in the time zone of core.settings.
 create or replace view items as
 with
 cities as (
@@ -45,8 +45,13 @@ select
     i.last_seen_at,
     i.licence,
     coalesce(c.regions, []::varchar[]) as regions,
-    -- the Monday (Asia/Seoul) of the story's week; published_at holds only plausible dates
-    date_trunc('week', timezone('Asia/Seoul', coalesce(i.published_at, i.first_seen_at)))::date
+    -- the story's moment, the one rule of when a story happened (its week, the digest's
+    -- order): published_at holds only plausible dates, so a missing, unreadable or future one
+    -- falls back to when the story was first seen
+    coalesce(i.published_at, i.first_seen_at) as moment,
+    -- the Monday of the moment's week in the warehouse's time zone (core.settings: the
+    -- CITYRADAR_TIMEZONE the last writer stored), the zone the digest's weeks use too
+    date_trunc('week', timezone(z.timezone, moment))::date
         as week_start,
     strftime(week_start, '%G-W%V') as week,
     i.relevance_reasons as smart_city_reasons,
@@ -61,7 +66,9 @@ from core.items as i
 left join cities as c using (item_id)
 left join countries as k using (item_id)
 left join focus as f using (item_id)
-left join core.current_corrections as r using (item_id);
+left join core.current_corrections as r using (item_id)
+-- one row (migration 0009); a left join so that no story could ever vanish for want of it
+left join core.settings as z on true;
 
 comment on view items is 'One row per distinct story (exact duplicates across feeds collapsed). Current content; see item_versions for history.';
 comment on column items.item_id is 'Stable id of the story (derived from its first canonical URL or GUID).';
@@ -86,8 +93,9 @@ comment on column items.first_seen_at is 'When cityradar first fetched the story
 comment on column items.last_seen_at is 'When a feed last listed the story (UTC).';
 comment on column items.regions is 'Korean provinces the story is about (Gyeonggi, South Jeolla...), strongest first.';
 comment on column items.licence is '공공누리 (KOGL) type the article page shows: KOGL-1 (attribution) .. KOGL-4 (no commercial use, no derivatives); NULL when none is shown.';
-comment on column items.week_start is 'Monday (Asia/Seoul) that starts the story''s ISO week: for date arithmetic such as the previous four weeks.';
-comment on column items.week is 'ISO week of the story (YYYY-Www, Asia/Seoul): of its publication, or of when it was first seen if the source gave no sound date. The digest''s weeks.';
+comment on column items.moment is 'When the story happened for cityradar (UTC): published_at, else first_seen_at when the source gave no sound date (missing, unreadable or in the future). Its week is week; the digest orders and counts stories by it.';
+comment on column items.week_start is 'Monday that starts the story''s ISO week, in the warehouse''s time zone (warehouse_settings.timezone, from CITYRADAR_TIMEZONE; Asia/Seoul unless set): for date arithmetic such as the previous four weeks.';
+comment on column items.week is 'ISO week of the story''s moment (YYYY-Www, in the warehouse''s time zone, warehouse_settings.timezone). The digest''s weeks.';
 comment on column items.smart_city_reasons is 'Why the tagger judged the story smart-city or not (tagger_is_smart_city): JSON list of {term, field, count, weight}, strongest first: the technology terms it matched and where, the share its focus areas add (term focus areas, field score), and the urban or public context it found (terms context: ...), or no urban or public context.';
 comment on column items.corrected is 'True when an analyst corrected the story''s tags (tag_corrections): cities, focus_areas and is_smart_city then show the analyst''s labels where given.';
 comment on column items.correction_note is 'The note of the story''s latest correction; NULL when none was given or the story was not corrected.';
