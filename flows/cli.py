@@ -726,7 +726,8 @@ def evaluate_tags(
     ] = "test",
 ) -> None:
     """Score tagging and clustering on labelled sets: P/R/F1 per label and language."""
-    from transforms.evaluation import GATE_SETS, evaluate, format_report, load_sets
+    from training.eval_sets import GATE_SETS, load_sets
+    from transforms.evaluation import evaluate, format_report
 
     if labelled is not None:
         _report_labelled(labelled, split, mistakes)
@@ -770,7 +771,8 @@ def _report_labelled(folder: Path, split: str, mistakes: bool) -> None:
 
 def _report_real_text(realdata: Path, mistakes: bool) -> None:
     """Print the figures on each labelled set of real text; real text informs, it does not gate."""
-    from transforms.evaluation import check_against, evaluate, format_report, load_realdata_set
+    from training.eval_sets import load_realdata_set
+    from transforms.evaluation import check_against, evaluate, format_report
 
     for name, purpose in REAL_TEXT_SETS:
         labels = EVAL_DIR / name
