@@ -29,9 +29,9 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from training.eval_sets import GATE_SETS, load_sets
 from training.labelled import DEFAULT_FOLDER, read_labelled
 from transforms.embedding import encode, opening_text
-from transforms.evaluation import GATE_SETS, load_sets
 from transforms.learned import learned_model
 from transforms.matching import primed_analysis
 from transforms.normalize import ANALYSIS_CHUNK, CleanText, analysed_ahead, batched

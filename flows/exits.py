@@ -9,8 +9,10 @@
        the crawled batch could not be loaded (it stays staged for the next run)
 =====  ==========================================================================================
 
-Anything else that escapes a command is a bug: it exits 1 too, with its traceback in the run's
-log file.
+A command's own expected failures are a ``CommandError`` carrying one of these statuses; the
+failures other code raises are named below (``expected``). flows/cli/errors.py turns either into
+the ``error:`` line and the status. Anything else that escapes a command is a bug: it exits 1
+too, with its traceback in the run's log file.
 """
 
 from __future__ import annotations
@@ -26,15 +28,10 @@ CONFIG = 2
 NOTHING_IN = 3
 
 
-class ConfigError(ValueError):
-    """A configuration the command cannot work with (one line says which and what to do)."""
-
-
 # Expected failures by the name of their class, not the class: catching them must not import
 # the flows (and Prefect) into `sources list` or `search`. tests/flows/test_exits.py checks that
 # every name is a real class.
 CONFIG_ERRORS = (
-    "flows.exits.ConfigError",
     "cityradar.registry.RegistryError",
     "cityradar.settings.SettingsError",
     "digest.recipients.RecipientsError",

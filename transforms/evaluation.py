@@ -1,5 +1,7 @@
 """The tagging quality gate: the labelled evaluation set, scored per label and per language.
 
+Pure scoring: the sets are read from their files by training/eval_sets.py.
+
 Cities and focus areas are scored as micro-averaged precision, recall and F1 over (item, label)
 pairs; relevance as accuracy; clustering as pairwise precision and recall over the stories the
 set marks as duplicates.
@@ -9,10 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from transforms import clusters
 from transforms.tagging import ItemText, Tags, tag_item, tag_items
@@ -116,70 +115,6 @@ class EvalReport:
             flat[f"{lang}.cluster.precision"] = round(s.clustering.precision, 4)
             flat[f"{lang}.cluster.recall"] = round(s.clustering.recall, 4)
         return flat
-
-
-# The labelled sets the gate scores together: the tuning set and the two sets that were held out
-# once each and scored before anything was changed for them (their headers keep those figures).
-GATE_SETS = ("tagging_set.yaml", "holdout_1.yaml", "holdout_2.yaml")
-
-
-def load_sets(paths: Iterable[Path]) -> list[GoldItem]:
-    """Read several evaluation sets as one; item ids must be unique across them."""
-    items = [item for path in paths for item in load_set(path)]
-    seen: set[str] = set()
-    for item in items:
-        if item.id in seen:
-            raise ValueError(f"item id {item.id!r} appears twice in the evaluation sets")
-        seen.add(item.id)
-    return items
-
-
-def load_realdata_set(labels: Path, realdata: Path) -> list[GoldItem]:
-    """Labelled real items, their text read from the captured files under ``realdata``."""
-    from transforms.captured import read_captured
-
-    files: dict[str, dict[str, tuple[str, str, str]]] = {}
-    items = []
-    for entry in yaml.safe_load(labels.read_text(encoding="utf-8")):
-        name, key = entry["file"], str(entry["key"])
-        if name not in files:
-            files[name] = read_captured(realdata / name)
-        if key not in files[name]:
-            raise ValueError(f"{labels}: no item {key!r} in {realdata / name}")
-        title, summary, body = files[name][key]
-        items.append(
-            GoldItem(
-                id=f"{name}#{key}",
-                lang=entry["lang"],
-                title=title,
-                summary=summary,
-                body=body,
-                cities=frozenset(entry["cities"]),
-                focus=frozenset(entry["focus"]),
-                smart=bool(entry["smart"]),
-                story=None,
-            )
-        )
-    return items
-
-
-def load_set(path: Path) -> list[GoldItem]:
-    """Read one evaluation set."""
-    items = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [
-        GoldItem(
-            id=str(entry["id"]),
-            lang=entry["lang"],
-            title=entry["title"],
-            summary=entry.get("summary", ""),
-            body=entry.get("body", ""),
-            cities=frozenset(entry["cities"]),
-            focus=frozenset(entry["focus"]),
-            smart=bool(entry["smart"]),
-            story=entry.get("story"),
-        )
-        for entry in items
-    ]
 
 
 def predict(item: GoldItem) -> Prediction:

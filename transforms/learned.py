@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -219,10 +219,6 @@ class LearnedModel:
             smart=bool(labels[0]),
             focus=tuple(area for area, on in zip(FOCUS_AREAS, labels[1:], strict=True) if on),
         )
-
-    def with_band(self, band: tuple[float, float]) -> LearnedModel:
-        """The same heads with another band (training tries several)."""
-        return replace(self, band=band)
 
 
 def neighbour_votes(

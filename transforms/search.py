@@ -50,8 +50,3 @@ def _word_terms(word: str) -> list[str]:
     if all(a.start + a.len == b.start for a, b in pairwise(content)):
         return [word[first.start : last.start + last.len].lower()]
     return [t.form.lower() for t in content]
-
-
-def sql_query(terms: list[str]) -> str:
-    """The terms as the single string the ``search`` macro takes (space-separated)."""
-    return " ".join(re.sub(r"\s+", "", t) for t in terms)

@@ -20,7 +20,6 @@ from transforms.learned import Decision, Evidence, Example, example_titles, lear
 from transforms.matching import Match, Morphemes, has_hangul
 from transforms.vocabularies import Gazetteer, Place, Scoring, Taxonomy, gazetteer, taxonomy
 
-FIELDS: tuple[str, ...] = ("title", "summary", "dateline", "body", "rest")
 # Topics (focus areas, relevance, context) are read from the story's opening: the title, the lead
 # and this much of the body. The learned heads decide from the opening (the labelled news they
 # learn from holds leads of at most 400 characters); the rest of a long body, and attachments,

@@ -44,10 +44,6 @@ class Place:
     civic_only: bool = False  # mostly a company (Toyota): only a civic phrase makes it the city
 
 
-# kept for callers that speak of cities
-City = Place
-
-
 @dataclass(frozen=True)
 class Gazetteer:
     """Places and countries with their matchers."""

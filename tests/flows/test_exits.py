@@ -29,7 +29,6 @@ def test_configuration_exits_2_and_says_the_message():
         "sources.yaml: entry 1, field 'url'",
     )
     assert exits.expected(RecipientsError("recipient 2"))[0] == exits.CONFIG
-    assert exits.expected(exits.ConfigError("the warehouse x cannot be made"))[0] == exits.CONFIG
 
 
 def test_a_warehouse_that_would_not_take_the_batch_means_nothing_came_in_only_when_loading():

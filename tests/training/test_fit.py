@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from training import dataset, fit
+from training.eval_sets import load_set
 from training.labelled import read_labelled, split_of
-from transforms.evaluation import load_set
 from transforms.learned import LABELS, SMART, STAGES, examples_from_arrays, model_from_spec
 
 WRITTEN = Path(__file__).resolve().parents[2] / "eval" / "tagging_set.yaml"

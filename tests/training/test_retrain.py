@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.warehouse.test_loader import payload
+from training.eval_sets import load_set
 from training.labelled import LabelledItem, split_of
 from training.retrain import corrections_for_training, retrain
-from transforms.evaluation import load_set
 from warehouse.corrections import LabelChange, read_corrections, record_correction
 from warehouse.db import connect
 from warehouse.loader import load_batch

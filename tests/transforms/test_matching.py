@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from training.eval_sets import GATE_SETS, load_sets
 from training.labelled import DEFAULT_FOLDER, read_labelled
 from transforms import matching
-from transforms.evaluation import GATE_SETS, load_sets
 from transforms.matching import (
     CONTEXT_WORDS,
     NAME_SUFFIXES,

@@ -7,16 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from transforms.evaluation import (
-    GATE_SETS,
-    TARGETS,
-    Prediction,
-    check_against,
-    evaluate,
-    format_report,
-    load_set,
-    load_sets,
-)
+from training.eval_sets import GATE_SETS, load_set, load_sets
+from transforms.evaluation import TARGETS, Prediction, check_against, evaluate, format_report
 
 EVAL = Path(__file__).resolve().parents[2] / "eval"
 

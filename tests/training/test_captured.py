@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from transforms.captured import read_captured
-from transforms.evaluation import evaluate, format_report, load_realdata_set
+from training.captured import read_captured
+from training.eval_sets import load_realdata_set
+from transforms.evaluation import evaluate, format_report
 from transforms.tagging import tag_item
 
 EVAL = Path(__file__).resolve().parents[2] / "eval"
