@@ -16,12 +16,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import synthetic
+from bench.load import batch_of
 from digest.query import fetch_week
 from digest.rank import Audience, build_digest
 from digest.render import render_digest
 from digest.week import IsoWeek
 from warehouse.db import connect
-from warehouse.loader import BatchPayload, load_batch
+from warehouse.loader import merge_tables
 
 TIMEZONE = "Asia/Seoul"
 
@@ -31,17 +32,9 @@ def build(db: Path, items: int) -> None:
     db.unlink(missing_ok=True)
     count = 2 * items
     made = list(synthetic.items(0, count, "bench-digest", span_days=14, per_span=count))
-    payload = BatchPayload(
-        batch_id="bench-digest",
-        created_at=None,
-        sources=synthetic.sources(),
-        raw_records=[synthetic.raw_record(i) for i in made],
-        items=made,
-        reports=[],
-        fetches=[],
-    )
+    batch = batch_of("bench-digest", made, [synthetic.raw_record(i) for i in made])
     with connect(db) as con:
-        load_batch(con, payload)
+        merge_tables(con, batch)
 
 
 def time_digest(db: Path, week: IsoWeek) -> tuple[float, int, int]:

@@ -27,39 +27,57 @@ import pyarrow as pa
 
 from bench import synthetic
 from cityradar.settings import Settings
-from warehouse.columnar import BatchTables
+from transforms.normalize import NormalizedItem
+from warehouse.columnar import BatchTables, batch_tables, item_tables
 from warehouse.db import connect
-from warehouse.loader import BatchPayload, load_batch, merge_tables
+from warehouse.loader import merge_tables
 
 # the batch's items are numbered past any base, so every one of them is new to the file
 NEW_ITEMS_START = 100_000_000
 
 
-def payload(
+def synthetic_items(
     start: int, count: int, batch_id: str, fresh: bool = False, span_days: float = 730
-) -> BatchPayload:
-    """A staging batch of ``count`` new items (fetched now when ``fresh``, as a crawl would),
-    a million of them spread over ``span_days``."""
+) -> list[NormalizedItem]:
+    """``count`` new normalised items (fetched now when ``fresh``, as a crawl would), a million
+    of them spread over ``span_days``."""
     fetched_at = datetime.now(UTC) if fresh else None
-    items = list(synthetic.items(start, count, batch_id, fetched_at, span_days=span_days))
-    return BatchPayload(
+    return list(synthetic.items(start, count, batch_id, fetched_at, span_days=span_days))
+
+
+def batch_of(
+    batch_id: str, items: list[NormalizedItem], raw_records: list[dict[str, object]]
+) -> BatchTables:
+    """The loader's tables for synthetic items, built as the ingest flow's transform step builds
+    them (``item_tables``, then ``batch_tables``)."""
+    return batch_tables(
         batch_id=batch_id,
         created_at=None,
         sources=synthetic.sources(),
-        raw_records=[synthetic.raw_record(i) for i in items],
-        items=items,
+        raw_records=raw_records,
+        items=item_tables([items]),
         reports=[],
         fetches=[],
     )
 
 
+def synthetic_batch(
+    start: int, count: int, batch_id: str, fresh: bool = False, span_days: float = 730
+) -> BatchTables:
+    """A staging batch of ``count`` new items, as the loader takes it (see ``synthetic_items``)."""
+    items = synthetic_items(start, count, batch_id, fresh, span_days)
+    return batch_of(batch_id, items, [synthetic.raw_record(i) for i in items])
+
+
 def build_base(db: Path, base: int, chunk: int, span_days: float) -> None:
     """Fill the file with ``base`` items published over ``span_days``, ``chunk`` at a time."""
     for start in range(0, base, chunk):
-        batch = payload(start, min(chunk, base - start), f"base-{start}", span_days=span_days)
+        batch = synthetic_batch(
+            start, min(chunk, base - start), f"base-{start}", span_days=span_days
+        )
         began = time.perf_counter()
         with connect(db) as con:
-            load_batch(con, batch)
+            merge_tables(con, batch)
         print(
             f"  base {start + chunk:>9,} items ({time.perf_counter() - began:5.1f} s)", flush=True
         )
@@ -72,9 +90,11 @@ def peak_rss_mib() -> float:
 
 def write_batch_tables(start: int, count: int, folder: Path) -> float:
     """Build a fresh batch's Arrow tables and write them to ``folder``; seconds spent building."""
-    batch = payload(start, count, f"new-{time.time_ns()}", fresh=True)
+    batch_id = f"new-{time.time_ns()}"
+    items = synthetic_items(start, count, batch_id, fresh=True)
+    raw_records = [synthetic.raw_record(i) for i in items]
     began = time.perf_counter()
-    tables = batch.tables()
+    tables = batch_of(batch_id, items, raw_records)
     seconds = time.perf_counter() - began
     scalars = {}
     for field in dataclasses.fields(tables):

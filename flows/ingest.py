@@ -37,7 +37,7 @@ from spiders.process import crawl_in_subprocess
 from spiders.settings import crawl_overrides
 from transforms.normalize import normalize_chunks, release_models
 from transforms.vocabularies import place_names
-from warehouse.columnar import BatchTables, ItemColumns, batch_tables
+from warehouse.columnar import BatchTables, batch_tables, item_tables
 from warehouse.db import WarehouseLocked, connect
 from warehouse.loader import LoadResult, merge_tables
 from warehouse.state import RunHistory, run_history, source_state
@@ -219,9 +219,7 @@ def normalize_staged(batch_path: Path) -> BatchTables:
     Items become columns a chunk at a time, so the batch is never all Python objects at once.
     """
     batch = Batch(batch_path)
-    columns = ItemColumns()
-    for chunk in normalize_chunks(batch.raw_items(), batch.sources()):
-        columns.add(chunk)
+    items = item_tables(normalize_chunks(batch.raw_items(), batch.sources()))
     release_models()  # the load need not carry the analysers' models
     return_freed_memory()
     tables = batch_tables(
@@ -229,7 +227,7 @@ def normalize_staged(batch_path: Path) -> BatchTables:
         created_at=batch.meta().get("created_at"),
         sources=list(batch.sources().values()),
         raw_records=(raw.to_dict() for raw in batch.raw_items()),  # streamed from disk
-        items=columns.finish(),
+        items=items,
         reports=batch.reports(),
         fetches=batch.fetch_records(),
     )

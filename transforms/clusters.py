@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 
@@ -209,6 +211,76 @@ def cluster(
         if same_story(count, places[a], places[b], _one_source(sources[a], sources[b]))
     ]
     return connect(ids, links)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A stored story in a candidate pair: what deciding its cluster needs to know of it."""
+
+    cluster_id: str | None  # the cluster it is in already (None: none yet)
+    first_seen_at: datetime
+    source_id: str
+    places: frozenset[str] = frozenset()  # cities its text names (see ``names_the_place``)
+
+
+@dataclass(frozen=True)
+class ClusterChanges:
+    """What linking a load's candidate pairs changes in the warehouse."""
+
+    assigned: dict[str, str]  # item id -> the cluster id it now has
+    merged: dict[str, str]  # cluster id a new story bridged -> the cluster id its members take
+
+
+def names_the_place(reasons: Iterable[Mapping[str, object]]) -> bool:
+    """Whether a city tag comes from the story's own text: the publisher's city (a reason of
+    field "source") says nothing about which story this is."""
+    return any(reason["field"] != "source" for reason in reasons)
+
+
+def stories_in(pairs: Iterable[tuple[str, str, int]]) -> list[str]:
+    """The item ids that candidate pairs (id, id, shared bands) name, sorted."""
+    return sorted({item_id for a, b, _ in pairs for item_id in (a, b)})
+
+
+def assign_clusters(
+    pairs: Sequence[tuple[str, str, int]], candidates: Mapping[str, Candidate]
+) -> ClusterChanges:
+    """Join the candidate pairs that tell one story and give each group one cluster id.
+
+    A group takes the cluster id its earliest member (first seen, then by id) already has, or
+    else that member's item id; a cluster the group's other members were in is merged into it.
+
+    Args:
+        pairs: (item id, item id, band keys they share), as the loader found them.
+        candidates: every item id of ``pairs`` (``stories_in``) and what is stored of it.
+    """
+    nodes = stories_in(pairs)
+    links = (
+        (a, b)
+        for a, b, shared in pairs
+        if same_story(
+            shared,
+            candidates[a].places,
+            candidates[b].places,
+            same_source=candidates[a].source_id == candidates[b].source_id,
+        )
+    )
+    groups: dict[str, list[str]] = {}
+    for node, root in connect(nodes, links).items():
+        groups.setdefault(root, []).append(node)
+    assigned: dict[str, str] = {}
+    merged: dict[str, str] = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        first = min(members, key=lambda m: (candidates[m].first_seen_at, m))
+        target = candidates[first].cluster_id or first
+        for member in members:
+            old = candidates[member].cluster_id
+            if old and old != target:
+                merged[old] = target
+            assigned[member] = target
+    return ClusterChanges(assigned, merged)
 
 
 def _one_source(a: str | None, b: str | None) -> bool:

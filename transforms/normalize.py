@@ -66,7 +66,6 @@ class NormalizedItem:
     own_site: bool = True  # the link points at the source's own host (not a roundup's link)
     signature: np.ndarray | None = None  # MinHash of the story's text, for clustering
     seq: int = 0
-    duplicates_folded: int = 0
 
 
 @dataclass(frozen=True)
@@ -152,26 +151,11 @@ def normalize(
     )
 
 
-def normalize_batch(raws: Iterable[RawItem], sources: dict[str, Source]) -> list[NormalizedItem]:
-    """Normalise a batch and collapse exact duplicates (same canonical URL or same GUID).
-
-    Raises:
-        KeyError: an item's source is not among ``sources`` (a batch is never partly dropped).
-    """
-    items = [item for chunk in normalize_chunks(raws, sources) for item in chunk]
-    kept = []
-    for item, keys, folded in dedupe.collapse(items, lambda i: i.keys, completeness):
-        item.keys = keys
-        item.item_id = dedupe.item_id_for(keys[0])
-        item.duplicates_folded = folded
-        kept.append(item)
-    return kept
-
-
 def normalize_chunks(
     raws: Iterable[RawItem], sources: dict[str, Source]
 ) -> Iterator[list[NormalizedItem]]:
-    """Normalise raw items a chunk at a time, duplicates still in (the caller collapses them).
+    """Normalise raw items a chunk at a time, duplicates still in (``warehouse.columnar.item_tables``
+    collapses them, once, across the whole batch).
 
     A chunk's Korean texts are analysed together on every core, the next chunk's while this one
     is tagged; a caller that turns each chunk into columns at once never holds more than a

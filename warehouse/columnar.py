@@ -8,7 +8,7 @@ load itself runs no Python per item.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +20,8 @@ from cityradar.items import CrawlReport, FetchRecord
 from cityradar.registry import Source
 from transforms import clusters, dedupe
 from transforms.normalize import NormalizedItem, batched, completeness
-from transforms.tagging import Reason
-from transforms.vocabularies import gazetteer
+from transforms.tagging import Reason, Tag, Tags
+from transforms.vocabularies import Place, gazetteer
 
 
 @dataclass(frozen=True)
@@ -78,10 +78,12 @@ def batch_tables(
     )
 
 
-def item_tables(items: Iterable[NormalizedItem]) -> ItemTables:
-    """Columns of a list of items (duplicates among them collapsed)."""
+def item_tables(chunks: Iterable[Sequence[NormalizedItem]]) -> ItemTables:
+    """Columns of a batch's items given a chunk at a time (as ``normalize_chunks`` yields them),
+    exact duplicates collapsed: the one way normalised items become the loader's tables."""
     columns = ItemColumns()
-    columns.add(list(items))
+    for chunk in chunks:
+        columns.add(chunk)
     return columns.finish()
 
 
@@ -91,7 +93,6 @@ class _Identity:
 
     keys: list[str]
     completeness: tuple[object, ...]
-    folded: int
 
 
 # tables that hold one or more rows per item, built a chunk at a time
@@ -114,9 +115,7 @@ class ItemColumns:
     def add(self, items: Sequence[NormalizedItem]) -> None:
         """Turn a chunk of items into columns (the items can be dropped afterwards)."""
         self._chunks.append(_chunk_tables(items, offset=len(self._identities)))
-        self._identities.extend(
-            _Identity(list(i.keys), completeness(i), i.duplicates_folded) for i in items
-        )
+        self._identities.extend(_Identity(list(i.keys), completeness(i)) for i in items)
         self._signatures.extend(i.signature for i in items)
 
     def finish(self) -> ItemTables:
@@ -153,8 +152,7 @@ class ItemColumns:
             **tables,
             keys=_keys(keys),
             **_bands(signatures),
-            # folded here, plus what each item had folded already (items collapsed upstream)
-            duplicates_folded=sum(f for _, _, f in groups) + sum(i.folded for i in identities),
+            duplicates_folded=sum(folded for _, _, folded in groups),
         )
 
 
@@ -175,15 +173,10 @@ def _renumbered(
 
 def _chunk_tables(items: Sequence[NormalizedItem], offset: int) -> dict[str, pa.Table]:
     """The per-item tables of a chunk whose first item is row ``offset`` of the batch."""
+    rows = range(offset, offset + len(items))
     return {
         "items": _items(items, offset),
-        "cities": _cities(items, offset),
-        "countries": _tag_table(
-            items, offset, "countries", lambda t: {"country": t.value}, COUNTRY_FIELDS
-        ),
-        "focus_areas": _tag_table(
-            items, offset, "focus_areas", lambda t: {"focus_area": t.value}, FOCUS_FIELDS
-        ),
+        **tag_tables(pa.field("row", pa.int64()), rows, [i.tags for i in items]),
         "attachments": _attachments(items, offset),
     }
 
@@ -229,6 +222,7 @@ REPORT_SCHEMA = pa.schema(
         ("network_down", pa.bool_()),
     ]
 )
+CITY_FIELDS = {"city": pa.string(), "country": pa.string(), "kind": pa.string()}
 COUNTRY_FIELDS = {"country": pa.string()}
 FOCUS_FIELDS = {"focus_area": pa.string()}
 
@@ -335,43 +329,67 @@ def _keys(keys_by_row: Sequence[list[str]]) -> pa.Table:
     )
 
 
-def _cities(items: Sequence[NormalizedItem], offset: int) -> pa.Table:
-    places = gazetteer().cities if items else {}  # building the gazetteer takes seconds
-    return _tag_table(
-        items,
-        offset,
-        "cities",
-        lambda t: {
-            "city": t.value,
-            "country": t.country,
-            "kind": places[t.value].kind if t.value in places else "city",
-        },
-        {"city": pa.string(), "country": pa.string(), "kind": pa.string()},
-    )
+def tag_tables(
+    owner: pa.Field, owners: Sequence[object], tags: Sequence[Tags]
+) -> dict[str, pa.Table]:
+    """Tag rows of some items, the one place they are built (for the load and re-tagging alike).
+
+    Returns the tables ``cities``, ``countries`` and ``focus_areas``: one row per item and tag,
+    the column ``owner`` first (a batch's row number, or a stored item id: ``owners`` holds one
+    per item of ``tags``), then the tag's own fields, its score and its reasons.
+    """
+    places = gazetteer().cities if tags else {}  # building the gazetteer takes seconds
+    return {
+        "cities": _tag_table(
+            owner,
+            owners,
+            [t.cities for t in tags],
+            lambda t: {"city": t.value, "country": t.country, "kind": _place_kind(t, places)},
+            CITY_FIELDS,
+        ),
+        "countries": _tag_table(
+            owner,
+            owners,
+            [t.countries for t in tags],
+            lambda t: {"country": t.value},
+            COUNTRY_FIELDS,
+        ),
+        "focus_areas": _tag_table(
+            owner,
+            owners,
+            [t.focus_areas for t in tags],
+            lambda t: {"focus_area": t.value},
+            FOCUS_FIELDS,
+        ),
+    }
+
+
+def _place_kind(tag: Tag, places: Mapping[str, Place]) -> str:
+    """What kind of place a city tag names (city, province...); a name the gazetteer no longer
+    holds is taken as a city."""
+    return places[tag.value].kind if tag.value in places else "city"
 
 
 def _tag_table(
-    items: Sequence[NormalizedItem],
-    offset: int,
-    attribute: str,
-    fields_of: Any,
+    owner: pa.Field,
+    owners: Sequence[object],
+    tags_by_owner: Sequence[Sequence[Tag]],
+    fields_of: Callable[[Tag], dict[str, Any]],
     fields: dict[str, pa.DataType],
 ) -> pa.Table:
-    """One row per item and tag: the tag's own fields, its score and its reasons."""
+    """One row per owner and tag: the owner, the tag's own fields, its score and its reasons."""
     rows: list[dict[str, Any]] = []
-    for row, item in enumerate(items, start=offset):
-        for tag in getattr(item.tags, attribute):
+    for key, tags in zip(owners, tags_by_owner, strict=True):
+        for tag in tags:
             rows.append(
                 {
-                    "row": row,
+                    owner.name: key,
                     **fields_of(tag),
                     "score": tag.score,
                     "reasons": reasons_json(tag.reasons),
                 }
             )
-    schema = pa.schema(
-        [("row", pa.int64()), *fields.items(), ("score", pa.float64()), ("reasons", pa.string())]
-    )
+    schema = pa.schema([owner, *fields.items(), ("score", pa.float64()), ("reasons", pa.string())])
     return pa.Table.from_pylist(rows, schema=schema)
 
 

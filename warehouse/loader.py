@@ -11,7 +11,7 @@ them with recent stories; record crawl runs and the batch. Any failure rolls the
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -19,40 +19,12 @@ import duckdb
 import orjson
 import pyarrow as pa
 
-from cityradar.items import CrawlReport, FetchRecord
-from cityradar.registry import Source
 from transforms import clusters
-from transforms.normalize import NormalizedItem
-from warehouse.columnar import BatchTables, batch_tables, item_tables
+from warehouse.columnar import BatchTables
 
 # Stories are compared with those seen in this many days; older signatures are dropped.
 CLUSTER_WINDOW_DAYS = 30
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class BatchPayload:
-    """Everything one staging batch brings to the warehouse, as Python objects."""
-
-    batch_id: str
-    created_at: str | None
-    sources: Sequence[Source]
-    raw_records: Iterable[dict[str, object]]  # every raw item, duplicates included (read once)
-    items: Sequence[NormalizedItem]  # normalised, exact duplicates collapsed
-    reports: Sequence[CrawlReport]
-    fetches: Iterable[FetchRecord]
-
-    def tables(self) -> BatchTables:
-        """The batch as the Arrow tables the loader merges."""
-        return batch_tables(
-            self.batch_id,
-            self.created_at,
-            self.sources,
-            self.raw_records,
-            item_tables(self.items),
-            self.reports,
-            self.fetches,
-        )
 
 
 @dataclass(frozen=True)
@@ -73,13 +45,6 @@ def is_loaded(con: duckdb.DuckDBPyConnection, batch_id: str) -> bool:
     """True when the batch is already in the warehouse."""
     row = con.execute("select 1 from core.batches where batch_id = ?", [batch_id]).fetchone()
     return row is not None
-
-
-def load_batch(con: duckdb.DuckDBPyConnection, batch: BatchPayload) -> LoadResult:
-    """Merge one batch given as Python objects (converted to Arrow first)."""
-    if is_loaded(con, batch.batch_id):
-        return LoadResult(batch.batch_id, already_loaded=True)
-    return merge_tables(con, batch.tables())
 
 
 def merge_tables(con: duckdb.DuckDBPyConnection, batch: BatchTables) -> LoadResult:
@@ -468,50 +433,17 @@ def _forget_old_bands(con: duckdb.DuckDBPyConnection, window: datetime) -> None:
 
 
 def _link_stories(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str, int]]) -> None:
-    """Join candidate pairs that tell one story, and give each group one cluster id."""
-    nodes = sorted({node for a, b, _ in pairs for node in (a, b)})
-    con.register("b_nodes", pa.table({"item_id": pa.array(nodes, pa.string())}))
-    try:
-        places = _story_places(con)
-        known = {
-            item_id: (cluster_id, first_seen, source_id)
-            for item_id, cluster_id, first_seen, source_id in con.execute(
-                "select item_id, cluster_id, first_seen_at, source_id from core.items"
-                " where item_id in (select item_id from b_nodes)"
-            ).fetchall()
-        }
-    finally:
-        _unregister(con, "b_nodes")
-    links = (
-        (a, b)
-        for a, b, shared in pairs
-        if clusters.same_story(
-            shared,
-            frozenset(places.get(a, ())),
-            frozenset(places.get(b, ())),
-            same_source=known[a][2] == known[b][2],
-        )
-    )
-    roots = clusters.connect(nodes, links)
-    groups: dict[str, list[str]] = {}
-    for node, root in roots.items():
-        groups.setdefault(root, []).append(node)
-    updates: dict[str, str] = {}
-    merged: dict[str, str] = {}
-    for members in groups.values():
-        if len(members) < 2:
-            continue
-        first = min(members, key=lambda m: (known[m][1], m))
-        target = known[first][0] or first
-        for member in members:
-            old = known[member][0]
-            if old and old != target:
-                merged[old] = target
-            updates[member] = target
-    if updates:
+    """Give the stories of candidate pairs their clusters (decided in transforms.clusters)."""
+    changes = clusters.assign_clusters(pairs, _candidates(con, clusters.stories_in(pairs)))
+    if changes.assigned:
         con.register(
             "b_cluster_updates",
-            pa.table({"item_id": list(updates), "cluster_id": list(updates.values())}),
+            pa.table(
+                {
+                    "item_id": list(changes.assigned),
+                    "cluster_id": list(changes.assigned.values()),
+                }
+            ),
         )
         try:
             con.execute(
@@ -520,21 +452,35 @@ def _link_stories(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str, in
             )
         finally:
             _unregister(con, "b_cluster_updates")
-    for old, new in merged.items():  # the rest of a bridged cluster follows
+    for old, new in changes.merged.items():  # the rest of a bridged cluster follows
         con.execute("update core.items set cluster_id = ? where cluster_id = ?", [new, old])
 
 
-def _story_places(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
-    """Cities the text of each cluster candidate names (not its publisher's city)."""
-    places: dict[str, set[str]] = {}
-    for item_id, place, reasons in con.execute(
-        "select item_id, city, reasons from core.item_cities"
-        " where kind = 'city' and item_id in (select item_id from b_nodes)"
-    ).fetchall():
-        # the publisher's own city says nothing about which story this is
-        if any(reason["field"] != "source" for reason in orjson.loads(reasons)):
-            places.setdefault(item_id, set()).add(place)
-    return places
+def _candidates(
+    con: duckdb.DuckDBPyConnection, item_ids: list[str]
+) -> dict[str, clusters.Candidate]:
+    """What is stored of each story of a candidate pair: cluster, first sighting, source, and
+    the cities its text names."""
+    con.register("b_nodes", pa.table({"item_id": pa.array(item_ids, pa.string())}))
+    try:
+        places: dict[str, set[str]] = {}
+        for item_id, place, reasons in con.execute(
+            "select item_id, city, reasons from core.item_cities"
+            " where kind = 'city' and item_id in (select item_id from b_nodes)"
+        ).fetchall():
+            if clusters.names_the_place(orjson.loads(reasons)):
+                places.setdefault(item_id, set()).add(place)
+        return {
+            item_id: clusters.Candidate(
+                cluster_id, first_seen_at, source_id, frozenset(places.get(item_id, ()))
+            )
+            for item_id, cluster_id, first_seen_at, source_id in con.execute(
+                "select item_id, cluster_id, first_seen_at, source_id from core.items"
+                " where item_id in (select item_id from b_nodes)"
+            ).fetchall()
+        }
+    finally:
+        _unregister(con, "b_nodes")
 
 
 def _write_runs(con: duckdb.DuckDBPyConnection) -> None:

@@ -10,8 +10,7 @@ import pyarrow as pa
 from cityradar.registry import Source
 from transforms.retagging import StoredText
 from transforms.tagging import Tags
-from transforms.vocabularies import gazetteer
-from warehouse.columnar import reasons_json
+from warehouse.columnar import reasons_json, tag_tables
 
 
 def stored_texts(con: duckdb.DuckDBPyConnection) -> list[StoredText]:
@@ -46,52 +45,22 @@ def stored_texts(con: duckdb.DuckDBPyConnection) -> list[StoredText]:
 
 def replace_tags(con: duckdb.DuckDBPyConnection, tagged: Sequence[tuple[str, Tags]]) -> None:
     """Replace the cities, countries, focus areas and relevance of the given items."""
-    con.register("retag_ids", pa.table({"item_id": [item_id for item_id, _ in tagged]}))
-    for table in ("item_cities", "item_countries", "item_focus_areas"):
-        con.execute(f"delete from core.{table} where item_id in (select item_id from retag_ids)")
-    places = gazetteer().cities
-    _insert(
-        con,
-        "item_cities",
-        ["item_id", "city", "country", "score", "reasons", "kind"],
-        [
-            (
-                item_id,
-                t.value,
-                t.country,
-                t.score,
-                reasons_json(t.reasons),
-                places[t.value].kind if t.value in places else "city",
-            )
-            for item_id, tags in tagged
-            for t in tags.cities
-        ],
-    )
-    _insert(
-        con,
-        "item_countries",
-        ["item_id", "country", "score", "reasons"],
-        [
-            (item_id, t.value, t.score, reasons_json(t.reasons))
-            for item_id, tags in tagged
-            for t in tags.countries
-        ],
-    )
-    _insert(
-        con,
-        "item_focus_areas",
-        ["item_id", "focus_area", "score", "reasons"],
-        [
-            (item_id, t.value, t.score, reasons_json(t.reasons))
-            for item_id, tags in tagged
-            for t in tags.focus_areas
-        ],
-    )
+    item_ids = [item_id for item_id, _ in tagged]
+    con.register("retag_ids", pa.table({"item_id": pa.array(item_ids, pa.string())}))
+    tables = tag_tables(pa.field("item_id", pa.string()), item_ids, [tags for _, tags in tagged])
+    for name, rows in tables.items():
+        con.execute(
+            f"delete from core.item_{name} where item_id in (select item_id from retag_ids)"
+        )
+        if rows.num_rows:
+            con.register("retag_rows", rows)
+            con.execute(f"insert into core.item_{name} by name select * from retag_rows")
+            con.unregister("retag_rows")
     con.register(
         "retag_relevance",
         pa.table(
             {
-                "item_id": [item_id for item_id, _ in tagged],
+                "item_id": item_ids,
                 "is_smart_city": [tags.is_smart_city for _, tags in tagged],
                 "relevance": pa.array([tags.relevance for _, tags in tagged], pa.float64()),
                 "relevance_reasons": [reasons_json(tags.relevance_reasons) for _, tags in tagged],
@@ -107,15 +76,3 @@ def replace_tags(con: duckdb.DuckDBPyConnection, tagged: Sequence[tuple[str, Tag
     )
     for name in ("retag_ids", "retag_relevance"):
         con.unregister(name)
-
-
-def _insert(
-    con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: list[tuple[object, ...]]
-) -> None:
-    if not rows:
-        return
-    con.register(
-        "retag_rows", pa.table({name: [row[i] for row in rows] for i, name in enumerate(columns)})
-    )
-    con.execute(f"insert into core.{table} by name select * from retag_rows")
-    con.unregister("retag_rows")

@@ -9,9 +9,8 @@ from digest.rank import Audience, build_digest
 from digest.render import render_digest, safe_url
 from digest.week import IsoWeek
 from tests.conftest import make_raw, make_source
-from tests.warehouse.test_loader import payload
+from tests.helpers.batches import load_raws
 from warehouse.db import connect
-from warehouse.loader import load_batch
 
 WEEK = IsoWeek.parse("2026-W47")
 NEWS = make_source(id="test_feed", language="en", org_type="news", name="Korea Daily Wire")
@@ -71,7 +70,7 @@ STORIES = [
 def rendered(tmp_path_factory):
     path = tmp_path_factory.mktemp("w") / "w.duckdb"
     with connect(path) as con:
-        load_batch(con, payload("b1", [make_raw(**s) for s in STORIES], sources=(NEWS,)))
+        load_raws(con, "b1", [make_raw(**s) for s in STORIES], sources=(NEWS,))
     with connect(path, read_only=True) as con:
         built = build_digest(fetch_week(con, WEEK, "Asia/Seoul"), Audience(key_cities=("Seoul",)))
     return built, render_digest(built)

@@ -392,14 +392,13 @@ def test_eval_gates_on_the_shipped_sets_and_reports_any_other_set(tmp_path):
 @pytest.fixture
 def labelled_db(tmp_path):
     """A warehouse of three stories loaded by the real loader, for `label`."""
+    from tests.helpers.batches import load_raws
     from tests.warehouse.test_corrections import STORIES
-    from tests.warehouse.test_loader import payload
     from warehouse.db import connect
-    from warehouse.loader import load_batch
 
     path = tmp_path / "w.duckdb"
     with connect(path) as con:
-        load_batch(con, payload("b1", [{**s, "seq": n} for n, s in enumerate(STORIES)]))
+        load_raws(con, "b1", [{**s, "seq": n} for n, s in enumerate(STORIES)])
     return path
 
 

@@ -19,10 +19,9 @@ import yaml
 from cityradar.demo.server import SiteServer
 from cityradar.demo.sites import bundled_sites
 from tests.conftest import free_port
-from tests.warehouse.test_loader import payload
+from tests.helpers.batches import load_raws
 from tests.warehouse.test_tools import STORIES
 from warehouse.db import connect
-from warehouse.loader import load_batch
 
 REPO = Path(__file__).resolve().parents[2]
 # runs the command like the installed script, and writes down what it imported at exit
@@ -92,7 +91,7 @@ def run_logs(data_dir: Path) -> list[Path]:
 def warehouse(tmp_path) -> Path:
     path = tmp_path / "w.duckdb"
     with connect(path) as con:
-        load_batch(con, payload("20261120T000000Z-000001", STORIES))
+        load_raws(con, "20261120T000000Z-000001", STORIES)
     return path
 
 

@@ -13,9 +13,8 @@ from cityradar.demo.server import SiteServer
 from cityradar.demo.sites import Article, bundled_sites
 from cityradar.items import CrawlReport
 from tests.conftest import make_source
-from tests.warehouse.test_loader import payload
+from tests.helpers.batches import load_raws
 from warehouse.db import connect
-from warehouse.loader import load_batch
 
 
 def served_since(server: SiteServer, start: int) -> list[tuple[str, str, int]]:
@@ -107,12 +106,11 @@ def test_a_failing_source_backs_off_but_is_never_abandoned(prefect_harness, tmp_
     db = tmp_path / "w.duckdb"
     with connect(db) as con:
         for n, hours_ago in enumerate((13, 12, 11), start=1):
-            failed = payload(f"b{n}", [], status="failed", sources=(dead,))
             stamp = (datetime.now(UTC) - timedelta(hours=hours_ago)).isoformat()
-            failed.reports[0] = CrawlReport(
+            failed = CrawlReport(
                 "dead_feed", f"b{n}", stamp, stamp, "failed", error="connection refused"
             )
-            load_batch(con, failed)
+            load_raws(con, f"b{n}", [], sources=(dead,), reports=[failed])
     sources = tmp_path / "sources.yaml"
     sources.write_text(
         yaml.safe_dump([dead.model_dump(mode="json", exclude_defaults=True)]), encoding="utf-8"

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.warehouse.test_loader import payload
+from tests.helpers.batches import load_raws
 from training.eval_sets import load_set
 from training.labelled import LabelledItem, split_of
 from training.retrain import corrections_for_training, retrain
 from warehouse.corrections import LabelChange, read_corrections, record_correction
 from warehouse.db import connect
-from warehouse.loader import load_batch
 
 WRITTEN = Path(__file__).resolve().parents[2] / "eval" / "tagging_set.yaml"
 FESTIVAL = {
@@ -30,7 +29,7 @@ def corrected_db(tmp_path: Path) -> tuple[Path, str]:
     """A warehouse with one story an analyst marked not smart-city."""
     path = tmp_path / "w.duckdb"
     with connect(path) as con:
-        load_batch(con, payload("b1", [{**FESTIVAL, "seq": 0}]))
+        load_raws(con, "b1", [{**FESTIVAL, "seq": 0}])
         item_id = con.execute("select item_id from items").fetchone()[0]
     record_correction(
         path, item_id, LabelChange("analyst", is_smart_city=False, note="a festival show")

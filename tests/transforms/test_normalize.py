@@ -1,4 +1,4 @@
-"""Raw item -> normalised item, and exact duplicates (same canonical URL or GUID) -> one item."""
+"""Raw item -> normalised item (exact duplicates are collapsed later: tests/warehouse/test_columnar)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import make_raw, make_source
 from transforms import dedupe
-from transforms.normalize import normalize, normalize_batch, shorten
+from transforms.normalize import normalize, normalize_chunks, shorten
 
 SEOUL = make_source(id="seoul_news", org_type="city", city="Seoul", name="서울특별시 새소식")
 
@@ -79,55 +79,9 @@ def test_an_entry_without_link_or_guid_still_gets_a_stable_key():
     assert one.item_id == two.item_id
 
 
-def test_the_same_page_from_two_feeds_is_one_item_keeping_the_richer_copy():
-    trade = make_source(id="trade", language="en", org_type="trade")
-    news = make_source(id="news", language="en")
-    page = "https://www.koreadaily.example/view/AEN1"
-    raws = [
-        make_raw(
-            source_id="trade",
-            seq=0,
-            link=page + "?utm_source=weekly",
-            guid="t-1",
-            title="Songdo shuttles",
-        ),
-        make_raw(
-            source_id="news",
-            seq=0,
-            link=page,
-            guid="n-1",
-            title="Songdo shuttles",
-            article_text="INCHEON -- Self-driving shuttles start.",
-            article_status=200,
-        ),
-    ]
-    (item,) = normalize_batch(raws, {"trade": trade, "news": news})
-    assert item.source_id == "news"
-    assert item.article_status == 200
-    assert item.duplicates_folded == 1
-    assert set(item.keys) == {f"url:{page}", "guid:trade:t-1", "guid:news:n-1"}
-
-
-def test_a_feed_that_moved_its_urls_keeps_its_guids():
-    raws = [
-        make_raw(seq=0, link="https://a.example/old/1", guid="same"),
-        make_raw(seq=1, link="https://a.example/new/1", guid="same"),
-    ]
-    (item,) = normalize_batch(raws, {"test_feed": make_source()})
-    assert item.duplicates_folded == 1
-
-
-def test_different_stories_stay_apart():
-    raws = [
-        make_raw(seq=0, link="https://a.example/1", guid="1"),
-        make_raw(seq=1, link="https://a.example/2", guid="2"),
-    ]
-    assert len(normalize_batch(raws, {"test_feed": make_source()})) == 2
-
-
 def test_an_item_from_a_source_the_batch_does_not_know_is_an_error():
     with pytest.raises(KeyError, match="unknown source 'ghost'"):
-        normalize_batch([make_raw(source_id="ghost")], {"test_feed": make_source()})
+        list(normalize_chunks([make_raw(source_id="ghost")], {"test_feed": make_source()}))
 
 
 def test_item_ids_are_stable_and_short():

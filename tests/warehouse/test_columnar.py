@@ -1,10 +1,12 @@
-"""Items become the loader's columns a chunk at a time, duplicates collapsed across chunks."""
+"""Items become the loader's columns a chunk at a time; exact duplicates (same canonical URL or
+GUID) are collapsed here, once, across chunks."""
 
 from __future__ import annotations
 
 from tests.conftest import make_raw, make_source
-from transforms.normalize import normalize, normalize_batch
-from warehouse.columnar import ItemColumns, item_tables
+from transforms import dedupe
+from transforms.normalize import normalize, normalize_chunks
+from warehouse.columnar import item_tables
 
 SOURCE = make_source(id="test_feed", org_type="city", city="Busan", name="부산광역시")
 
@@ -47,10 +49,9 @@ RAWS = [
 
 def chunked_tables(chunk_size: int):
     items = [normalize(raw, SOURCE) for raw in RAWS]
-    columns = ItemColumns()
-    for start in range(0, len(items), chunk_size):
-        columns.add(items[start : start + chunk_size])
-    return columns.finish()
+    return item_tables(
+        items[start : start + chunk_size] for start in range(0, len(items), chunk_size)
+    )
 
 
 def test_a_duplicate_in_a_later_chunk_folds_into_one_row_keeping_the_better_copy():
@@ -80,18 +81,74 @@ def test_chunk_size_changes_nothing():
         assert getattr(two, name).equals(getattr(whole, name)), name
 
 
-def test_items_collapsed_upstream_keep_their_folded_count_and_ids():
-    collapsed = normalize_batch(RAWS, {"test_feed": SOURCE})
-    tables = item_tables(collapsed)
+def test_normalised_chunks_collapse_once_into_the_same_tables():
+    tables = item_tables(normalize_chunks(RAWS, {"test_feed": SOURCE}))
     assert tables.duplicates_folded == 1
-    assert sorted(tables.items["item_id"].to_pylist()) == sorted(i.item_id for i in collapsed)
-    assert chunked_tables(1).items["item_id"].to_pylist()[1] == next(
-        i.item_id for i in collapsed if "종합" in i.title
-    )
+    for name in ("items", "keys", "cities", "countries", "focus_areas", "band_keys"):
+        assert getattr(tables, name).equals(getattr(chunked_tables(1), name)), name
+    # the kept copy is named by the first key of its group
+    ids = {item["row"]: item["item_id"] for item in tables.items.to_pylist()}
+    first_keys = {}
+    for key in tables.keys.to_pylist():
+        first_keys.setdefault(key["row"], key["key"])
+    assert ids == {row: dedupe.item_id_for(key) for row, key in first_keys.items()}
+
+
+def columns_of(raws, sources):
+    """The item tables of raw items, as the ingest flow builds them."""
+    return item_tables(normalize_chunks(raws, {source.id: source for source in sources}))
+
+
+def test_the_same_page_from_two_feeds_is_one_item_keeping_the_richer_copy():
+    trade = make_source(id="trade", language="en", org_type="trade")
+    news = make_source(id="news", language="en")
+    page = "https://www.koreadaily.example/view/AEN1"
+    raws = [
+        make_raw(
+            source_id="trade",
+            seq=0,
+            link=page + "?utm_source=weekly",
+            guid="t-1",
+            title="Songdo shuttles",
+        ),
+        make_raw(
+            source_id="news",
+            seq=0,
+            link=page,
+            guid="n-1",
+            title="Songdo shuttles",
+            article_text="INCHEON -- Self-driving shuttles start.",
+            article_status=200,
+        ),
+    ]
+    tables = columns_of(raws, [trade, news])
+    (item,) = tables.items.to_pylist()
+    assert item["source_id"] == "news"
+    assert item["article_status"] == 200
+    assert tables.duplicates_folded == 1
+    assert set(tables.keys["key"].to_pylist()) == {f"url:{page}", "guid:trade:t-1", "guid:news:n-1"}
+
+
+def test_a_feed_that_moved_its_urls_keeps_its_guids():
+    raws = [
+        make_raw(seq=0, link="https://a.example/old/1", guid="same"),
+        make_raw(seq=1, link="https://a.example/new/1", guid="same"),
+    ]
+    tables = columns_of(raws, [make_source()])
+    assert (tables.items.num_rows, tables.duplicates_folded) == (1, 1)
+
+
+def test_different_stories_stay_apart():
+    raws = [
+        make_raw(seq=0, link="https://a.example/1", guid="1"),
+        make_raw(seq=1, link="https://a.example/2", guid="2"),
+    ]
+    tables = columns_of(raws, [make_source()])
+    assert (tables.items.num_rows, tables.duplicates_folded) == (2, 0)
 
 
 def test_no_items_gives_empty_tables_with_their_columns():
-    tables = ItemColumns().finish()
+    tables = item_tables([])
     assert tables.items.num_rows == 0
     assert "title" in tables.items.column_names
     assert tables.duplicates_folded == 0

@@ -89,10 +89,10 @@ def test_a_snapshot_is_a_consistent_copy_that_stays_open_during_loads(db, tmp_pa
 CRASHING_LOAD = """
 import sys
 from pathlib import Path
-from bench.load import payload
+from bench.load import synthetic_batch
 from warehouse.db import connect
 from warehouse.loader import merge_tables
-tables = payload(0, int(sys.argv[2]), "crash-batch", fresh=True).tables()
+tables = synthetic_batch(0, int(sys.argv[2]), "crash-batch", fresh=True)
 with connect(Path(sys.argv[1])) as con:
     print("merging", flush=True)
     merge_tables(con, tables)
@@ -101,7 +101,7 @@ with connect(Path(sys.argv[1])) as con:
 
 
 def test_a_load_killed_mid_batch_leaves_a_consistent_file_and_loads_once_next_time(db):
-    from bench.load import payload
+    from bench.load import synthetic_batch
     from warehouse.loader import merge_tables
 
     items = 30_000
@@ -122,7 +122,7 @@ def test_a_load_killed_mid_batch_leaves_a_consistent_file_and_loads_once_next_ti
         ).fetchone()
         (stories,) = con.execute("select count(*) from items").fetchone()
         assert (loaded, stories) in ((0, 0), (1, items))  # all or nothing
-        result = merge_tables(con, payload(0, items, "crash-batch", fresh=True).tables())
+        result = merge_tables(con, synthetic_batch(0, items, "crash-batch", fresh=True))
         assert result.already_loaded == bool(loaded)
         counts = con.execute("select count(*), count(distinct item_id) from items").fetchone()
         raw = con.execute("select count(*) from raw.items").fetchone()[0]

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from tests.warehouse.test_loader import payload
+from tests.helpers.batches import load_raws
 from warehouse.corrections import (
     BODY_CHARS,
     CorrectionRejected,
@@ -20,7 +20,6 @@ from warehouse.corrections import (
     record_correction,
 )
 from warehouse.db import connect, migrate
-from warehouse.loader import load_batch
 from warehouse.reclassify import reclassify
 from warehouse.tools import export_parquet, search, snapshot
 
@@ -59,7 +58,7 @@ def db(tmp_path):
     """A warehouse holding the three stories, loaded by the real loader."""
     path = tmp_path / "w.duckdb"
     with connect(path) as con:
-        load_batch(con, payload("b1", [{**s, "seq": n} for n, s in enumerate(STORIES)]))
+        load_raws(con, "b1", [{**s, "seq": n} for n, s in enumerate(STORIES)])
     return path
 
 
@@ -195,7 +194,7 @@ def test_a_correction_survives_a_new_version_of_the_story_and_reclassify(db):
         "article_text": "송도 교차로",
     }
     with connect(db) as con:
-        result = load_batch(con, payload("b2", [edited]))
+        result = load_raws(con, "b2", [edited])
     assert result.items_changed == 1
     after_reload = row(db, CROSSING, f"version, {TAGS}, {TAGGER}")
     assert after_reload["version"] == 2

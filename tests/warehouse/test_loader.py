@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
+import pyarrow as pa
 import pytest
 
-from cityradar.items import CrawlReport
 from tests.conftest import make_raw, make_source
-from transforms.normalize import normalize_batch
+from tests.helpers.batches import BUSAN_FEED as SOURCE
+from tests.helpers.batches import crawl_reports, load_raws, staged_batch
 from warehouse.db import connect
-from warehouse.loader import BatchPayload, load_batch
+from warehouse.loader import merge_tables
 
-SOURCE = make_source(id="test_feed", org_type="city", city="Busan", name="부산광역시")
 TABLES = [
     "raw.items",
     "raw.fetches",
@@ -26,31 +27,6 @@ TABLES = [
     "core.item_countries",
     "core.item_focus_areas",
 ]
-
-
-def payload(batch_id, raws, status="ok", sources=(SOURCE,)):
-    raws = [make_raw(**{**r, "batch_id": batch_id}) if isinstance(r, dict) else r for r in raws]
-    by_id = {s.id: s for s in sources}
-    reports = [
-        CrawlReport(
-            s.id,
-            batch_id,
-            "2026-11-20T00:00:00+00:00",
-            "2026-11-20T00:01:00+00:00",
-            status,
-            items_seen=sum(r.source_id == s.id for r in raws),
-        )
-        for s in sources
-    ]
-    return BatchPayload(
-        batch_id,
-        "2026-11-20T00:00:00+00:00",
-        list(sources),
-        [r.to_dict() for r in raws],
-        normalize_batch(raws, by_id),
-        reports,
-        [],
-    )
 
 
 def counts(con):
@@ -73,21 +49,19 @@ STORY = {
 
 
 def test_a_batch_lands_everything_once(con):
-    result = load_batch(
+    result = load_raws(
         con,
-        payload(
-            "b1",
-            [
-                STORY,
-                {
-                    **STORY,
-                    "seq": 1,
-                    "link": "https://www.busan.example.kr/news/2",
-                    "guid": "n2",
-                    "title": "부산 미세먼지 센서 확대",
-                },
-            ],
-        ),
+        "b1",
+        [
+            STORY,
+            {
+                **STORY,
+                "seq": 1,
+                "link": "https://www.busan.example.kr/news/2",
+                "guid": "n2",
+                "title": "부산 미세먼지 센서 확대",
+            },
+        ],
     )
     assert (result.items_new, result.items_changed, result.items_unchanged) == (2, 0, 0)
     row = con.execute(
@@ -106,17 +80,17 @@ def test_a_batch_lands_everything_once(con):
 
 
 def test_loading_the_same_batch_twice_changes_nothing(con):
-    batch = payload("b1", [STORY])
-    load_batch(con, batch)
+    batch = staged_batch("b1", [STORY])
+    merge_tables(con, batch)
     before = counts(con)
-    again = load_batch(con, batch)
+    again = merge_tables(con, batch)
     assert again.already_loaded
     assert counts(con) == before
 
 
 def test_the_same_items_in_a_new_batch_are_unchanged_not_duplicated(con):
-    load_batch(con, payload("b1", [STORY]))
-    result = load_batch(con, payload("b2", [STORY]))
+    load_raws(con, "b1", [STORY])
+    result = load_raws(con, "b2", [STORY])
     assert (result.items_new, result.items_changed, result.items_unchanged) == (0, 0, 1)
     assert con.execute("select count(*), max(version) from items").fetchone() == (1, 1)
     assert con.execute("select count(*) from raw.items").fetchone() == (
@@ -125,13 +99,13 @@ def test_the_same_items_in_a_new_batch_are_unchanged_not_duplicated(con):
 
 
 def test_changed_content_becomes_a_new_version_and_retags(con):
-    load_batch(con, payload("b1", [STORY]))
+    load_raws(con, "b1", [STORY])
     edited = {
         **STORY,
         "title": "인천시, 스마트 횡단보도 설치",
         "summary_html": "<p>송도에 스마트 횡단보도.</p>",
     }
-    result = load_batch(con, payload("b2", [edited]))
+    result = load_raws(con, "b2", [edited])
     assert result.items_changed == 1
     assert con.execute("select version, title from items").fetchone() == (
         2,
@@ -143,9 +117,9 @@ def test_changed_content_becomes_a_new_version_and_retags(con):
 
 
 def test_a_moved_url_with_the_same_guid_is_the_same_item(con):
-    load_batch(con, payload("b1", [STORY]))
+    load_raws(con, "b1", [STORY])
     moved = {**STORY, "link": "https://www.busan.example.kr/board/view.do?id=1"}
-    result = load_batch(con, payload("b2", [moved]))
+    result = load_raws(con, "b2", [moved])
     assert result.items_new == 0
     assert con.execute("select count(*) from items").fetchone() == (1,)
     keys = {k for (k,) in con.execute("select key from core.item_keys").fetchall()}
@@ -154,7 +128,7 @@ def test_a_moved_url_with_the_same_guid_is_the_same_item(con):
 
 def test_the_same_page_from_another_source_later_joins_the_stored_story(con):
     other = make_source(id="other_feed", org_type="news", language="ko")
-    load_batch(con, payload("b1", [STORY]))
+    load_raws(con, "b1", [STORY])
     copy = make_raw(
         **{
             **STORY,
@@ -164,7 +138,7 @@ def test_the_same_page_from_another_source_later_joins_the_stored_story(con):
             "link": STORY["link"] + "?utm_source=partner",
         }
     )
-    result = load_batch(con, payload("b2", [copy], sources=(other,)))
+    result = load_raws(con, "b2", [copy], sources=(other,))
     assert result.items_new == 0
     assert con.execute("select source_id, count(*) over () from items").fetchone() == (
         "test_feed",
@@ -173,10 +147,12 @@ def test_the_same_page_from_another_source_later_joins_the_stored_story(con):
 
 
 def test_a_failing_load_leaves_nothing_behind(con):
-    batch = payload("b1", [STORY])
-    batch.items[0].title = None  # violates NOT NULL in core.items, after raw rows were written
+    batch = staged_batch("b1", [STORY])
+    # no title violates NOT NULL in core.items, after raw rows were written
+    title = batch.items.schema.get_field_index("title")
+    untitled = batch.items.set_column(title, "title", pa.nulls(batch.items.num_rows, pa.string()))
     with pytest.raises(Exception, match="NOT NULL"):
-        load_batch(con, batch)
+        merge_tables(con, dataclasses.replace(batch, items=untitled))
     assert all(count == 0 for count in counts(con).values())
 
 
@@ -188,19 +164,17 @@ def health(con, source_id="test_feed"):
 
 
 def test_source_health_says_failing_degraded_and_ok(con):
-    load_batch(con, payload("b1", [STORY]))
+    load_raws(con, "b1", [STORY])
     assert health(con) == ("ok", None, 0)
-    load_batch(con, payload("b2", [], status="empty"))
+    load_raws(con, "b2", [], status="empty")
     assert health(con)[0] == "degraded"
     assert health(con)[1] == "0 items in the last crawl; earlier crawls had up to 1"
-    failed = payload("b3", [], status="failed")
-    failed.reports[
-        0
-    ].error = "DNS lookup failed for www.busan.example.kr (unknown host, or no network)"
-    load_batch(con, failed)
-    failed4 = payload("b4", [], status="failed")
-    failed4.reports[0].error = "HTTP 503 Service Unavailable from https://www.busan.example.kr/rss"
-    load_batch(con, failed4)
+    (failed,) = crawl_reports("b3", [], [SOURCE], status="failed")
+    failed.error = "DNS lookup failed for www.busan.example.kr (unknown host, or no network)"
+    load_raws(con, "b3", [], reports=[failed])
+    (failed4,) = crawl_reports("b4", [], [SOURCE], status="failed")
+    failed4.error = "HTTP 503 Service Unavailable from https://www.busan.example.kr/rss"
+    load_raws(con, "b4", [], reports=[failed4])
     assert health(con) == (
         "failing",
         "HTTP 503 Service Unavailable from https://www.busan.example.kr/rss",
@@ -210,21 +184,21 @@ def test_source_health_says_failing_degraded_and_ok(con):
 
 def _run(batch_id, at, *, status="failed", error=None, network_down=False, sources=(SOURCE,)):
     """A batch with no items whose crawl of each source ended ``at`` as ``status``."""
-    batch = payload(batch_id, [], status=status, sources=sources)
-    for report in batch.reports:
+    reports = crawl_reports(batch_id, [], sources, status=status)
+    for report in reports:
         report.started_at = report.finished_at = at
         report.error, report.network_down = error, network_down
-    return batch
+    return staged_batch(batch_id, [], sources, reports=reports)
 
 
 def test_runs_in_a_network_outage_count_toward_neither_health_nor_back_off(con):
     from warehouse.state import run_history
 
     refused = "connection refused: Connection was refused by other side (https://x/rss)"
-    load_batch(con, _run("b1", "2026-11-20T00:00:00+00:00", status="unchanged"))
-    load_batch(con, _run("b2", "2026-11-20T06:00:00+00:00", error="HTTP 503 Service Unavailable"))
+    merge_tables(con, _run("b1", "2026-11-20T00:00:00+00:00", status="unchanged"))
+    merge_tables(con, _run("b2", "2026-11-20T06:00:00+00:00", error="HTTP 503 Service Unavailable"))
     for n, hour in ((3, 12), (4, 18)):  # the machine lost its network twice
-        load_batch(
+        merge_tables(
             con,
             _run(f"b{n}", f"2026-11-20T{hour}:00:00+00:00", error=refused, network_down=True),
         )
@@ -246,13 +220,13 @@ def test_runs_in_a_network_outage_count_toward_neither_health_nor_back_off(con):
     assert con.execute("select runs_7d, failures_7d from source_health").fetchone() == (0, 0)
 
     # once a crawl counts again, the outage note goes
-    load_batch(con, _run("b5", "2026-11-21T00:00:00+00:00", status="unchanged"))
+    merge_tables(con, _run("b5", "2026-11-21T00:00:00+00:00", status="unchanged"))
     assert health(con) == ("ok", None, 0)
     assert con.execute("select network_down_at from source_health").fetchone() == (None,)
 
 
 def test_a_source_reached_only_in_outages_has_never_run(con):
-    load_batch(
+    merge_tables(
         con, _run("b1", "2026-11-20T12:00:00+00:00", error="DNS lookup failed", network_down=True)
     )
     assert health(con) == (
@@ -273,7 +247,7 @@ def test_an_implausible_date_stays_raw_and_flagged_and_never_sorts_first(con):
         "title": "부산시, 스마트 가로등 설치",
         "published_raw": "2082-01-01 09:00:00",
     }
-    load_batch(con, payload("b1", [STORY, typo]))
+    load_raws(con, "b1", [STORY, typo])
     rows = con.execute(
         "select published_raw, date_flag, published_at, week,"
         " strftime(date_trunc('week', timezone('Asia/Seoul', first_seen_at)), '%G-W%V')"
@@ -290,9 +264,9 @@ def test_an_implausible_date_stays_raw_and_flagged_and_never_sorts_first(con):
 
 
 def test_a_new_version_dated_too_far_ahead_empties_published_at(con):
-    load_batch(con, payload("b1", [STORY]))
+    load_raws(con, "b1", [STORY])
     edited = {**STORY, "title": "부산시, 스마트 횡단보도 확대", "published_raw": "2082-01-01 09:00"}
-    assert load_batch(con, payload("b2", [edited])).items_changed == 1
+    assert load_raws(con, "b2", [edited]).items_changed == 1
     assert con.execute("select published_raw, date_flag, published_at from items").fetchone() == (
         "2082-01-01 09:00",
         "future",
@@ -306,7 +280,7 @@ def test_a_new_version_dated_too_far_ahead_empties_published_at(con):
 
 def test_a_source_that_never_had_items_is_empty_and_a_disabled_one_says_so(con):
     disabled = make_source(id="old_board", enabled=False, disabled_reason="no spider yet")
-    load_batch(con, payload("b1", [], status="empty", sources=(SOURCE, disabled)))
+    load_raws(con, "b1", [], status="empty", sources=(SOURCE, disabled))
     assert health(con)[0] == "empty"
     assert health(con, "old_board")[0] == "disabled"
 
@@ -331,7 +305,7 @@ def test_attachments_and_licence_reach_the_analyst_and_their_text_counts_for_tag
             {"url": "https://www.busan.example.kr/f/1.hwp", "name": "보도자료.hwp", "kind": "hwp"},
         ],
     }
-    load_batch(con, payload("b1", [attached]))
+    load_raws(con, "b1", [attached])
     assert con.execute("select licence, cities from items").fetchone() == (
         "KOGL-1",
         ["Sejong", "Busan"],
@@ -348,9 +322,9 @@ def test_an_entry_whose_page_was_not_refetched_keeps_its_stored_content(con):
         "article_text": "부산시는 해운대에 스마트 횡단보도를 설치한다. 보행자를 감지한다.",
         "article_status": 200,
     }
-    load_batch(con, payload("b1", [full]))
+    load_raws(con, "b1", [full])
     known = {**STORY, "article_skipped": "unchanged"}  # feed text only, page known and unchanged
-    result = load_batch(con, payload("b2", [known]))
+    result = load_raws(con, "b2", [known])
     assert (result.items_changed, result.items_unchanged) == (0, 1)
     assert con.execute("select version, body_text from items").fetchone() == (
         1,
@@ -360,12 +334,10 @@ def test_an_entry_whose_page_was_not_refetched_keeps_its_stored_content(con):
 
 def test_a_first_crawl_whose_selectors_match_nothing_is_degraded_not_empty(con):
     board = make_source(id="new_board", kind="html", selectors={"item": "table tbody tr"})
-    missed = payload("b1", [], status="empty", sources=(board,))
-    missed.reports[
-        0
-    ].error = "list selector 'table tbody tr' matched no entry on https://x.example/list"
-    load_batch(con, missed)
-    assert health(con, "new_board") == ("degraded", missed.reports[0].error, 0)
+    (missed,) = crawl_reports("b1", [], [board], status="empty")
+    missed.error = "list selector 'table tbody tr' matched no entry on https://x.example/list"
+    load_raws(con, "b1", [], sources=(board,), reports=[missed])
+    assert health(con, "new_board") == ("degraded", missed.error, 0)
 
 
 WIRE = (
@@ -391,7 +363,7 @@ def test_two_copies_in_one_batch_share_a_cluster_with_nothing_stored(con):
             ("other_feed", "AI 안부전화 2만명", WIRE.replace("밝혔다", "24일 밝혔다")),
         )
     ]
-    load_batch(con, payload("b1", copies, sources=(SOURCE, other)))
+    load_raws(con, "b1", copies, sources=(SOURCE, other))
     rows = con.execute("select item_id, cluster_id from items").fetchall()
     assert len(rows) == 2
     assert rows[0][1] == rows[1][1]  # one cluster, named by one of its members
@@ -428,7 +400,7 @@ def test_wire_copies_from_two_outlets_share_a_cluster_and_a_later_copy_joins_it(
         article_status=200,
         article_text="부산시는 학교와 경로당 주변 등 생활권 1천곳에 미세먼지 간이 측정 센서를 설치한다고 밝혔다.",
     )
-    load_batch(con, payload("b1", [first, unrelated], sources=(SOURCE, other)))
+    load_raws(con, "b1", [first, unrelated], sources=(SOURCE, other))
     later = make_raw(
         source_id="other_feed",
         link="https://c.example/3",
@@ -438,7 +410,7 @@ def test_wire_copies_from_two_outlets_share_a_cluster_and_a_later_copy_joins_it(
         article_status=200,
         article_text=WIRE + " 서비스는 내년에도 이어진다.",
     )
-    load_batch(con, payload("b2", [copy, later], sources=(SOURCE, other)))
+    load_raws(con, "b2", [copy, later], sources=(SOURCE, other))
     rows = dict(con.execute("select url, cluster_id from items").fetchall())
     story = rows["https://a.example/1"]
     assert rows["https://b.example/9"] == story
@@ -470,7 +442,7 @@ def test_look_alike_stories_from_two_cities_stay_apart(con):
         )
         for seq, city in enumerate(["안양", "김해"])
     ]
-    load_batch(con, payload("b1", stories))
+    load_raws(con, "b1", stories)
     rows = dict(con.execute("select url, cluster_id from items").fetchall())
     assert rows["https://a.example/0"] != rows["https://a.example/1"]
 
@@ -491,6 +463,6 @@ def test_releases_that_share_only_their_sources_page_template_stay_apart(con):
         )
         for seq, text in enumerate((ZERO_ENERGY, NOISE_RULES))
     ]
-    load_batch(con, payload("b1", releases))
+    load_raws(con, "b1", releases)
     rows = dict(con.execute("select url, cluster_id from items").fetchall())
     assert rows["https://a.example/r0"] != rows["https://a.example/r1"]

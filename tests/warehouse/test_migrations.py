@@ -194,7 +194,7 @@ def test_a_file_of_the_earlier_schema_is_upgraded_without_losing_data(tmp_path):
 
 
 def test_an_upgraded_file_clusters_a_new_copy_with_its_old_story(tmp_path):
-    from tests.warehouse.test_loader import payload
+    from tests.helpers.batches import load_raws
 
     path = tmp_path / "old.duckdb"
     _old_file(path)
@@ -208,9 +208,7 @@ def test_an_upgraded_file_clusters_a_new_copy_with_its_old_story(tmp_path):
         "24일 밝혔다. 안전관리자가 동승하고 운행 데이터는 교통신호 개선에 쓰인다.",
     }
     with connect(path) as con:
-        from warehouse.loader import load_batch
-
-        load_batch(con, payload("new-1", [copy]))
+        load_raws(con, "new-1", [copy])
         clusters = dict(
             con.execute(
                 "select url, cluster_id from items where url in"

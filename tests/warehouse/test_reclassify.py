@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import make_raw
-from tests.warehouse.test_loader import payload
+from tests.helpers.batches import load_raws
 from warehouse.db import connect
-from warehouse.loader import load_batch
 from warehouse.reclassify import reclassify
 
 STORIES = [
@@ -46,7 +45,7 @@ def stale_warehouse(path: Path) -> list[tuple]:
     """A warehouse of STORIES whose tags an older taxonomy gave; returns the tags they should
     have (as the views show them)."""
     with connect(path) as con:
-        load_batch(con, payload("b1", [make_raw(seq=n, **s) for n, s in enumerate(STORIES)]))
+        load_raws(con, "b1", [make_raw(seq=n, **s) for n, s in enumerate(STORIES)])
         expected = tags(con)
         # tags from an older taxonomy: wrong areas, no cities, not smart
         con.execute("delete from core.item_cities")

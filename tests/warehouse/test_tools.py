@@ -12,9 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from tests.warehouse.test_loader import payload
+from tests.helpers.batches import load_raws
 from warehouse.db import connect
-from warehouse.loader import load_batch
 from warehouse.tools import analyst_views, export_parquet, search, search_stories, snapshot
 
 runner = CliRunner()
@@ -48,7 +47,7 @@ STORIES = [
 def warehouse(tmp_path):
     path = tmp_path / "w.duckdb"
     with connect(path) as con:
-        load_batch(con, payload("20261120T000000Z-000001", STORIES))
+        load_raws(con, "20261120T000000Z-000001", STORIES)
     return path
 
 
@@ -188,7 +187,7 @@ def test_export_writes_every_analyst_view_with_attachments_and_deliveries(tmp_pa
     }
     db = tmp_path / "w.duckdb"
     with connect(db) as con:
-        load_batch(con, payload("b1", [attached]))
+        load_raws(con, "b1", [attached])
         record(con, Delivery("2026-W47", "staff@example.org", "sent", 1, "<m1@cityradar>"))
         views = analyst_views(con)
     folder = export_parquet(db, tmp_path / "parquet").folder

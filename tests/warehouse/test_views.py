@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers.batches import load_raws
 from tests.warehouse.test_corrections import CROSSING, FESTIVAL, FORUM
-from tests.warehouse.test_loader import payload
 from warehouse.db import connect, follow_timezone, stored_timezone
-from warehouse.loader import load_batch
 
 # 05:00 on Monday 23 November in Seoul (the source's zone), 20:00 UTC on Sunday the 22nd:
 # week 48 in Seoul, still week 47 in Berlin (21:00 on Sunday)
@@ -27,7 +26,7 @@ TYPO = {
 
 def load(path, stories, timezone=None):
     with connect(path, timezone=timezone) as con:
-        load_batch(con, payload("b1", [{**s, "seq": n} for n, s in enumerate(stories)]))
+        load_raws(con, "b1", [{**s, "seq": n} for n, s in enumerate(stories)])
 
 
 def weeks(path):
