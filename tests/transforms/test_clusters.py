@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import numpy as np
 
 from transforms import clusters
@@ -152,3 +154,47 @@ def test_a_band_key_shared_by_a_crowd_is_a_template_and_links_nobody():
     firsts, seconds, counts = clusters.shared_band_pairs(np.vstack([few, crowd]))
     assert sorted(zip(firsts.tolist(), seconds.tolist(), strict=True)) == [(0, 1), (0, 2), (1, 2)]
     assert counts.tolist() == [clusters.BANDS] * 3
+
+
+def stored(day: int, source: str, cluster: str | None = None, places=frozenset()):
+    return clusters.Candidate(cluster, datetime(2026, 11, day, tzinfo=UTC), source, places)
+
+
+def test_a_group_takes_the_cluster_of_its_earliest_member():
+    candidates = {
+        "new": stored(20, "news"),
+        "old": stored(18, "city"),
+        "copy": stored(19, "trade", cluster="copy"),
+    }
+    changes = clusters.assign_clusters([("new", "old", 12), ("new", "copy", 9)], candidates)
+    assert changes.assigned == {"copy": "old", "new": "old", "old": "old"}
+    assert changes.merged == {"copy": "old"}  # the rest of the copy's cluster follows
+
+
+def test_a_new_story_bridging_two_clusters_merges_the_later_into_the_earlier():
+    candidates = {
+        "bridge": stored(20, "news"),
+        "a": stored(10, "city", cluster="a0"),
+        "b": stored(12, "trade", cluster="b0"),
+    }
+    changes = clusters.assign_clusters([("bridge", "a", 8), ("bridge", "b", 8)], candidates)
+    assert set(changes.assigned.values()) == {"a0"}
+    assert changes.merged == {"b0": "a0"}
+
+
+def test_pairs_that_are_not_one_story_change_nothing():
+    candidates = {
+        "anyang": stored(20, "news", places=frozenset({"Anyang"})),
+        "gimhae": stored(20, "trade", places=frozenset({"Gimhae"})),
+        "release": stored(19, "molit"),
+        "notice": stored(20, "molit"),
+    }
+    pairs = [("anyang", "gimhae", 30), ("release", "notice", 10)]  # places clash; one template
+    changes = clusters.assign_clusters(pairs, candidates)
+    assert (changes.assigned, changes.merged) == ({}, {})
+    assert clusters.stories_in(pairs) == ["anyang", "gimhae", "notice", "release"]
+
+
+def test_only_places_from_the_text_tell_stories_apart():
+    assert clusters.names_the_place([{"term": "부산", "field": "title"}])
+    assert not clusters.names_the_place([{"term": "부산광역시", "field": "source"}])
