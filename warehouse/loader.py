@@ -5,7 +5,8 @@ load runs no Python per item. Steps: skip a batch already loaded; land raw items
 log; resolve each incoming row to a stored story through any shared key (canonical URL or GUID);
 insert new stories, archive the old content of changed ones as a version and update them, touch
 unchanged ones; replace the tags, search terms and signatures of new and changed stories; cluster
-them with recent stories; record crawl runs and the batch. Any failure rolls the whole batch back.
+them with recent stories (the candidates read here, the decision a pure function of
+transforms.clusters); record crawl runs and the batch. Any failure rolls the whole batch back.
 """
 
 from __future__ import annotations
@@ -354,9 +355,9 @@ def _write_tags(con: duckdb.DuckDBPyConnection, changed: bool) -> None:
 def _assign_clusters(con: duckdb.DuckDBPyConnection, now: datetime, changed: bool) -> None:
     """Give new and changed stories the cluster of the recent stories they repeat.
 
-    Stories sharing band keys are candidates; enough shared bands and no clash of places make
-    them one story. A group takes the cluster id of its earliest member, and clusters a new
-    story bridges are merged. Bands of stories not seen within the window are dropped.
+    Stories sharing band keys are candidates, found here in SQL; which of them tell one story
+    and which cluster each group takes is decided by ``transforms.clusters.assign_clusters``.
+    Bands of stories not seen within the window are dropped.
     """
     window = now - timedelta(days=CLUSTER_WINDOW_DAYS)
     if changed:  # a changed story is compared by its new text
