@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from tests.conftest import make_raw
 from tests.helpers.batches import load_raws
-from transforms.normalize import source_defaults
-from transforms.tagging import ItemText, tag_items
+from transforms.retagging import retag_chunks
 from warehouse.db import connect
 from warehouse.retag import replace_tags, stored_texts
 
@@ -51,13 +50,7 @@ def test_retagging_from_the_stored_text_writes_the_rows_the_load_wrote(tmp_path)
         loaded = tag_rows(con)
         for table in TAG_ROWS:
             con.execute(f"delete from core.{table}")
-        texts = stored_texts(con)
-        tags = tag_items(
-            [ItemText(t.title, t.summary, t.body, source_defaults(t.source)) for t in texts]
-        )
-        replace_tags(
-            con, [(t.item_id, item_tags) for t, item_tags in zip(texts, tags, strict=True)]
-        )
+        replace_tags(con, [pair for chunk in retag_chunks(stored_texts(con)) for pair in chunk])
         assert tag_rows(con) == loaded
     kinds = {(city, kind) for _, city, _, _, _, kind in loaded["item_cities"]}
     assert kinds == {("Busan", "city"), ("Incheon", "city"), ("Gyeonggi", "province")}
