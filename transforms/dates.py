@@ -165,16 +165,16 @@ def _read_any(text: str, zone: ZoneInfo, now: datetime | None) -> datetime | Non
     value = dateparser.parse(
         named,
         languages=_DATEPARSER_LANGUAGES,
+        # no TIMEZONE: dateparser localises through pytz, whose tables stop in 2037 (a summer
+        # date after that gets the winter offset); naive results are localised here instead
         settings={
-            "TIMEZONE": zone.key,
-            "RETURN_AS_TIMEZONE_AWARE": True,
             "PREFER_DAY_OF_MONTH": "first",
             "STRICT_PARSING": False,
             "PARSERS": _DATEPARSER_PARSERS,
             **({"RELATIVE_BASE": _wall_time(now, zone)} if now is not None else {}),
         },
     )
-    return value if value is not None and value.year > 1900 else None
+    return _localise(value, zone) if value is not None and value.year > 1900 else None
 
 
 def _wall_time(moment: datetime, zone: ZoneInfo) -> datetime:

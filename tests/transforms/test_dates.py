@@ -65,6 +65,91 @@ def test_non_dates_give_none_and_keep_the_raw(raw):
     assert parsed.raw == raw
 
 
+FETCHED = utc(2026, 7, 8, 6)  # 15:00 KST on Wednesday 8 July 2026
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # Java's Date.toString (mcee.go.kr and other Korean government servers)
+        ("Wed Jul 08 15:00:00 KST 2026", utc(2026, 7, 8, 6)),
+        ("Wed Jul 08 06:00:00 UTC 2026", utc(2026, 7, 8, 6)),
+        # dotted date; naive with a .0 fraction (both naive KST)
+        ("2026.09.08", utc(2026, 9, 7, 15)),
+        ("2026-08-07 00:00:00.0", utc(2026, 8, 6, 15)),
+        # Korean long form with the weekday in parentheses and 오전/오후
+        ("2026년 7월 8일 (수) 오후 3:00", utc(2026, 7, 8, 6)),
+        ("2026년 7월 8일 (수) 오전 12:05", utc(2026, 7, 7, 15, 5)),
+        ("2026년 7월 8일 (수) 오후 12:30", utc(2026, 7, 8, 3, 30)),
+        ("2026.07.08 (수) 15:00", utc(2026, 7, 8, 6)),
+        # two-digit year: yy.mm.dd
+        ("26.07.08", utc(2026, 7, 7, 15)),
+        ("26.7.8.", utc(2026, 7, 7, 15)),
+        ("26.07.08 15:00", utc(2026, 7, 8, 6)),
+        # relative to the fetch time
+        ("3시간 전", utc(2026, 7, 8, 3)),
+        ("3시간전", utc(2026, 7, 8, 3)),
+        ("5분 전", utc(2026, 7, 8, 5, 55)),
+        ("2일 전", utc(2026, 7, 6, 6)),
+        ("1주 전", utc(2026, 7, 1, 6)),
+        ("3개월 전", utc(2026, 4, 8, 6)),
+        ("1년 전", utc(2025, 7, 8, 6)),
+        ("방금 전", utc(2026, 7, 8, 6)),
+        ("어제", utc(2026, 7, 7, 6)),
+        ("그저께", utc(2026, 7, 6, 6)),
+        ("2 hours ago", utc(2026, 7, 8, 4)),
+        ("an hour ago", utc(2026, 7, 8, 5)),
+        ("30 mins ago", utc(2026, 7, 8, 5, 30)),
+        ("2 days ago", utc(2026, 7, 6, 6)),
+        ("yesterday", utc(2026, 7, 7, 6)),
+        ("just now", utc(2026, 7, 8, 6)),
+        # a day word with a time: that time on that day, in the source's zone
+        ("어제 오후 3:00", utc(2026, 7, 7, 6)),
+        ("어제 09:30", utc(2026, 7, 7, 0, 30)),
+        ("yesterday at 3:00 PM", utc(2026, 7, 7, 6)),
+        ("오늘 오전 8:15", utc(2026, 7, 7, 23, 15)),
+    ],
+)
+def test_every_real_date_form_becomes_its_utc_instant(raw, expected):
+    parsed = parse_datetime(raw, "Asia/Seoul", now=FETCHED)
+    assert parsed.value == expected
+    assert parsed.value.tzinfo is UTC
+    assert parsed.raw == raw
+
+
+@pytest.mark.parametrize(
+    "raw", ["3시간 전", "2 hours ago", "어제", "yesterday", "5분 전", "2일 전", "어제 오후 3:00"]
+)
+def test_relative_forms_without_the_fetch_time_stay_unparsed(raw):
+    parsed = parse_datetime(raw, "Asia/Seoul")
+    assert parsed.value is None
+    assert parsed.raw == raw
+
+
+def test_relative_forms_are_read_against_the_fetch_time_not_the_clock():
+    long_ago = utc(2019, 3, 1, 12)
+    assert parse_datetime("3시간 전", "Asia/Seoul", now=long_ago).value == utc(2019, 3, 1, 9)
+    assert parse_datetime("yesterday", "UTC", now=long_ago).value == utc(2019, 2, 28, 12)
+
+
+def test_a_day_word_with_a_time_is_that_day_in_the_sources_zone():
+    # 00:30 UTC on 8 July is still 7 July in New York, so "yesterday" there is 6 July
+    fetched = utc(2026, 7, 8, 0, 30)
+    parsed = parse_datetime("yesterday 15:00", "America/New_York", now=fetched)
+    assert parsed.value == utc(2026, 7, 6, 19)
+    assert parsed.zone_assumed
+
+
+def test_a_date_without_its_year_takes_the_fetch_times_year():
+    parsed = parse_datetime("7월 8일", "Asia/Seoul", now=utc(2019, 8, 1))
+    assert parsed.value == utc(2019, 7, 7, 15)
+
+
+@pytest.mark.parametrize("raw", ["어제 25:00", "yesterday at noonish", "오후 13:00 어제"])
+def test_a_day_word_with_a_time_that_is_not_one_stays_unparsed(raw):
+    assert parse_datetime(raw, "Asia/Seoul", now=FETCHED).value is None
+
+
 def test_feedparser_alone_would_be_nine_hours_off_for_kst():
     body = b'<rss version="2.0"><channel><item><title>t</title><pubDate>Fri, 20 Nov 2026 10:00:00 KST</pubDate></item></channel></rss>'
     entry = feedparser.parse(body).entries[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 from email.utils import format_datetime
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from transforms.dates import parse_datetime
+from transforms.dates import ZONE_ABBREVIATIONS, parse_datetime
 from transforms.text import clean_line, clean_text
 from transforms.urls import canonical_url, is_dropped_param, is_web_url
 
@@ -139,6 +139,118 @@ def test_a_naive_date_is_read_in_the_sources_zone(moment, zone):
         # a wall time that a clock change skips or repeats may land an hour apart
         assert abs(parsed.value - expected.astimezone(UTC)) <= timedelta(hours=1), written
         assert parsed.zone_assumed
+
+
+_KOREAN_WEEKDAYS = "월화수목금토일"
+
+
+def _wall_time_in(value: datetime, zone: str) -> datetime:
+    return value.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+
+
+@PROPERTIES
+@given(_moments, st.sampled_from(sorted(ZONE_ABBREVIATIONS)), _zones)
+def test_a_java_date_is_read_back_to_the_same_instant(moment, abbreviation, zone):
+    local = moment.astimezone(datetime.strptime(ZONE_ABBREVIATIONS[abbreviation], "%z").tzinfo)
+    written = f"{local:%a %b %d %H:%M:%S} {abbreviation} {local:%Y}"  # Java's Date.toString
+    parsed = parse_datetime(written, zone)
+    assert parsed.value == moment, written
+    assert parsed.value.tzinfo is UTC
+    assert not parsed.zone_assumed
+
+
+def _korean_long_form(local: datetime) -> str:
+    """'2026년 7월 8일 (수) 오후 3:00': 12-hour clock, 오전 12:05 is five past midnight."""
+    meridiem = "오전" if local.hour < 12 else "오후"
+    weekday = _KOREAN_WEEKDAYS[local.weekday()]
+    day = f"{local.year}년 {local.month}월 {local.day}일 ({weekday})"
+    return f"{day} {meridiem} {local.hour % 12 or 12}:{local.minute:02d}"
+
+
+# each naive form, how to write it, and the precision it keeps
+_NAIVE_FORMS = {
+    "yyyy.mm.dd": (lambda local: f"{local:%Y.%m.%d}", "day"),
+    "ISO with .0": (lambda local: f"{local:%Y-%m-%d %H:%M:%S}.0", "second"),
+    "Korean long form": (_korean_long_form, "minute"),
+    "yy.mm.dd": (lambda local: f"{local:%y.%m.%d}", "day"),
+}
+
+
+def _at_precision(value: datetime, precision: str) -> datetime:
+    if precision == "day":
+        return value.replace(hour=0, minute=0, second=0)
+    return value.replace(second=0) if precision == "minute" else value
+
+
+@PROPERTIES
+@given(
+    st.datetimes(min_value=datetime(2000, 1, 2), max_value=datetime(2090, 12, 30)).map(
+        lambda moment: moment.replace(microsecond=0, tzinfo=UTC)
+    ),
+    _zones,
+    st.sampled_from(sorted(_NAIVE_FORMS)),
+)
+def test_each_naive_form_is_read_back_in_the_sources_zone(moment, zone, form):
+    write, precision = _NAIVE_FORMS[form]
+    local = _wall_time_in(moment, zone)
+    written = write(local)
+    parsed = parse_datetime(written, zone)
+    assert parsed.value is not None, written
+    assert parsed.value.tzinfo is UTC
+    # compared as wall time in the source's zone: an hour a clock change repeats is one reading
+    assert _wall_time_in(parsed.value, zone) == _at_precision(local, precision), written
+    assert parsed.zone_assumed
+
+
+_AGO_UNITS = {
+    "초": timedelta(seconds=1), "분": timedelta(minutes=1), "시간": timedelta(hours=1),
+    "일": timedelta(days=1), "주": timedelta(weeks=1),
+    "second": timedelta(seconds=1), "minute": timedelta(minutes=1), "hour": timedelta(hours=1),
+    "day": timedelta(days=1), "week": timedelta(weeks=1),
+}  # fmt: skip
+
+
+def _ago(count: int, unit: str) -> str:
+    if unit.isascii():
+        return f"{count} {unit}{'' if count == 1 else 's'} ago"
+    return f"{count}{unit} 전"
+
+
+@PROPERTIES
+@given(_moments, st.sampled_from(sorted(_AGO_UNITS)), st.integers(0, 500), _zones)
+def test_a_relative_form_is_read_back_from_the_fetch_time(fetched, unit, count, zone):
+    published = fetched - count * _AGO_UNITS[unit] - _AGO_UNITS[unit] / 2
+    written = _ago((fetched - published) // _AGO_UNITS[unit], unit)  # as the page says it
+    parsed = parse_datetime(written, zone, now=fetched)
+    assert parsed.value is not None, written
+    assert parsed.value.tzinfo is UTC
+    # equal at the form's precision: the page rounds down to whole units
+    assert timedelta(0) <= parsed.value - published < _AGO_UNITS[unit], written
+    assert parse_datetime(written, zone).value is None  # never read against the clock
+
+
+def _clock(word: str, clock: time) -> str:
+    """The time after a day word as pages write it: '오후 3:05' in Korean, '3:05 PM' in English."""
+    if word.isascii():
+        return f"at {clock.hour % 12 or 12}:{clock.minute:02d} {'AM' if clock.hour < 12 else 'PM'}"
+    return f"{'오전' if clock.hour < 12 else '오후'} {clock.hour % 12 or 12}:{clock.minute:02d}"
+
+
+@PROPERTIES
+@given(_moments, st.sampled_from(["어제", "yesterday", "그저께"]), _zones, st.times())
+def test_a_day_word_with_a_time_is_that_time_that_many_days_before_the_fetch(
+    fetched, word, zone, clock
+):
+    days_back = 2 if word == "그저께" else 1
+    written = f"{word} {_clock(word, clock)}"
+    parsed = parse_datetime(written, zone, now=fetched)
+    assert parsed.value is not None, written
+    day = _wall_time_in(fetched, zone).date() - timedelta(days=days_back)
+    expected = datetime.combine(day, clock.replace(second=0, microsecond=0))
+    # a wall time that a clock change skips is read an hour later
+    assert timedelta(0) <= _wall_time_in(parsed.value, zone) - expected <= timedelta(hours=1), (
+        written
+    )
 
 
 @PROPERTIES
