@@ -150,7 +150,8 @@ class SourceSpider(scrapy.Spider):
         """True when a backfill reaches an entry older than its start (undated entries: no)."""
         if self.since is None:
             return False
-        value = parse_datetime(raw_date, self.source.timezone).value
+        # the crawl is fetching now, so "3시간 전" on the page is three hours before this
+        value = parse_datetime(raw_date, self.source.timezone, now=datetime.now(UTC)).value
         return value is not None and value < self.since
 
     # --- requests ------------------------------------------------------------------------

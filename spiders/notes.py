@@ -28,10 +28,11 @@ class EntryNotes:
         if not (item.link or item.article_url):
             self.no_link += 1
         raw_date = item.published_raw or item.article_published_raw
-        value = parse_datetime(raw_date, timezone).value if raw_date else None
+        fetched_at = datetime.fromisoformat(item.fetched_at).astimezone(UTC)
+        value = parse_datetime(raw_date, timezone, now=fetched_at).value if raw_date else None
         if value is None:
             self.no_date += 1
-        elif is_future(value, datetime.fromisoformat(item.fetched_at).astimezone(UTC)):
+        elif is_future(value, fetched_at):
             self.future_dates.append(value.date().isoformat())
 
     def describe(self) -> str | None:

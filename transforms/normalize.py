@@ -111,9 +111,9 @@ def normalize(
     clean = clean or clean_fields(raw)
     title, summary, body, full_text = clean.title, clean.summary, clean.body, clean.for_tagging
     fetched_at = datetime.fromisoformat(raw.fetched_at)
-    published = parse_datetime(raw.published_raw, source.timezone)
+    published = parse_datetime(raw.published_raw, source.timezone, now=fetched_at)
     if published.value is None and raw.article_published_raw:
-        published = parse_datetime(raw.article_published_raw, source.timezone)
+        published = parse_datetime(raw.article_published_raw, source.timezone, now=fetched_at)
     language = detect_language(
         f"{title}\n{body[:2000]}", raw.article_language or raw.feed_language or source.language
     )

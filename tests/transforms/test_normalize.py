@@ -71,6 +71,16 @@ def test_a_date_within_a_day_of_the_fetch_is_plausible_and_kept():
     assert (beyond.date_flag, beyond.published_at) == ("future", None)
 
 
+def test_a_relative_date_is_read_against_the_items_fetch_time():
+    # make_raw's item was fetched 2026-11-20 03:00 UTC; normalising it later changes nothing
+    hours = normalize(make_raw(published_raw="3시간 전"), SEOUL)
+    assert hours.published_at == datetime(2026, 11, 20, 0, tzinfo=UTC)
+    assert hours.published_raw == "3시간 전"
+    assert hours.date_flag is None
+    yesterday = normalize(make_raw(published_raw="yesterday"), SEOUL)
+    assert yesterday.published_at == datetime(2026, 11, 19, 3, tzinfo=UTC)
+
+
 def test_an_entry_without_link_or_guid_still_gets_a_stable_key():
     one = normalize(make_raw(link=None, guid=None), SEOUL)
     two = normalize(make_raw(link=None, guid=None), SEOUL)
