@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo test test-fast eval train dictionary bench bench-e2e bench-digest bench-load bench-tagging bench-startup lint format lock clean
+.PHONY: help install run demo test test-fast typecheck eval train dictionary bench bench-e2e bench-digest bench-load bench-tagging bench-startup lint format lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -77,6 +77,9 @@ bench-tagging: $(STAMP)  ## rule tagger items/s on train+dev labelled items (eva
 
 bench-startup: $(STAMP)  ## commands as an operator types them: help, sources list, search, digest --preview, ingest with nothing new
 	$(BIN)/python -m bench.startup --work data/bench/startup --json data/bench/startup-figures.json
+
+typecheck: $(STAMP)  ## mypy over the packages ([tool.mypy] in pyproject.toml says which and how)
+	$(BIN)/mypy
 
 lint: $(STAMP)  ## ruff lint and format check
 	$(BIN)/ruff check .
