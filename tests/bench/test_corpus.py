@@ -14,7 +14,7 @@ import pytest
 from bench import corpus
 from bench.serve import serve
 from cityradar.registry import load_sources
-from tests.conftest import free_port
+from tests.helpers.network import free_port
 
 
 @pytest.fixture

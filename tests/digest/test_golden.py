@@ -15,7 +15,7 @@ import pytest
 from digest.query import Totals
 from digest.rank import Audience, build_digest
 from digest.render import render_digest
-from tests.digest.test_rank import data, member
+from tests.helpers.week_data import data, member
 
 GOLDEN = Path(__file__).parent / "golden" / "digest-2026-W47.txt"
 

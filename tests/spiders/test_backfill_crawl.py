@@ -10,7 +10,7 @@ from cityradar.items import SourceState
 from cityradar.staging import Batch
 from spiders.process import crawl_in_subprocess
 from spiders.settings import crawl_overrides
-from tests.conftest import make_source
+from tests.helpers.factories import make_source
 from transforms.urls import canonical_url
 
 NEWEST = date(2026, 11, 20)

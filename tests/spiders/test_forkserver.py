@@ -26,7 +26,7 @@ from spiders.process import (
     run_in_new_interpreter,
 )
 from spiders.settings import crawl_overrides
-from tests.conftest import make_source
+from tests.helpers.factories import make_source
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="crawls fork on Linux only")
 

@@ -12,29 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.warehouses import hold
 from warehouse.db import WarehouseLocked, connect
 from warehouse.tools import snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
-
-HOLD = """
-import sys, time, duckdb
-con = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == "read")
-print("holding", flush=True)
-time.sleep(float(sys.argv[3]))
-"""
-
-
-def hold(path: Path, seconds: float, mode: str = "write") -> subprocess.Popen[str]:
-    """Another process holding the DuckDB file (as a writer, or as an analyst reading it)."""
-    process = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(path), mode, str(seconds)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    assert process.stdout.readline().strip() == "holding"
-    return process
 
 
 @pytest.fixture
