@@ -28,14 +28,16 @@ run: $(STAMP)  ## ingest every enabled source in sources.yaml, then write last w
 demo: $(STAMP)  ## the whole pipeline offline, on sample sites served on 127.0.0.1
 	$(BIN)/cityradar demo
 
-test: $(STAMP)  ## lint, then the test suite (offline)
+test: $(STAMP)  ## lint, type check, then the test suite (offline)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest -n 2 --dist loadfile
 
-test-fast: $(STAMP)  ## lint, then every test but the slow flow tests (tests/flows), for the edit loop
+test-fast: $(STAMP)  ## lint, type check, then the unit tests (no slow system tests), for the edit loop
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest -q -m "not slow" -n 2 --dist loadfile
 
 REALDATA ?= ../shared/realdata

@@ -27,7 +27,8 @@ FLOW_TESTS = Path(__file__).parent / "flows"
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark tests/flows as slow: they run real flows against a Prefect server, start commands
-    as subprocesses and kill them mid-run (`make test-fast` leaves them out)."""
+    as subprocesses and kill them mid-run (`make test-fast` leaves them out). System tests
+    elsewhere, those that start another process, carry the marker themselves."""
     for item in items:
         if FLOW_TESTS in Path(item.path).parents:
             item.add_marker(pytest.mark.slow)

@@ -48,6 +48,7 @@ def _chromium() -> str | None:
     )
 
 
+@pytest.mark.slow  # a system test: it starts another process
 def test_headless_chromium_draws_the_html(tmp_path):
     browser = _chromium()
     if browser is None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 from cityradar.demo.server import Canned, Served, SiteServer
 from cityradar.items import SourceState
 from cityradar.staging import Batch
@@ -12,6 +14,9 @@ from spiders.process import crawl_in_subprocess
 from spiders.settings import crawl_overrides
 from tests.helpers.factories import make_source
 from transforms.urls import canonical_url
+
+# system tests: each crawl runs in a child process, as ingest runs it
+pytestmark = pytest.mark.slow
 
 NEWEST = date(2026, 11, 20)
 PER_PAGE = 5

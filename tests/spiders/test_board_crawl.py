@@ -13,6 +13,9 @@ from spiders.settings import crawl_overrides
 from tests.helpers.documents import minimal_hwpx, minimal_pdf
 from tests.helpers.factories import make_source
 
+# system tests: each crawl runs in a child process, as ingest runs it
+pytestmark = pytest.mark.slow
+
 TITLES = {
     1: "스마트시티 실증 착수",
     2: "자율주행 버스 확대",

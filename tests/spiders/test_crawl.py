@@ -14,6 +14,9 @@ from spiders.settings import crawl_overrides
 from tests.helpers.factories import make_source
 from tests.helpers.paths import FIXTURES
 
+# system tests: each crawl runs in a child process, as ingest runs it
+pytestmark = pytest.mark.slow
+
 FAST = crawl_overrides(delay=0.0, per_host=4, timeout=60)
 
 

@@ -28,7 +28,10 @@ from spiders.process import (
 from spiders.settings import crawl_overrides
 from tests.helpers.factories import make_source
 
-pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="crawls fork on Linux only")
+pytestmark = [
+    pytest.mark.skipif(sys.platform != "linux", reason="crawls fork on Linux only"),
+    pytest.mark.slow,  # system tests: crawls in forked children and a server process
+]
 
 FAST = crawl_overrides(delay=0.0, per_host=4, timeout=60)
 

@@ -13,6 +13,9 @@ from spiders.settings import crawl_overrides
 from tests.helpers.factories import make_source
 from tests.helpers.tls import self_signed_localhost, server_context
 
+# system tests: each crawl runs in a child process, as ingest runs it
+pytestmark = pytest.mark.slow
+
 FAST = {**crawl_overrides(delay=0.0, per_host=4, timeout=60)}
 FEED = (
     b'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>'

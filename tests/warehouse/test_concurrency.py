@@ -27,6 +27,7 @@ def db(tmp_path):
     return path
 
 
+@pytest.mark.slow  # a system test: it starts another process
 def test_a_writer_waits_for_an_analyst_to_close_the_file(db, caplog):
     reader = hold(db, 1.5, mode="read")
     began = time.monotonic()
@@ -38,6 +39,7 @@ def test_a_writer_waits_for_an_analyst_to_close_the_file(db, caplog):
     assert any("is in use by process" in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.slow  # a system test: it starts another process
 def test_a_writer_that_cannot_get_the_file_fails_naming_the_holder(db):
     writer = hold(db, 30)
     try:
@@ -82,6 +84,7 @@ with connect(Path(sys.argv[1])) as con:
 """
 
 
+@pytest.mark.slow  # a system test: it starts another process
 def test_a_load_killed_mid_batch_leaves_a_consistent_file_and_loads_once_next_time(db):
     from bench.load import synthetic_batch
     from warehouse.loader import merge_tables

@@ -204,6 +204,7 @@ def test_a_snapshot_holds_the_same_stories_and_views(warehouse, tmp_path):
     assert not list(tmp_path.glob("*.partial"))
 
 
+@pytest.mark.slow  # a system test: it starts another process
 def test_a_compat_snapshot_opens_in_the_older_duckdb_cli(warehouse, tmp_path):
     # the duckdb-cli wheel installs its `duckdb` next to the interpreter running the tests
     cli = shutil.which("duckdb", path=str(Path(sys.executable).parent))
