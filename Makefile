@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo test test-fast eval train dictionary bench bench-e2e bench-digest bench-load bench-tagging bench-startup lint format lock clean
+.PHONY: help install run demo test test-fast typecheck eval train dictionary bench bench-e2e bench-digest bench-load bench-tagging bench-startup lint format lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -28,14 +28,16 @@ run: $(STAMP)  ## ingest every enabled source in sources.yaml, then write last w
 demo: $(STAMP)  ## the whole pipeline offline, on sample sites served on 127.0.0.1
 	$(BIN)/cityradar demo
 
-test: $(STAMP)  ## lint, then the test suite (offline)
+test: $(STAMP)  ## lint, type check, then the test suite (offline)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest -n 2 --dist loadfile
 
-test-fast: $(STAMP)  ## lint, then every test but the slow flow tests (tests/flows), for the edit loop
+test-fast: $(STAMP)  ## lint, type check, then the unit tests (no slow system tests), for the edit loop
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest -q -m "not slow" -n 2 --dist loadfile
 
 REALDATA ?= ../shared/realdata
@@ -78,6 +80,9 @@ bench-tagging: $(STAMP)  ## rule tagger items/s on train+dev labelled items (eva
 bench-startup: $(STAMP)  ## commands as an operator types them: help, sources list, search, digest --preview, ingest with nothing new
 	$(BIN)/python -m bench.startup --work data/bench/startup --json data/bench/startup-figures.json
 
+typecheck: $(STAMP)  ## mypy over the packages ([tool.mypy] in pyproject.toml says which and how)
+	$(BIN)/mypy
+
 lint: $(STAMP)  ## ruff lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -90,4 +95,4 @@ lock:  ## re-resolve requirements.lock from pyproject.toml (needs uv)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --quiet -o requirements.lock
 
 clean:  ## remove the virtualenv and caches (keeps ./data)
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info

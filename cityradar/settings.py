@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -114,7 +114,7 @@ class Settings(BaseSettings):
         "spills to DB.tmp/); e.g. 256MB, 2GB",
     )
 
-    def __init__(self, **values: object) -> None:
+    def __init__(self, **values: Any) -> None:
         """Read the settings; a bad one raises SettingsError naming it.
 
         Pydantic's own message repeats the value, and a value can be a secret: it is replaced,

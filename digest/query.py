@@ -8,6 +8,7 @@ sectioning are digest.rank's job.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -183,7 +184,8 @@ def focus_average(con: duckdb.DuckDBPyConnection, week: IsoWeek, tz: str) -> dic
 
 def _check_timezone(con: duckdb.DuckDBPyConnection, tz: str) -> None:
     """Refuse to mix two time zones: the views' weeks and the digest's bounds would disagree."""
-    (stored,) = con.execute(_TIMEZONE).fetchone()
+    row = con.execute(_TIMEZONE).fetchone()
+    stored = row[0] if row else None
     if stored != tz:
         raise TimeZoneMismatch(
             f"the warehouse's weeks are in {stored}, the digest was asked for {tz}: a writer "
@@ -228,7 +230,7 @@ def _focus_average(weeks: dict[date, dict[str, Any]], week: IsoWeek) -> dict[str
 
 
 def _records(
-    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]
+    con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, object]
 ) -> list[dict[str, Any]]:
     cursor = con.execute(sql, params)
     columns = [d[0] for d in cursor.description]

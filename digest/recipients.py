@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from digest.rank import Audience
 from transforms.vocabularies import FOCUS_AREAS, gazetteer
@@ -138,6 +139,6 @@ def _describe(exc: ValidationError, raw: object) -> str:
     return f"{'.'.join(str(p) for p in location) or 'file'}: {_message(error)}"
 
 
-def _message(error: dict) -> str:
+def _message(error: ErrorDetails) -> str:
     # pydantic prefixes a validator's own message with "Value error, "; the operator needs only ours
     return str(error["msg"]).removeprefix("Value error, ")

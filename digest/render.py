@@ -59,10 +59,11 @@ def render_digest(digest: Digest) -> RenderedDigest:
         chart = focus_chart(data.focus_counts, data.focus_average, TREND_WEEKS)
     names = focus_area_names()
     sections = [*digest.focus_sections, digest.policy, *digest.city_sections]
+    subject = subject_for(digest)
     context = {
         "digest": digest,
         "data": data,
-        "subject": subject_for(digest),
+        "subject": subject,
         "sections": [s for s in sections if s.stories or s.above],
         "totals": TOTALS,
         "selection": _selection(digest),
@@ -75,7 +76,7 @@ def render_digest(digest: Digest) -> RenderedDigest:
     }
     html = env.get_template("digest.html.j2").render(context)
     return RenderedDigest(
-        subject=context["subject"],
+        subject=subject,
         text=env.get_template("digest.txt.j2").render(context).strip() + "\n",
         html=css_inline.inline(html),
         chart_png=chart,

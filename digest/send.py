@@ -18,12 +18,17 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+from tenacity.nap import sleep as tenacity_sleep
 
 from cityradar.settings import Settings, SmtpSecurity
 from digest.render import CHART_CID, RenderedDigest
 from digest.week import IsoWeek
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 LIST_ID = "cityradar weekly digest <weekly.digest.cityradar>"
 
@@ -100,7 +105,9 @@ def build_message(
     message.set_content(digest.text, subtype="plain", charset="utf-8")
     message.add_alternative(digest.html, subtype="html", charset="utf-8")
     if digest.chart_png is not None:
-        html_part = message.get_payload()[1]
+        html_part = message.get_body(preferencelist=("html",))
+        if html_part is None:  # add_alternative just made it
+            raise ValueError("the digest message has no HTML part")
         html_part.add_related(
             digest.chart_png,
             "image",
@@ -146,7 +153,7 @@ def deliver(
         wait=wait_exponential(multiplier=config.retry_wait, max=300),
         retry=retry_if_exception(may_retry),
         reraise=True,
-        **({"sleep": sleep} if sleep else {}),
+        sleep=sleep or tenacity_sleep,  # tenacity's own default unless a test passes its clock
     )
     try:
         for attempt in retrying:
@@ -175,15 +182,15 @@ def _outcome_unknown(exc: BaseException) -> bool:
     return not isinstance(exc, smtplib.SMTPDataError)
 
 
-class _AnnouncesData:
+class _AnnouncesData(smtplib.SMTP):
     """smtplib's DATA step, announced first: from there on the server may have the message."""
 
     on_data: Callable[[], None] | None = None
 
-    def data(self, msg: bytes | str) -> tuple[int, bytes]:
+    def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
         if self.on_data is not None:
             self.on_data()
-        return super().data(msg)  # type: ignore[misc]
+        return super().data(msg)
 
 
 class _SMTP(_AnnouncesData, smtplib.SMTP):
@@ -237,7 +244,8 @@ def describe(exc: BaseException) -> str:
         )
         return f"recipient refused: {refused}"
     if isinstance(exc, smtplib.SMTPResponseException):
-        text = exc.smtp_error.decode("utf-8", "replace") if exc.smtp_error else ""
+        error = exc.smtp_error
+        text = error.decode("utf-8", "replace") if isinstance(error, bytes) else error
         return f"{exc.smtp_code} {text}".strip()
     return f"{type(exc).__name__}: {exc}".strip()
 

@@ -29,7 +29,7 @@ class TerminalHandler(logging.StreamHandler):
     def __init__(self) -> None:
         super().__init__(sys.stderr)
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> TextIO:
         """The current standard error."""
         return sys.stderr

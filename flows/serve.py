@@ -101,13 +101,17 @@ def concurrency_of(spec: DeploymentSpec) -> ConcurrencyLimitConfig | None:
 
 def runner_deployment(spec: DeploymentSpec) -> RunnerDeployment:
     """A deployment ``serve`` runs in this process's children."""
-    return load_flow(spec.entrypoint).to_deployment(
+    deployment = load_flow(spec.entrypoint).to_deployment(
         name=spec.name,
         description=spec.description,
         parameters=spec.parameters,
         schedules=schedules_of(spec),
         concurrency_limit=concurrency_of(spec),
     )
+    # Prefect answers a coroutine only when called inside an event loop, which serve never is
+    if not isinstance(deployment, RunnerDeployment):
+        raise TypeError(f"{spec.name}: to_deployment was called inside an event loop")
+    return deployment
 
 
 def serve_project(

@@ -27,7 +27,13 @@ from cityradar.secrets import MissingSecret, expand, redact
 from cityradar.staging import Batch
 from spiders import raw
 from spiders.documents import document_text, is_readable
-from spiders.errors import NetworkFailure, describe_exception, is_transient, network_failure
+from spiders.errors import (
+    NetworkFailure,
+    describe_exception,
+    failed_request,
+    is_transient,
+    network_failure,
+)
 from spiders.links import is_followable
 from spiders.notes import EntryNotes
 from transforms.dates import parse_datetime
@@ -184,6 +190,7 @@ class SourceSpider(scrapy.Spider):
             return False
         if response.status == 304:
             return True
+        assert response.request is not None  # Scrapy gives every callback's response its request
         validators = self.known.validators_for(redact(response.request.url))
         digest = hashlib.sha256(response.body).hexdigest()
         return validators is not None and validators.body_sha256 == digest
@@ -264,7 +271,7 @@ class SourceSpider(scrapy.Spider):
 
     def article_failed(self, failure: Failure) -> Iterator[RawItem]:
         """Keep the entry when its page cannot be fetched, and say why."""
-        item: RawItem = failure.request.cb_kwargs["item"]
+        item: RawItem = failed_request(failure).cb_kwargs["item"]
         item.article_error = describe_exception(failure.value)
         if isinstance(failure.value, HttpError):
             item.article_status = failure.value.response.status
@@ -274,7 +281,7 @@ class SourceSpider(scrapy.Spider):
     def source_failed(self, failure: Failure) -> None:
         """Record why the feed, list page or sitemap itself could not be fetched."""
         described = describe_exception(failure.value)
-        url = failure.request.url
+        url = failed_request(failure).url
         self.state.feed_error = described if url in described else f"{described} ({url})"
         self.state.feed_error_transient = is_transient(failure.value)
         self.state.feed_error_network = network_failure(failure.value)
@@ -317,7 +324,7 @@ class SourceSpider(scrapy.Spider):
 
     def attachment_failed(self, failure: Failure) -> Iterator[RawItem | Request]:
         """A document that cannot be fetched is noted; the item goes on."""
-        kwargs = failure.request.cb_kwargs
+        kwargs = failed_request(failure).cb_kwargs
         kwargs["attachment"]["error"] = describe_exception(failure.value)
         yield from self._next_attachment(kwargs["item"], kwargs["pending"])
 

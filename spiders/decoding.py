@@ -65,19 +65,19 @@ def decode_body(body: bytes, content_type: str | None) -> Decoded:
     Returns:
         The text, never with replacement characters unless nothing else decoded it.
     """
-    for bom, codec in _BOMS:
+    for bom, bom_codec in _BOMS:
         if body.startswith(bom):
-            return Decoded(body.decode(codec, errors="replace"), codec, "byte-order mark")
+            return Decoded(body.decode(bom_codec, errors="replace"), bom_codec, "byte-order mark")
     try:
         return Decoded(body.decode("utf-8"), "utf-8", "valid UTF-8")
     except UnicodeDecodeError:
         pass
     header = normalise_codec(http_content_type_encoding(content_type or ""))
     declared = normalise_codec(declared_encoding(body))
-    for codec, reason in ((header, "HTTP charset"), (declared, "declared in the document")):
-        if codec and codec not in ("utf-8", "utf_8"):
+    for named, reason in ((header, "HTTP charset"), (declared, "declared in the document")):
+        if named and named not in ("utf-8", "utf_8"):
             try:
-                return Decoded(body.decode(codec), codec, reason)
+                return Decoded(body.decode(named), named, reason)
             except (UnicodeDecodeError, LookupError):
                 continue
     guess = charset_normalizer.from_bytes(body).best()

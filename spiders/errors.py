@@ -17,8 +17,10 @@ from scrapy.exceptions import (
     ResponseDataLossError,
     UnsupportedURLSchemeError,
 )
+from scrapy.http import Request
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import error as twisted_error
+from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseNeverReceived
 
 _HOST_IN_DNS_ERROR = re.compile(r"lookup:?\s+(\S+?)\.?$")
@@ -222,3 +224,15 @@ def _reason(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return ""
+
+
+def failed_request(failure: Failure) -> Request:
+    """The request an errback's failure is about.
+
+    Scrapy sets ``request`` on the Failure it hands an errback; Twisted's type does not declare
+    it, so it is read here, once, and checked.
+    """
+    request = getattr(failure, "request", None)
+    if not isinstance(request, Request):
+        raise TypeError(f"a Failure without its request: {failure.value!r}")
+    return request

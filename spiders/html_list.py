@@ -12,7 +12,7 @@ from twisted.python.failure import Failure
 from cityradar.items import RawItem, utc_now_iso
 from spiders import raw
 from spiders.base import SourceSpider, content_type
-from spiders.errors import describe_exception
+from spiders.errors import describe_exception, failed_request
 from transforms.urls import canonical_url
 
 
@@ -99,7 +99,7 @@ class HtmlListSpider(SourceSpider):
         value = failure.value
         if isinstance(value, HttpError) and value.response.status == 404:
             return
-        self.state.list_page_error = f"{describe_exception(value)} ({failure.request.url})"
+        self.state.list_page_error = f"{describe_exception(value)} ({failed_request(failure).url})"
 
     def _list_request(self, page: int) -> Request:
         pagination = self.source.pagination

@@ -19,6 +19,7 @@ from twisted.internet.defer import Deferred
 
 from cityradar.items import FetchKind, FetchRecord, utc_now_iso
 from cityradar.staging import JsonlWriter
+from spiders.base import SourceSpider
 from spiders.errors import describe_exception
 from spiders.links import refusal
 
@@ -109,7 +110,7 @@ class FetchLogMiddleware:
 
     def _write(self, request: Request, **fields: Any) -> None:
         spider = self.crawler.spider
-        if spider is None or not hasattr(spider, "batch"):
+        if not isinstance(spider, SourceSpider):  # only a source's crawl has a batch to log into
             return
         if self._writer is None:
             self._writer = JsonlWriter(spider.batch.fetches_file(spider.source.id))
@@ -134,7 +135,7 @@ class FetchLogMiddleware:
 def _kind(request: Request) -> FetchKind:
     kind = request.meta.get("cityradar_kind")
     if kind in ("feed", "list", "sitemap", "article", "attachment"):
-        return kind  # type: ignore[no-any-return]
+        return kind
     if request.meta.get("dont_obey_robotstxt") and request.url.endswith("/robots.txt"):
         return "robots"
     return "other"

@@ -169,7 +169,11 @@ def extract_article(
     extracted = trafilatura.bare_extraction(
         text, url=url, with_metadata=True, include_comments=False, include_tables=True
     )
-    data = extracted.as_dict() if extracted is not None else {}
+    # a Document, or None when nothing was found (a dict only with the deprecated as_dict=True)
+    if extracted is None or isinstance(extracted, dict):
+        data = extracted or {}
+    else:
+        data = extracted.as_dict()
     chrome = chrome_elements(tree) if tree is not None else []
     found_text = drop_marked_lines(data.get("text") or "", chrome_texts(chrome))
     chosen = selectors or Selectors(item="-")

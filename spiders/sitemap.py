@@ -41,7 +41,8 @@ class SitemapSpider(SourceSpider):
         for child in self._children_to_read(page.children):
             yield self.source_request(response.urljoin(child), self.parse_sitemap, "sitemap")
         cutoff = self.since or datetime.now(UTC) - timedelta(days=self.source.max_age_days)
-        recent = [e for e in page.entries if self._date(e) is None or self._date(e) >= cutoff]
+        dated = [(self._date(e), e) for e in page.entries]
+        recent = [e for when, e in dated if when is None or when >= cutoff]
         recent.sort(key=lambda e: self._date(e) or cutoff, reverse=True)
         fetched_at = utc_now_iso()
         for seq, entry in enumerate(recent):

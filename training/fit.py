@@ -305,8 +305,12 @@ def _middle_of_best(scores: list[float]) -> float:
 
 
 def _probabilities(model: LearnedModel, stage: str, rows: Sequence[TrainingItem]) -> np.ndarray:
+    # rows without text have no rules' evidence; `train` keeps them out of the dev rows
+    evidence = [r.evidence for r in rows if r.evidence is not None]
+    if len(evidence) != len(rows):
+        raise ValueError("probabilities need the rules' evidence of every row")
     embeddings = np.vstack([r.embeddings[stage] for r in rows])
-    probabilities, _ = model.probabilities(stage, embeddings, [r.evidence for r in rows])
+    probabilities, _ = model.probabilities(stage, embeddings, evidence)
     return probabilities
 
 
@@ -362,6 +366,8 @@ def write(fitted: Fitted, folder: Path = LEARNED) -> None:
         ids=fitted.examples.ids,
         urls=fitted.examples.urls,
         labels=fitted.examples.labels,
+        # as np.load reads it back (and named, so the arrays below can only be arrays)
+        allow_pickle=False,
         **{
             f"embeddings_{stage}": fitted.examples.embeddings[stage].astype(np.float16)
             for stage in STAGES

@@ -152,6 +152,8 @@ def _append(folder: Path, records: list[dict], embeddings: dict[str, np.ndarray]
         embeddings_path,
         ids=np.array(ids + [r["id"] for r in records]),
         recipe=np.array(embedding_recipe()),
+        # as np.load reads it back (and named, so the arrays below can only be arrays)
+        allow_pickle=False,
         **{
             f"embeddings_{stage}": np.vstack([stored[stage], embeddings[stage].astype(np.float16)])
             for stage in STAGES

@@ -341,9 +341,9 @@ class Morphemes:
         order = None
         if starts != sorted(starts):  # Kiwi lists morphemes by position; should it ever not
             order = sorted(range(len(starts)), key=starts.__getitem__)
-            starts, ends, nominal = (
-                [column[i] for i in order] for column in (starts, ends, nominal)
-            )
+            starts = [starts[i] for i in order]
+            ends = [ends[i] for i in order]
+            nominal = [nominal[i] for i in order]
         reach = list(accumulate(ends, max, initial=0))[1:]
         return cls(starts, ends, nominal, reach, generation, order, names_only)
 
@@ -552,7 +552,7 @@ def _canonical_latin(text: str) -> str:
 def _lookup_latin(matched: str, forms: dict[str, str], fold: bool) -> str | None:
     """The vocabulary term a regex match stands for (undoing plural and spacing variants)."""
     variant = _canonical_latin(matched.lower() if fold else matched)
-    candidates = (variant, variant[:-1], variant[:-2])
+    candidates: tuple[str, ...] = (variant, variant[:-1], variant[:-2])
     if variant.endswith("ies"):
         candidates += (variant[:-3] + "y",)
     for form in candidates:

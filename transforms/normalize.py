@@ -249,7 +249,8 @@ def _know_the_terms() -> None:
 def _texts_to_analyse(clean: list[CleanText]) -> tuple[list[str], list[str]]:
     """The chunk's texts read for every term, and those read for places only (long bodies'
     rest, attachments)."""
-    everything, names = [], []
+    everything: list[str] = []
+    names: list[str] = []
     for fields in clean:
         for name, text in text_fields(fields.title, fields.summary, fields.for_tagging).items():
             if text:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TypeGuard
 from urllib.parse import urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url, url_query_cleaner
@@ -67,11 +68,12 @@ def is_dropped_param(name: str, extra: Iterable[str] = ()) -> bool:
     )
 
 
-def is_web_url(url: str | None) -> bool:
+def is_web_url(url: str | None) -> TypeGuard[str]:
     """True for an absolute http(s) URL with a host: a page a reader (or a crawl) can open.
 
     ``javascript:``, ``data:``, ``file:`` and host-less links are kept as the source wrote them
-    (``link_raw``) but never become an item's URL.
+    (``link_raw``) but never become an item's URL. (A type guard: where it is true, ``url`` is a
+    string.)
     """
     if not url:
         return False

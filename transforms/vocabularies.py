@@ -232,9 +232,9 @@ def world_cities(spec: dict[str, Any]) -> list[WorldCity]:
         unique_names = tuple(dict.fromkeys(n for n in names if n not in blocked))
         cities.append(WorldCity(name, record["countrycode"], unique_names, not_in, other_sense))
     for extra in spec["extra"]:
-        names = (*extra.get("en", ()), *extra.get("ko", ()), *zones.get(extra["name"], ()))
+        extra_names = (*extra.get("en", ()), *extra.get("ko", ()), *zones.get(extra["name"], ()))
         cities.append(
-            WorldCity(extra["name"], extra["country"], names, tuple(extra.get("not_in", ())))
+            WorldCity(extra["name"], extra["country"], extra_names, tuple(extra.get("not_in", ())))
         )
     return cities
 

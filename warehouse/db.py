@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -122,6 +122,19 @@ def refresh_views(con: duckdb.DuckDBPyConnection, force: bool = False) -> bool:
     con.execute("delete from core.views_applied")
     con.execute("insert into core.views_applied values (?, now())", [fingerprint])
     return True
+
+
+def one_row(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+) -> tuple[Any, ...]:
+    """The row of a query that always answers exactly one: an aggregate, an update's count.
+
+    DuckDB types ``fetchone`` as maybe None; here None would be a broken query, so it raises.
+    """
+    row = con.execute(sql, params).fetchone()
+    if row is None:
+        raise LookupError(f"the query answered no row: {sql}")
+    return row
 
 
 def stored_timezone(con: duckdb.DuckDBPyConnection) -> str | None:

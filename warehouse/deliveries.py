@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.db import connect
+from warehouse.db import connect, one_row
 
 # the recipient of the digest of everything, kept for the archive and sent to nobody
 EVERYONE = "*"
@@ -79,11 +79,12 @@ def of_week(con: duckdb.DuckDBPyConnection, week: str) -> dict[str, Delivery]:
 
 def unconfirm_interrupted(con: duckdb.DuckDBPyConnection) -> int:
     """Mark the deliveries a killed run left mid-send as unconfirmed; returns how many."""
-    (count,) = con.execute(
+    (count,) = one_row(  # DuckDB answers an update with the number of rows it changed
+        con,
         "update core.digest_deliveries set status = 'unconfirmed', error = ?"
         " where status = 'sending'",
         [INTERRUPTED],
-    ).fetchone()  # DuckDB answers an update with the number of rows it changed
+    )
     return int(count)
 
 

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from transforms import clusters
 from warehouse.columnar import BatchTables
+from warehouse.db import one_row
 
 # Stories are compared with those seen in this many days; older signatures are dropped.
 CLUSTER_WINDOW_DAYS = 30
@@ -421,7 +422,7 @@ def _assign_clusters(con: duckdb.DuckDBPyConnection, now: datetime, changed: boo
 def _forget_old_bands(con: duckdb.DuckDBPyConnection, window: datetime) -> None:
     """Drop the bands of stories whose last sighting left the window since the previous load
     (those that left it earlier went then), so each load reads only that slice of items."""
-    (previous,) = con.execute("select max(loaded_at) from core.batches").fetchone()
+    (previous,) = one_row(con, "select max(loaded_at) from core.batches")
     since = previous - timedelta(days=CLUSTER_WINDOW_DAYS) if previous else _EPOCH
     con.execute(
         """

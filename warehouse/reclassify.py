@@ -14,7 +14,7 @@ import duckdb
 
 from cityradar.progress import progress
 from transforms.retagging import retag_chunks
-from warehouse.db import connect
+from warehouse.db import connect, one_row
 from warehouse.places import refresh_places
 from warehouse.retag import replace_tags, stored_texts
 
@@ -73,4 +73,4 @@ def retag_stored(con: duckdb.DuckDBPyConnection) -> int:
 
 def smart_city_items(con: duckdb.DuckDBPyConnection) -> int:
     """How many stored items the tagger calls smart-city."""
-    return con.execute("select count(*) filter (where is_smart_city) from core.items").fetchone()[0]
+    return int(one_row(con, "select count(*) filter (where is_smart_city) from core.items")[0])

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
+
+from warehouse.db import one_row
 
 
 @dataclass(frozen=True)
@@ -23,13 +26,9 @@ class WarehouseCounts:
 
 def warehouse_counts(con: duckdb.DuckDBPyConnection) -> WarehouseCounts:
     """Items in total, smart-city items, and items per language, focus area and city."""
-    items, smart = con.execute(
-        "select count(*), count(*) filter (where is_smart_city) from items"
-    ).fetchone() or (0, 0)
-    (changed,) = con.execute(
-        "select count(distinct item_id) from item_versions where version > 1"
-    ).fetchone()
-    attachments, read = con.execute("select count(*), count(text) from item_attachments").fetchone()
+    items, smart = one_row(con, "select count(*), count(*) filter (where is_smart_city) from items")
+    (changed,) = one_row(con, "select count(distinct item_id) from item_versions where version > 1")
+    attachments, read = one_row(con, "select count(*), count(text) from item_attachments")
     return WarehouseCounts(
         items=items,
         smart_city_items=smart,
@@ -50,8 +49,8 @@ def warehouse_counts(con: duckdb.DuckDBPyConnection) -> WarehouseCounts:
     )
 
 
-def health_table(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
-    """The source_health view as dicts, worst first."""
+def health_table(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """The source_health view as dicts (column -> value as DuckDB types it), worst first."""
     cursor = con.execute(
         """
         select * from source_health

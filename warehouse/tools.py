@@ -6,10 +6,11 @@ import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
-from warehouse.db import connect, when_unlocked
+from warehouse.db import connect, one_row, when_unlocked
 
 # tables analysts need beside the views: their corrections, with the history (a table)
 EXPORTED_TABLES = ("tag_corrections",)
@@ -47,7 +48,7 @@ def export_parquet(db_path: Path, folder: Path, lock_timeout: float = 0.0) -> Ex
             con.execute(
                 f"copy (select * from {name}) to '{target}' (format parquet, compression zstd)"
             )
-        items, weeks = con.execute("select count(*), count(distinct week) from items").fetchone()
+        items, weeks = one_row(con, "select count(*), count(distinct week) from items")
     shutil.rmtree(folder, ignore_errors=True)
     staging.rename(folder)
     files = sorted(p.relative_to(folder) for p in folder.rglob("*.parquet"))
@@ -103,7 +104,7 @@ class SearchResult:
     """The stories a search found: how many in all, and the best of them."""
 
     total: int  # stories containing every term
-    hits: list[dict[str, object]]  # the best ``limit`` of them, best first
+    hits: list[dict[str, Any]]  # the best ``limit`` of them, best first (column -> value)
 
 
 def search_stories(
@@ -131,7 +132,7 @@ def search_stories(
 
 def search(
     db_path: Path, terms: list[str], limit: int = 20, lock_timeout: float = 0.0
-) -> list[dict[str, object]]:
+) -> list[dict[str, Any]]:
     """Stories containing every term, best first (the ``search`` SQL macro)."""
     return search_stories(db_path, terms, limit, lock_timeout).hits
 

@@ -163,7 +163,7 @@ def bundled_sites(now: datetime | None = None, revised: bool = False) -> list[Si
     """
     monday = reference_monday(now or datetime.now(UTC))
     folder = resources.files("cityradar.demo").joinpath("sites")
-    files = sorted(f for f in folder.iterdir() if f.name.endswith(".yaml"))
+    files = sorted((f for f in folder.iterdir() if f.name.endswith(".yaml")), key=lambda f: f.name)
     return [load_site(yaml.safe_load(f.read_text("utf-8")), monday, revised) for f in files]
 
 

@@ -14,7 +14,7 @@ import pytest
 from bench import corpus
 from bench.serve import serve
 from cityradar.registry import load_sources
-from tests.conftest import free_port
+from tests.helpers.network import free_port
 
 
 @pytest.fixture
@@ -65,6 +65,7 @@ def test_growing_adds_the_newest_articles_and_rewrites_the_lists(small_corpus):
     assert feed.split("<item>")[-25:] == before  # old entries unchanged: nothing to refetch
 
 
+@pytest.mark.slow  # a system test: it starts another process
 def test_the_baseline_writes_a_json_line_per_article(small_corpus, tmp_path):
     root, _, _ = small_corpus
     out = tmp_path / "baseline.jsonl"

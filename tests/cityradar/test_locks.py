@@ -31,6 +31,7 @@ def hold_in_child(path):
     return child
 
 
+@pytest.mark.slow  # a system test: it starts another process
 def test_a_taken_lock_names_its_holder_and_a_killed_holder_frees_it(tmp_path):
     path = lock_path(tmp_path / "staging", "source-seoul_news")
     child = hold_in_child(path)

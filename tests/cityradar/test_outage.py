@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cityradar.items import CrawlReport
 from cityradar.outage import network_outage
-from tests.conftest import make_source
+from tests.helpers.factories import make_source
 
 SOURCES = [
     make_source(id="seoul", url="https://news.seoul.go.kr/rss"),

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from cityradar.items import CrawlReport, RawItem
 from cityradar.staging import Batch, JsonlWriter, pending_batches, read_jsonl
-from tests.conftest import make_raw, make_source
+from tests.helpers.factories import make_raw, make_source
 
 
 def test_a_torn_last_line_is_skipped_and_the_rest_kept(tmp_path):

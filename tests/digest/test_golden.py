@@ -15,7 +15,7 @@ import pytest
 from digest.query import Totals
 from digest.rank import Audience, build_digest
 from digest.render import render_digest
-from tests.digest.test_rank import data, member
+from tests.helpers.week_data import data, member
 
 GOLDEN = Path(__file__).parent / "golden" / "digest-2026-W47.txt"
 
@@ -48,6 +48,7 @@ def _chromium() -> str | None:
     )
 
 
+@pytest.mark.slow  # a system test: it starts another process
 def test_headless_chromium_draws_the_html(tmp_path):
     browser = _chromium()
     if browser is None:

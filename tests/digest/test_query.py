@@ -8,8 +8,7 @@ from digest.query import TimeZoneMismatch, fetch_week
 from digest.rank import Audience, build_digest
 from digest.week import IsoWeek
 from tests.helpers.batches import load_raws
-from tests.warehouse.test_corrections import FESTIVAL, STORIES
-from tests.warehouse.test_views import LATE_SUNDAY
+from tests.helpers.stories import CORRECTION_STORIES, FESTIVAL, LATE_SUNDAY
 from warehouse.corrections import LabelChange, record_correction
 from warehouse.db import connect, follow_timezone
 
@@ -33,7 +32,7 @@ def digest_titles(data, audience):
 def test_a_story_an_analyst_marked_smart_city_is_in_the_weeks_digest(tmp_path):
     path = tmp_path / "w.duckdb"
     with connect(path) as con:
-        load_raws(con, "b1", [{**s, "seq": n} for n, s in enumerate(STORIES)])
+        load_raws(con, "b1", [{**s, "seq": n} for n, s in enumerate(CORRECTION_STORIES)])
     before = week_of(path)
     titles = [m.title for members in before.clusters.values() for m in members]
     assert FESTIVAL["title"] not in titles  # the tagger says it is not smart-city news
@@ -57,7 +56,7 @@ def test_a_story_an_analyst_marked_smart_city_is_in_the_weeks_digest(tmp_path):
 def test_a_story_an_analyst_marked_not_smart_city_leaves_the_digest(tmp_path):
     path = tmp_path / "w.duckdb"
     with connect(path) as con:
-        load_raws(con, "b1", [{**s, "seq": n} for n, s in enumerate(STORIES)])
+        load_raws(con, "b1", [{**s, "seq": n} for n, s in enumerate(CORRECTION_STORIES)])
     before = week_of(path)
     smart = [m for ms in before.clusters.values() for m in ms if m.is_smart_city]
     assert smart
@@ -115,7 +114,7 @@ def test_the_digest_refuses_a_time_zone_the_warehouses_weeks_are_not_in(tmp_path
 def test_the_digests_totals_are_the_rows_of_weekly_totals(tmp_path):
     path = tmp_path / "w.duckdb"
     with connect(path) as con:
-        load_raws(con, "b1", [{**s, "seq": n} for n, s in enumerate(STORIES)])
+        load_raws(con, "b1", [{**s, "seq": n} for n, s in enumerate(CORRECTION_STORIES)])
     data = week_of(path)
     with connect(path, read_only=True) as con:
         (row,) = con.execute(

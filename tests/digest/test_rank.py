@@ -2,50 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
-from digest.query import Member, Totals, WeekData
 from digest.rank import Audience, build_digest, score
-from digest.week import IsoWeek
-
-WEEK = IsoWeek.parse("2026-W47")
-START, _ = WEEK.bounds("Asia/Seoul")
-
-
-def member(item_id, cluster, source, day, org="news", areas=("mobility",), cities=("Seoul",)):
-    return Member(
-        item_id=item_id,
-        cluster_id=cluster,
-        title=f"title {item_id}",
-        url=f"https://x.example/{item_id}",
-        summary="",
-        language="ko",
-        moment=START + timedelta(days=day, hours=1),
-        source_id=source,
-        source_name=f"{source} name",
-        org_type=org,
-        cities=cities,
-        focus_areas=areas,
-        relevance=5.0,
-        is_smart_city=True,
-    )
-
-
-def data(*clusters, changed=()):
-    grouped = {}
-    for m in clusters:
-        grouped.setdefault(m.cluster_id, []).append(m)
-    return WeekData(
-        week=WEEK,
-        timezone="Asia/Seoul",
-        generated_at=datetime(2026, 11, 23, tzinfo=UTC),
-        clusters=grouped,
-        changed=set(changed),
-        totals=Totals(),
-        previous_totals=Totals(),
-        focus_counts={},
-        focus_average={},
-    )
+from tests.helpers.week_data import data, member
 
 
 def titles(section):

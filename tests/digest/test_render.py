@@ -8,8 +8,8 @@ from digest.query import fetch_week
 from digest.rank import Audience, build_digest
 from digest.render import render_digest, safe_url
 from digest.week import IsoWeek
-from tests.conftest import make_raw, make_source
 from tests.helpers.batches import load_raws
+from tests.helpers.factories import make_raw, make_source
 from warehouse.db import connect
 
 WEEK = IsoWeek.parse("2026-W47")

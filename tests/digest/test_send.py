@@ -15,7 +15,7 @@ from cityradar.settings import SmtpSecurity
 from digest.render import CHART_CID, RenderedDigest
 from digest.send import DeliveryFailed, DeliveryUnconfirmed, SmtpConfig, build_message, deliver
 from digest.week import IsoWeek
-from tests.conftest import free_port
+from tests.helpers.network import free_port
 from tests.helpers.tls import self_signed_localhost, server_context
 
 WEEK = IsoWeek.parse("2026-W47")

@@ -11,7 +11,7 @@ import yaml
 
 from cityradar.demo.server import SiteServer
 from cityradar.demo.sites import bundled_sites, load_site, reference_monday
-from tests.flows.test_orchestration import table_of
+from tests.helpers.prefect_api import table_of
 
 ARTICLES = 30  # one every three days, going back about three months
 
@@ -55,7 +55,7 @@ def test_backfill_reads_the_board_back_to_its_date_without_refetching_known_page
 ):
     from flows.backfill import backfill
     from flows.ingest import ingest
-    from tests.flows.test_ingest_flow import query
+    from tests.helpers.warehouses import query
 
     server, sources, board = board_and_feed
     first = ingest(sources_path=sources, data_dir=tmp_path, crawl_delay=0.0)
@@ -94,7 +94,7 @@ def test_a_backfill_from_the_future_is_refused():
 def test_only_paged_boards_and_sitemaps_have_an_archive_and_backfill_goes_deeper():
     from cityradar.settings import Settings
     from flows.backfill import backfill_source
-    from tests.conftest import make_source
+    from tests.helpers.factories import make_source
 
     selectors = {"item": "tr", "link": "a::attr(href)"}
     board = make_source(

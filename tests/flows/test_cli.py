@@ -393,17 +393,17 @@ def test_eval_gates_on_the_shipped_sets_and_reports_any_other_set(tmp_path):
 def labelled_db(tmp_path):
     """A warehouse of three stories loaded by the real loader, for `label`."""
     from tests.helpers.batches import load_raws
-    from tests.warehouse.test_corrections import STORIES
+    from tests.helpers.stories import CORRECTION_STORIES
     from warehouse.db import connect
 
     path = tmp_path / "w.duckdb"
     with connect(path) as con:
-        load_raws(con, "b1", [{**s, "seq": n} for n, s in enumerate(STORIES)])
+        load_raws(con, "b1", [{**s, "seq": n} for n, s in enumerate(CORRECTION_STORIES)])
     return path
 
 
 def test_label_records_a_correction_and_prints_what_the_views_now_show(labelled_db):
-    from tests.warehouse.test_corrections import FESTIVAL
+    from tests.helpers.stories import FESTIVAL
 
     result = runner.invoke(
         app,
@@ -448,7 +448,7 @@ def test_label_records_a_correction_and_prints_what_the_views_now_show(labelled_
     ],
 )
 def test_label_refuses_a_bad_value_in_one_line_with_exit_2(labelled_db, args, message):
-    from tests.warehouse.test_corrections import CROSSING
+    from tests.helpers.stories import CROSSING
 
     result = runner.invoke(app, ["label", CROSSING["link"], *args, "--db", str(labelled_db)])
     assert result.exit_code == 2

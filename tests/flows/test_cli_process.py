@@ -18,9 +18,9 @@ import yaml
 
 from cityradar.demo.server import SiteServer
 from cityradar.demo.sites import bundled_sites
-from tests.conftest import free_port
 from tests.helpers.batches import load_raws
-from tests.warehouse.test_tools import STORIES
+from tests.helpers.network import free_port
+from tests.helpers.stories import SEARCH_STORIES
 from warehouse.db import connect
 
 REPO = Path(__file__).resolve().parents[2]
@@ -91,7 +91,7 @@ def run_logs(data_dir: Path) -> list[Path]:
 def warehouse(tmp_path) -> Path:
     path = tmp_path / "w.duckdb"
     with connect(path) as con:
-        load_raws(con, "20261120T000000Z-000001", STORIES)
+        load_raws(con, "20261120T000000Z-000001", SEARCH_STORIES)
     return path
 
 
@@ -250,7 +250,7 @@ def test_an_smtp_outage_is_one_line_and_exit_1(warehouse, tmp_path):
 
 def test_sources_add_never_imports_prefect(tmp_path):
     from cityradar.demo.server import Canned
-    from tests.spiders.test_discovery import HOME
+    from tests.helpers.pages import HOME
 
     site = next(s for s in bundled_sites() if s.slug == "seoul-news")
     registry = tmp_path / "sources.yaml"

@@ -31,8 +31,8 @@ from aiosmtpd.controller import Controller
 from cityradar.demo.server import SiteServer
 from cityradar.demo.sites import bundled_sites
 from cityradar.staging import pending_batches
-from tests.conftest import free_port
-from tests.warehouse.test_concurrency import hold
+from tests.helpers.network import free_port
+from tests.helpers.warehouses import hold
 from warehouse.db import connect
 
 SITES = ("seoul-news", "korea-daily", "molit-demo")

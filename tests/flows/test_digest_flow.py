@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.flows.test_orchestration import artifacts_of
+from tests.helpers.prefect_api import artifacts_of
 
 
 @pytest.fixture
@@ -149,7 +149,7 @@ def test_with_the_server_down_the_digest_is_saved_the_run_fails_and_the_next_run
     ingested, own_db, smtp_server, monkeypatch, tmp_path
 ):
     from flows.weekly_digest import DigestNotDelivered, weekly_digest
-    from tests.conftest import free_port
+    from tests.helpers.network import free_port
 
     monkeypatch.setenv("CITYRADAR_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("CITYRADAR_SMTP_PORT", str(free_port()))  # nobody listens
@@ -263,7 +263,7 @@ def test_a_preview_never_hides_a_failed_delivery_which_the_next_run_sends_as_sav
     ingested, own_db, smtp_server, monkeypatch, tmp_path
 ):
     from flows.weekly_digest import DigestNotDelivered, weekly_digest
-    from tests.conftest import free_port
+    from tests.helpers.network import free_port
 
     monkeypatch.setenv("CITYRADAR_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("CITYRADAR_SMTP_PORT", str(free_port()))  # nobody listens

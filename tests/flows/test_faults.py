@@ -16,7 +16,7 @@ import pytest
 
 from cityradar.demo.server import Canned, SiteServer
 from cityradar.demo.sites import Site, bundled_sites
-from tests.flows.conftest import ingest_entries
+from tests.helpers.ingest import ingest_entries
 
 RSS = "application/rss+xml; charset=utf-8"
 MAX_BYTES = 1024 * 1024  # the crawl's download cap in this run

@@ -12,8 +12,8 @@ import yaml
 from cityradar.demo.server import SiteServer
 from cityradar.demo.sites import Article, bundled_sites
 from cityradar.items import CrawlReport
-from tests.conftest import make_source
 from tests.helpers.batches import load_raws
+from tests.helpers.factories import make_source
 from warehouse.db import connect
 
 

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import duckdb
 import pytest
 
 from cityradar.staging import Batch, JsonlWriter, pending_batches
-from tests.conftest import make_raw, make_source
-
-
-def query(path, sql, params=()):
-    with duckdb.connect(str(path), read_only=True) as con:
-        con.execute("set TimeZone = 'UTC'")
-        return con.execute(sql, list(params)).fetchall()
+from tests.helpers.factories import make_raw, make_source
+from tests.helpers.warehouses import query
 
 
 def test_every_source_reports_and_the_broken_ones_say_why(ingested):
@@ -196,7 +190,7 @@ def test_a_locked_warehouse_fails_the_load_visibly_and_the_next_run_loads_the_ba
     prefect_harness, tmp_path, monkeypatch
 ):
     from flows.ingest import ingest
-    from tests.warehouse.test_concurrency import hold
+    from tests.helpers.warehouses import hold
     from warehouse.db import WarehouseLocked, connect
 
     db = tmp_path / "w.duckdb"

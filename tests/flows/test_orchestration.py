@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import UTC, datetime
-from uuid import UUID
 
 import pytest
 import yaml
@@ -14,24 +12,8 @@ from cityradar.demo.server import Canned, Served, SiteServer
 from cityradar.demo.sites import bundled_sites
 from cityradar.locks import held, lock_path
 from cityradar.progress import shown_with
-from tests.conftest import FIXTURES
-
-
-def artifacts_of(run_id: str) -> list:
-    """The artifacts a flow run published, read back from the Prefect API."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
-
-    with get_client(sync_client=True) as client:
-        return client.read_artifacts(
-            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[UUID(run_id)]))
-        )
-
-
-def table_of(run_id: str, key: str) -> list[dict]:
-    (artifact,) = [a for a in artifacts_of(run_id) if a.key == key]
-    data = artifact.data
-    return json.loads(data) if isinstance(data, str) else data
+from tests.helpers.paths import FIXTURES
+from tests.helpers.prefect_api import table_of
 
 
 class Recorder:

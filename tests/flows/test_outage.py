@@ -16,7 +16,8 @@ from cityradar.demo.sites import bundled_sites
 from cityradar.registry import Source
 from flows.artifacts import ingest_description
 from flows.cli import app
-from tests.conftest import free_port, make_source
+from tests.helpers.factories import make_source
+from tests.helpers.network import free_port
 from warehouse.db import connect
 from warehouse.state import run_history
 

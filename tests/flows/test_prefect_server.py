@@ -24,7 +24,7 @@ import yaml
 from cityradar.demo.server import SiteServer
 from cityradar.demo.sites import bundled_sites
 from flows.serve import project_specs
-from tests.conftest import free_port
+from tests.helpers.network import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 POOL = "cityradar-local"  # the pool prefect.yaml names

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from tests.warehouse.test_reclassify import stale_warehouse
+from tests.helpers.warehouses import stale_warehouse
 
 
 @pytest.fixture

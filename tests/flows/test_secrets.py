@@ -12,8 +12,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from tests.conftest import free_port
-from tests.flows.test_orchestration import artifacts_of
+from tests.helpers.network import free_port
+from tests.helpers.prefect_api import artifacts_of
 
 PASSWORD = "Zebra-Staple-7391-secret"
 USER = "radar-bot"

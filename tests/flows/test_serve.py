@@ -35,7 +35,7 @@ from flows.local_server import (
     server_env,
     wait_until_healthy,
 )
-from tests.conftest import free_port
+from tests.helpers.network import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 CITYRADAR = Path(sys.executable).parent / "cityradar"

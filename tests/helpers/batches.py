@@ -13,7 +13,7 @@ import duckdb
 
 from cityradar.items import CrawlReport, RawItem
 from cityradar.registry import Source
-from tests.conftest import make_raw, make_source
+from tests.helpers.factories import make_raw, make_source
 from transforms.normalize import normalize_chunks
 from warehouse.columnar import BatchTables, batch_tables, item_tables
 from warehouse.loader import LoadResult, merge_tables

@@ -5,13 +5,18 @@ from __future__ import annotations
 from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 from cityradar.demo.server import Canned, Served, SiteServer
 from cityradar.items import SourceState
 from cityradar.staging import Batch
 from spiders.process import crawl_in_subprocess
 from spiders.settings import crawl_overrides
-from tests.conftest import make_source
+from tests.helpers.factories import make_source
 from transforms.urls import canonical_url
+
+# system tests: each crawl runs in a child process, as ingest runs it
+pytestmark = pytest.mark.slow
 
 NEWEST = date(2026, 11, 20)
 PER_PAGE = 5

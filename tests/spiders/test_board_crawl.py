@@ -10,8 +10,11 @@ from cityradar.demo.server import Canned, Served, SiteServer
 from cityradar.staging import Batch
 from spiders.process import crawl_in_subprocess
 from spiders.settings import crawl_overrides
-from tests.conftest import make_source
 from tests.helpers.documents import minimal_hwpx, minimal_pdf
+from tests.helpers.factories import make_source
+
+# system tests: each crawl runs in a child process, as ingest runs it
+pytestmark = pytest.mark.slow
 
 TITLES = {
     1: "스마트시티 실증 착수",

@@ -11,7 +11,7 @@ from cityradar.items import RawItem
 from cityradar.registry import load_sources
 from cityradar.staging import Batch
 from spiders.html_list import HtmlListSpider, page_url
-from tests.conftest import FIXTURES
+from tests.helpers.paths import FIXTURES
 from transforms.dates import parse_datetime
 from transforms.urls import canonical_url
 

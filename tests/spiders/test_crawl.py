@@ -11,7 +11,11 @@ from cityradar.demo.sites import bundled_sites
 from cityradar.staging import Batch
 from spiders.process import crawl_in_subprocess
 from spiders.settings import crawl_overrides
-from tests.conftest import FIXTURES, make_source
+from tests.helpers.factories import make_source
+from tests.helpers.paths import FIXTURES
+
+# system tests: each crawl runs in a child process, as ingest runs it
+pytestmark = pytest.mark.slow
 
 FAST = crawl_overrides(delay=0.0, per_host=4, timeout=60)
 
@@ -120,7 +124,7 @@ def test_a_hanging_crawl_is_killed_and_reported(tmp_path):
 
 
 def test_a_refused_connection_is_a_warning_line_in_the_crawl_log(tmp_path):
-    from tests.conftest import free_port
+    from tests.helpers.network import free_port
 
     source = make_source(url=f"http://127.0.0.1:{free_port()}/feed.xml")
     batch = Batch.create(tmp_path, [source])

@@ -7,7 +7,7 @@ import codecs
 import pytest
 
 from spiders.decoding import as_utf8_xml, declared_encoding, decode_body, normalise_codec
-from tests.conftest import FIXTURES
+from tests.helpers.paths import FIXTURES
 
 KOREAN = "부산시, 해운대 스마트 횡단보도 설치"
 

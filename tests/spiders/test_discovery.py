@@ -12,11 +12,8 @@ from cityradar.demo.server import Canned, SiteServer
 from cityradar.demo.sites import bundled_sites
 from cityradar.registry import Source, load_sources
 from spiders.discovery import discover, feed_links, http_fetch, propose_entry, sitemaps_in_robots
+from tests.helpers.pages import HOME
 from transforms.vocabularies import gazetteer
-
-HOME = b"""<!DOCTYPE html><html lang="ko"><head><title>\xec\x84\x9c\xec\x9a\xb8\xed\x8a\xb9\xeb\xb3\x84\xec\x8b\x9c \xec\x83\x88\xec\x86\x8c\xec\x8b\x9d</title>
-<link rel="alternate" type="application/rss+xml" title="feed" href="/seoul-news/gov/feed/">
-<link rel="stylesheet" href="/style.css"></head><body><h1>news</h1></body></html>"""
 
 
 def test_feed_links_and_robots_sitemaps_are_read_from_markup():

@@ -18,8 +18,9 @@ from cityradar.items import RawItem
 from cityradar.staging import Batch
 from spiders.errors import describe_exception
 from spiders.feed import CrawlState, FeedSpider
-from tests.conftest import FIXTURES, make_source
 from tests.helpers.documents import minimal_hwpx
+from tests.helpers.factories import make_source
+from tests.helpers.paths import FIXTURES
 
 FEED_URL = "https://www.koreadaily.example/rss/all.xml"
 

@@ -26,9 +26,12 @@ from spiders.process import (
     run_in_new_interpreter,
 )
 from spiders.settings import crawl_overrides
-from tests.conftest import make_source
+from tests.helpers.factories import make_source
 
-pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="crawls fork on Linux only")
+pytestmark = [
+    pytest.mark.skipif(sys.platform != "linux", reason="crawls fork on Linux only"),
+    pytest.mark.slow,  # system tests: crawls in forked children and a server process
+]
 
 FAST = crawl_overrides(delay=0.0, per_host=4, timeout=60)
 

@@ -9,7 +9,10 @@ from cityradar.demo.server import Canned, SiteServer
 from cityradar.staging import Batch
 from spiders.process import crawl_in_subprocess
 from spiders.settings import crawl_overrides
-from tests.conftest import make_source
+from tests.helpers.factories import make_source
+
+# system tests: each crawl runs in a child process, as ingest runs it
+pytestmark = pytest.mark.slow
 
 FAST = crawl_overrides(delay=0.0, per_host=4, timeout=60)
 METADATA = "http://169.254.169.254/latest/meta-data/"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from spiders.links import refusal
-from tests.conftest import make_source
+from tests.helpers.factories import make_source
 
 SOURCE = make_source(
     url="https://news.seoul.go.kr/gov/rss.xml", allowed_domains=["cdn.seoulnews.example"]

@@ -10,8 +10,11 @@ from cityradar.demo.server import Canned, Served, SiteServer
 from cityradar.staging import Batch
 from spiders.process import crawl_in_subprocess
 from spiders.settings import crawl_overrides
-from tests.conftest import make_source
+from tests.helpers.factories import make_source
 from tests.helpers.tls import self_signed_localhost, server_context
+
+# system tests: each crawl runs in a child process, as ingest runs it
+pytestmark = pytest.mark.slow
 
 FAST = {**crawl_overrides(delay=0.0, per_host=4, timeout=60)}
 FEED = (

@@ -11,7 +11,7 @@ from lxml import html as lxml_html
 from cityradar.items import RawItem
 from cityradar.registry import Selectors
 from spiders.raw import extract_article, parse_feed, raw_item_from_entry, story_title
-from tests.conftest import FIXTURES
+from tests.helpers.paths import FIXTURES
 from transforms.normalize import clean_fields
 
 

@@ -12,7 +12,10 @@ from cityradar.items import SourceState
 from cityradar.staging import Batch
 from spiders.process import crawl_in_subprocess
 from spiders.settings import crawl_overrides
-from tests.conftest import make_source
+from tests.helpers.factories import make_source
+
+# system tests: each crawl runs in a child process, as ingest runs it
+pytestmark = pytest.mark.slow
 
 FAST = crawl_overrides(delay=0.0, per_host=4, timeout=60)
 KEY = "Sk3y+With/Odd=Chars"

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from tests.helpers.pages import NOISE_RULES, ZERO_ENERGY
 from transforms import clusters
 
 WIRE = (
@@ -108,21 +109,6 @@ def test_clusters_respect_places_when_given():
     assert clusters.cluster(["a", "b"], band_keys) == {"a": "a", "b": "a"}
     places = [frozenset({"Anyang"}), frozenset({"Gimhae"})]
     assert clusters.cluster(["a", "b"], band_keys, places) == {"a": "a", "b": "b"}
-
-
-RELEASE_PAGE = (
-    "홈 > 뉴스·소식 > 보도자료\n{title}\n- 담당부서 : 스마트도시과\n- 등록일 : 2026-11-12\n"
-    '{body}\n본 저작물은 "공공누리" 제1유형:출처표시 조건에 따라 이용할 수 있습니다.\n'
-    "이 페이지에서 제공하는 정보에 대하여 만족하십니까?"
-)
-ZERO_ENERGY = RELEASE_PAGE.format(
-    title="제로에너지건축물 인증 의무 대상 확대",
-    body="국토교통부는 제로에너지건축물 인증 의무 대상을 민간 공동주택까지 확대한다.",
-)
-NOISE_RULES = RELEASE_PAGE.format(
-    title="공동주택 층간소음 기준 강화",
-    body="국토교통부는 공동주택 층간소음 기준을 강화하고 준공 전 검사를 의무화한다.",
-)
 
 
 def test_two_releases_of_one_source_are_not_one_story_for_sharing_its_template():

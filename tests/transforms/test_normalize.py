@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.conftest import make_raw, make_source
+from tests.helpers.factories import make_raw, make_source
 from transforms import dedupe
 from transforms.normalize import normalize, normalize_chunks, shorten
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cityradar.registry import RegistryError, parse_sources
-from tests.conftest import make_source
+from tests.helpers.factories import make_source
 from transforms import vocabularies
 from transforms.vocabularies import focus_area_names, gazetteer, place_names, taxonomy
 

@@ -3,7 +3,7 @@ GUID) are collapsed here, once, across chunks."""
 
 from __future__ import annotations
 
-from tests.conftest import make_raw, make_source
+from tests.helpers.factories import make_raw, make_source
 from transforms import dedupe
 from transforms.normalize import normalize, normalize_chunks
 from warehouse.columnar import item_tables

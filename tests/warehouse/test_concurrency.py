@@ -12,29 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.warehouses import hold
 from warehouse.db import WarehouseLocked, connect
 from warehouse.tools import snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
-
-HOLD = """
-import sys, time, duckdb
-con = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == "read")
-print("holding", flush=True)
-time.sleep(float(sys.argv[3]))
-"""
-
-
-def hold(path: Path, seconds: float, mode: str = "write") -> subprocess.Popen[str]:
-    """Another process holding the DuckDB file (as a writer, or as an analyst reading it)."""
-    process = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(path), mode, str(seconds)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    assert process.stdout.readline().strip() == "holding"
-    return process
 
 
 @pytest.fixture
@@ -45,6 +27,7 @@ def db(tmp_path):
     return path
 
 
+@pytest.mark.slow  # a system test: it starts another process
 def test_a_writer_waits_for_an_analyst_to_close_the_file(db, caplog):
     reader = hold(db, 1.5, mode="read")
     began = time.monotonic()
@@ -56,6 +39,7 @@ def test_a_writer_waits_for_an_analyst_to_close_the_file(db, caplog):
     assert any("is in use by process" in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.slow  # a system test: it starts another process
 def test_a_writer_that_cannot_get_the_file_fails_naming_the_holder(db):
     writer = hold(db, 30)
     try:
@@ -100,6 +84,7 @@ with connect(Path(sys.argv[1])) as con:
 """
 
 
+@pytest.mark.slow  # a system test: it starts another process
 def test_a_load_killed_mid_batch_leaves_a_consistent_file_and_loads_once_next_time(db):
     from bench.load import synthetic_batch
     from warehouse.loader import merge_tables

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from tests.helpers.batches import load_raws
+from tests.helpers.stories import CORRECTION_STORIES, CROSSING, FESTIVAL, FORUM
 from warehouse.corrections import (
     BODY_CHARS,
     CorrectionRejected,
@@ -25,40 +26,13 @@ from warehouse.tools import export_parquet, search, snapshot
 
 runner = CliRunner()
 
-CROSSING = {
-    "link": "https://www.busan.example.kr/news/1",
-    "guid": "n1",
-    "title": "부산시, 스마트 횡단보도 설치",
-    "summary_html": "<p>해운대에 스마트 횡단보도를 설치한다.</p>",
-    "published_raw": "2026-11-18 09:00:00",
-    # long enough that a training example carries only its start
-    "article_status": 200,
-    "article_text": "부산시는 해운대구 교차로 열두 곳에 보행자를 감지하는 스마트 횡단보도를 "
-    "설치한다고 밝혔다. " * 60,
-}
-FESTIVAL = {
-    "link": "https://www.busan.example.kr/news/2",
-    "guid": "n2",
-    "title": "부산시, 가을 불꽃축제 개최",
-    "summary_html": "<p>광안리 해수욕장에서 불꽃축제가 열린다.</p>",
-    "published_raw": "2026-11-19 09:00:00",
-}
-FORUM = {
-    "link": "https://www.busan.example.kr/news/3",
-    "guid": "n3",
-    "title": "서울시, 스마트시티 국제 협력 확대",
-    "summary_html": "<p>서울시가 스마트시티 협력을 넓힌다.</p>",
-    "published_raw": "2026-11-20 09:00:00",
-}
-STORIES = [CROSSING, FESTIVAL, FORUM]
-
 
 @pytest.fixture
 def db(tmp_path):
     """A warehouse holding the three stories, loaded by the real loader."""
     path = tmp_path / "w.duckdb"
     with connect(path) as con:
-        load_raws(con, "b1", [{**s, "seq": n} for n, s in enumerate(STORIES)])
+        load_raws(con, "b1", [{**s, "seq": n} for n, s in enumerate(CORRECTION_STORIES)])
     return path
 
 
@@ -327,7 +301,7 @@ def test_a_snapshot_keeps_the_corrections_and_takes_more(db, tmp_path):
 def test_the_items_view_says_why_a_story_counts_as_smart_city(db):
     reasons = {
         story["title"]: json.loads(row(db, story, "smart_city_reasons")["smart_city_reasons"])
-        for story in STORIES
+        for story in CORRECTION_STORIES
     }
     assert any(r["term"] == "스마트" for r in reasons[CROSSING["title"]])
     assert all({"term", "field"} <= set(r) for rs in reasons.values() for r in rs)

@@ -8,9 +8,10 @@ import json
 import pyarrow as pa
 import pytest
 
-from tests.conftest import make_raw, make_source
 from tests.helpers.batches import BUSAN_FEED as SOURCE
 from tests.helpers.batches import crawl_reports, load_raws, staged_batch
+from tests.helpers.factories import make_raw, make_source
+from tests.helpers.stories import STORY
 from warehouse.db import connect
 from warehouse.loader import merge_tables
 
@@ -37,15 +38,6 @@ def counts(con):
 def con(tmp_path):
     with connect(tmp_path / "w.duckdb") as connection:
         yield connection
-
-
-STORY = {
-    "link": "https://www.busan.example.kr/news/1",
-    "guid": "n1",
-    "title": "부산시, 스마트 횡단보도 설치",
-    "summary_html": "<p>해운대에 스마트 횡단보도를 설치한다.</p>",
-    "published_raw": "2026-11-20 09:00:00",
-}
 
 
 def test_a_batch_lands_everything_once(con):
@@ -448,7 +440,7 @@ def test_look_alike_stories_from_two_cities_stay_apart(con):
 
 
 def test_releases_that_share_only_their_sources_page_template_stay_apart(con):
-    from tests.transforms.test_clusters import NOISE_RULES, ZERO_ENERGY
+    from tests.helpers.pages import NOISE_RULES, ZERO_ENERGY
 
     releases = [
         make_raw(

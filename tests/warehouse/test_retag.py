@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import make_raw
 from tests.helpers.batches import load_raws
+from tests.helpers.factories import make_raw
 from transforms.retagging import retag_chunks
 from warehouse.db import connect
 from warehouse.retag import replace_tags, stored_texts

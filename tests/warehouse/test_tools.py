@@ -13,41 +13,18 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from tests.helpers.batches import load_raws
+from tests.helpers.stories import SEARCH_STORIES
 from warehouse.db import connect
 from warehouse.tools import analyst_views, export_parquet, search, search_stories, snapshot
 
 runner = CliRunner()
-
-STORIES = [
-    {
-        "link": "https://www.busan.example.kr/news/1",
-        "guid": "b1",
-        "title": "부산시, 해운대에 스마트 횡단보도 설치",
-        "summary_html": "<p>부산시가 보행자를 감지하는 스마트 횡단보도를 설치한다.</p>",
-        "published_raw": "2026-11-18 09:00:00",
-    },
-    {
-        "link": "https://www.busan.example.kr/news/2",
-        "guid": "b2",
-        "title": "부산시, 공공 와이파이 확대",
-        "summary_html": "<p>시내버스 정류장에 횡단보도 안내 화면도 설치한다.</p>",
-        "published_raw": "2026-11-19 09:00:00",
-    },
-    {
-        "link": "https://www.busan.example.kr/news/3",
-        "guid": "b3",
-        "title": "Busan pilots an Autonomous Shuttle at Eco Delta City",
-        "summary_html": "<p>The autonomous shuttle links the new town to the metro.</p>",
-        "published_raw": "2026-11-10 09:00:00",
-    },
-]
 
 
 @pytest.fixture
 def warehouse(tmp_path):
     path = tmp_path / "w.duckdb"
     with connect(path) as con:
-        load_raws(con, "20261120T000000Z-000001", STORIES)
+        load_raws(con, "20261120T000000Z-000001", SEARCH_STORIES)
     return path
 
 
@@ -58,20 +35,20 @@ def titles(hits):
 def test_search_finds_a_korean_word_inside_its_particles_title_hits_first(warehouse):
     hits = search(warehouse, ["횡단보도"])
     # the first story has the word in its title and summary, the second only in its summary
-    assert titles(hits) == [STORIES[0]["title"], STORIES[1]["title"]]
+    assert titles(hits) == [SEARCH_STORIES[0]["title"], SEARCH_STORIES[1]["title"]]
     assert hits[0]["score"] > hits[1]["score"] > 0
 
 
 def test_search_needs_every_term_and_folds_case(warehouse):
-    assert titles(search(warehouse, ["autonomous", "SHUTTLE"])) == [STORIES[2]["title"]]
-    assert titles(search(warehouse, ["횡단보도", "와이파이"])) == [STORIES[1]["title"]]
+    assert titles(search(warehouse, ["autonomous", "SHUTTLE"])) == [SEARCH_STORIES[2]["title"]]
+    assert titles(search(warehouse, ["횡단보도", "와이파이"])) == [SEARCH_STORIES[1]["title"]]
     assert search(warehouse, ["횡단보도", "shuttle"]) == []
 
 
 def test_search_is_a_table_macro_in_sql(warehouse):
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute("select title, week from search('스마트 횡단보도')").fetchall()
-    assert rows == [(STORIES[0]["title"], "2026-W47")]
+    assert rows == [(SEARCH_STORIES[0]["title"], "2026-W47")]
 
 
 def test_the_search_command_strips_particles_and_prints_the_stories(warehouse):
@@ -79,15 +56,15 @@ def test_the_search_command_strips_particles_and_prints_the_stories(warehouse):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == "2 stories contain 부산시 + 횡단보도 (best first)"
-    assert STORIES[0]["title"] in lines[1]
+    assert SEARCH_STORIES[0]["title"] in lines[1]
     assert "[Busan]" in lines[1]
-    assert lines[2].strip() == STORIES[0]["link"]
+    assert lines[2].strip() == SEARCH_STORIES[0]["link"]
 
 
 def test_a_limited_search_still_counts_every_match(warehouse):
     found = search_stories(warehouse, ["횡단보도"], limit=1)
     assert found.total == 2
-    assert titles(found.hits) == [STORIES[0]["title"]]  # the best one
+    assert titles(found.hits) == [SEARCH_STORIES[0]["title"]]  # the best one
     assert "matches" not in found.hits[0]
     assert search_stories(warehouse, ["횡단보도"], limit=5).total == 2
 
@@ -97,7 +74,7 @@ def test_the_search_command_says_how_many_matched_beyond_the_limit(warehouse):
     assert limited.exit_code == 0, limited.output
     lines = limited.output.splitlines()
     assert lines[0] == "1 of 2 stories containing 횡단보도 (best first; --limit 2 shows all)"
-    assert STORIES[0]["title"] in lines[1]
+    assert SEARCH_STORIES[0]["title"] in lines[1]
     assert len(lines) == 3  # one story: its line and its URL
 
 
@@ -155,7 +132,8 @@ def test_export_writes_items_by_week_and_every_view_and_replaces_a_previous_expo
     with duckdb.connect(str(warehouse), read_only=True) as con:
         live = con.execute("from weekly_counts order by all").fetchall()
     assert exported == sorted(
-        [("2026-W47", s["title"]) for s in STORIES[:2]] + [("2026-W46", STORIES[2]["title"])],
+        [("2026-W47", s["title"]) for s in SEARCH_STORIES[:2]]
+        + [("2026-W46", SEARCH_STORIES[2]["title"])],
         key=lambda row: row[1],
     )
     assert cities == [("Busan",)]
@@ -170,7 +148,7 @@ def test_export_writes_items_by_week_and_every_view_and_replaces_a_previous_expo
 
 
 def test_export_writes_every_analyst_view_with_attachments_and_deliveries(tmp_path):
-    from tests.warehouse.test_loader import STORY
+    from tests.helpers.stories import STORY
     from warehouse.deliveries import Delivery, record
 
     attached = {
@@ -221,11 +199,12 @@ def test_a_snapshot_holds_the_same_stories_and_views(warehouse, tmp_path):
     with duckdb.connect(str(copy), read_only=True) as con:
         titles_copied = con.execute("select title from items order by title").fetchall()
         found = con.execute("select count(*) from search('횡단보도')").fetchone()
-    assert titles_copied == sorted((s["title"],) for s in STORIES)
+    assert titles_copied == sorted((s["title"],) for s in SEARCH_STORIES)
     assert found == (2,)
     assert not list(tmp_path.glob("*.partial"))
 
 
+@pytest.mark.slow  # a system test: it starts another process
 def test_a_compat_snapshot_opens_in_the_older_duckdb_cli(warehouse, tmp_path):
     # the duckdb-cli wheel installs its `duckdb` next to the interpreter running the tests
     cli = shutil.which("duckdb", path=str(Path(sys.executable).parent))

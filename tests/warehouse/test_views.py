@@ -6,16 +6,9 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers.batches import load_raws
-from tests.warehouse.test_corrections import CROSSING, FESTIVAL, FORUM
+from tests.helpers.stories import CROSSING, FESTIVAL, FORUM, LATE_SUNDAY
 from warehouse.db import connect, follow_timezone, stored_timezone
 
-# 05:00 on Monday 23 November in Seoul (the source's zone), 20:00 UTC on Sunday the 22nd:
-# week 48 in Seoul, still week 47 in Berlin (21:00 on Sunday)
-LATE_SUNDAY = {
-    **CROSSING,
-    "published_raw": "2026-11-23 05:00:00",
-    "fetched_at": "2026-11-23T06:00:00+00:00",
-}
 # a date more than a day after the fetch: a typo, kept out of published_at
 TYPO = {
     **FORUM,
