@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
 # unchanged: the feed or list page answered 304, or its body hash matched the last crawl
 CrawlStatus = Literal["ok", "partial", "unchanged", "empty", "failed"]
@@ -33,25 +33,34 @@ def entry_fingerprint(title: str | None, published_raw: str | None, summary: str
 class _Record:
     """JSON round-tripping shared by the record types."""
 
+    # old key -> new key, for fields renamed after records were written under the old name
+    RENAMED_KEYS: ClassVar[dict[str, str]] = {}
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the record."""
         return asdict(self)  # type: ignore[call-overload]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
-        """Build the record from a dict, ignoring keys written by newer versions."""
+        """Build the record from a dict, ignoring keys written by newer versions and reading
+        keys written by older ones under their new name."""
         names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-        return cls(**{key: value for key, value in data.items() if key in names})
+        renamed = {cls.RENAMED_KEYS.get(key, key): value for key, value in data.items()}
+        return cls(**{key: value for key, value in renamed.items() if key in names})
 
 
 @dataclass(slots=True)
 class RawItem(_Record):
     """One entry as the source gave it, plus what its article page added. Nothing is normalised."""
 
+    # Staging batches written before the rename say feed_url; a batch is never deleted before
+    # it is loaded, so one staged by an older version may still be waiting to load.
+    RENAMED_KEYS: ClassVar[dict[str, str]] = {"feed_url": "listing_url"}
+
     source_id: str
     batch_id: str
     seq: int
-    feed_url: str
+    listing_url: str  # the feed, board list page or sitemap the entry was found on
     fetched_at: str
     link: str | None = None
     guid: str | None = None
