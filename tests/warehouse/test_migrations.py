@@ -320,6 +320,28 @@ def test_0008_empties_published_at_where_the_date_lay_too_far_ahead(tmp_path):
         assert versions == [("00000000000000a1", None), ("00000000000000b2", 2026)]
 
 
+def test_0010_renames_feed_url_in_landed_raw_records_and_leaves_their_text_alone(tmp_path):
+    path = tmp_path / "old.duckdb"
+    landed = [
+        # a record landed before RawItem.feed_url became listing_url; its title quotes the key
+        '{"source_id":"s","seq":0,"feed_url":"https://a.example/rss","title":"\\"feed_url\\": x"}',
+        '{"source_id":"s","seq":1,"listing_url":"https://b.example/board"}',
+    ]
+    with duckdb.connect(str(path)) as con:
+        migrate(con, upto=9)
+        for seq, record in enumerate(landed):
+            con.execute("insert into raw.items values ('b', 's', ?, ?::json, now())", [seq, record])
+    with connect(path) as con:
+        rows = con.execute(
+            "select record->>'listing_url', record->>'feed_url', record->>'title'"
+            " from raw.items order by seq"
+        ).fetchall()
+        assert rows == [
+            ("https://a.example/rss", None, '"feed_url": x'),
+            ("https://b.example/board", None, None),
+        ]
+
+
 def test_a_writer_with_a_memory_limit_spills_beside_the_warehouse(tmp_path):
     path = tmp_path / "w.duckdb"
     with connect(path, memory_limit="64MB") as con:
