@@ -53,9 +53,12 @@ class _Record:
 class RawItem(_Record):
     """One entry as the source gave it, plus what its article page added. Nothing is normalised."""
 
-    # Staging batches written before the rename say feed_url; a batch is never deleted before
-    # it is loaded, so one staged by an older version may still be waiting to load.
-    RENAMED_KEYS: ClassVar[dict[str, str]] = {"feed_url": "listing_url"}
+    # Staging batches written before the renames say feed_url and feed_language; a batch is
+    # never deleted before it is loaded, so one staged by an older version may still be waiting.
+    RENAMED_KEYS: ClassVar[dict[str, str]] = {
+        "feed_url": "listing_url",
+        "feed_language": "listing_language",
+    }
 
     source_id: str
     batch_id: str
@@ -71,7 +74,7 @@ class RawItem(_Record):
     updated_raw: str | None = None
     authors: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
-    feed_language: str | None = None
+    listing_language: str | None = None  # the language the feed or Google News sitemap gave
     feed_encoding: str | None = None
     article_url: str | None = None
     article_status: int | None = None

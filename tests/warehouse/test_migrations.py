@@ -320,12 +320,15 @@ def test_0008_empties_published_at_where_the_date_lay_too_far_ahead(tmp_path):
         assert versions == [("00000000000000a1", None), ("00000000000000b2", 2026)]
 
 
-def test_0010_renames_feed_url_in_landed_raw_records_and_leaves_their_text_alone(tmp_path):
+def test_0010_renames_the_listing_keys_of_landed_raw_records_and_leaves_their_text_alone(
+    tmp_path,
+):
     path = tmp_path / "old.duckdb"
     landed = [
-        # a record landed before RawItem.feed_url became listing_url; its title quotes the key
-        '{"source_id":"s","seq":0,"feed_url":"https://a.example/rss","title":"\\"feed_url\\": x"}',
-        '{"source_id":"s","seq":1,"listing_url":"https://b.example/board"}',
+        # landed before RawItem.feed_url/feed_language became listing_*; its title quotes a key
+        '{"seq":0,"feed_url":"https://a.example/rss","feed_language":"ko",'
+        '"title":"\\"feed_url\\": x"}',
+        '{"seq":1,"listing_url":"https://b.example/board","listing_language":null}',
     ]
     with duckdb.connect(str(path)) as con:
         migrate(con, upto=9)
@@ -333,12 +336,13 @@ def test_0010_renames_feed_url_in_landed_raw_records_and_leaves_their_text_alone
             con.execute("insert into raw.items values ('b', 's', ?, ?::json, now())", [seq, record])
     with connect(path) as con:
         rows = con.execute(
-            "select record->>'listing_url', record->>'feed_url', record->>'title'"
+            "select record->>'listing_url', record->>'listing_language', record->>'title',"
+            " json_exists(record, '$.feed_url'), json_exists(record, '$.feed_language')"
             " from raw.items order by seq"
         ).fetchall()
         assert rows == [
-            ("https://a.example/rss", None, '"feed_url": x'),
-            ("https://b.example/board", None, None),
+            ("https://a.example/rss", "ko", '"feed_url": x', False, False),
+            ("https://b.example/board", None, None, False, False),
         ]
 
 
