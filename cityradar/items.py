@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal, Self
 
-# unchanged: the feed or list page answered 304, or its body hash matched the last crawl
+# unchanged: the listing (feed, list page or sitemap) answered 304, or its body hash matched the
+# last crawl
 CrawlStatus = Literal["ok", "partial", "unchanged", "empty", "failed"]
 FetchKind = Literal["feed", "list", "sitemap", "article", "attachment", "robots", "other"]
 # why an entry's article page was not fetched again
