@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
-# unchanged: the feed or list page answered 304, or its body hash matched the last crawl
+# unchanged: the listing (feed, list page or sitemap) answered 304, or its body hash matched the
+# last crawl
 CrawlStatus = Literal["ok", "partial", "unchanged", "empty", "failed"]
 FetchKind = Literal["feed", "list", "sitemap", "article", "attachment", "robots", "other"]
 # why an entry's article page was not fetched again
@@ -33,25 +34,37 @@ def entry_fingerprint(title: str | None, published_raw: str | None, summary: str
 class _Record:
     """JSON round-tripping shared by the record types."""
 
+    # old key -> new key, for fields renamed after records were written under the old name
+    RENAMED_KEYS: ClassVar[dict[str, str]] = {}
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the record."""
         return asdict(self)  # type: ignore[call-overload]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
-        """Build the record from a dict, ignoring keys written by newer versions."""
+        """Build the record from a dict, ignoring keys written by newer versions and reading
+        keys written by older ones under their new name."""
         names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-        return cls(**{key: value for key, value in data.items() if key in names})
+        renamed = {cls.RENAMED_KEYS.get(key, key): value for key, value in data.items()}
+        return cls(**{key: value for key, value in renamed.items() if key in names})
 
 
 @dataclass(slots=True)
 class RawItem(_Record):
     """One entry as the source gave it, plus what its article page added. Nothing is normalised."""
 
+    # Staging batches written before the renames say feed_url and feed_language; a batch is
+    # never deleted before it is loaded, so one staged by an older version may still be waiting.
+    RENAMED_KEYS: ClassVar[dict[str, str]] = {
+        "feed_url": "listing_url",
+        "feed_language": "listing_language",
+    }
+
     source_id: str
     batch_id: str
     seq: int
-    feed_url: str
+    listing_url: str  # the feed, board list page or sitemap the entry was found on
     fetched_at: str
     link: str | None = None
     guid: str | None = None
@@ -62,7 +75,7 @@ class RawItem(_Record):
     updated_raw: str | None = None
     authors: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
-    feed_language: str | None = None
+    listing_language: str | None = None  # the language the feed or Google News sitemap gave
     feed_encoding: str | None = None
     article_url: str | None = None
     article_status: int | None = None

@@ -61,7 +61,7 @@ class Recipient(BaseModel):
     @field_validator("cities")
     @classmethod
     def _known_cities(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        places = gazetteer().cities
+        places = gazetteer().places
         unknown = [city for city in value if city not in places]
         if unknown:
             raise ValueError(

@@ -53,18 +53,19 @@ class CrawlState:
     articles_skipped: int = 0
     pages: int = 0
     unchanged: bool = False
-    feed_error: str | None = None
-    feed_error_transient: bool = False
-    feed_error_network: NetworkFailure | None = None  # the feed's host was never reached
+    # "listing": whatever lists the source's entries, i.e. its feed, board list page or sitemap
+    listing_error: str | None = None  # the listing could not be fetched or read: the crawl failed
+    listing_error_transient: bool = False
+    listing_error_network: NetworkFailure | None = None  # the listing's host was never reached
     extract_seconds: float = 0.0  # time spent extracting article text (the benchmark's stage)
-    feed_warning: str | None = None
+    listing_warning: str | None = None  # the listing is faulty but readable (only feeds say so)
     list_page_error: str | None = None  # a list page after the first could not be fetched
     selector_miss: str | None = None
     notes: EntryNotes = field(default_factory=EntryNotes)  # odd entries, kept all the same
 
     def status(self, finish_reason: str | None) -> CrawlStatus:
         """ok, partial, unchanged, empty or failed."""
-        if self.feed_error:
+        if self.listing_error:
             return "failed"
         if self.items_seen == 0:
             if self.unchanged and finish_reason == "finished":
@@ -79,7 +80,7 @@ class CrawlState:
         return (
             self.status(finish_reason) == "failed"
             and self.items_seen == 0
-            and self.feed_error_transient
+            and self.listing_error_transient
         )
 
     def network_failure(self, finish_reason: str | None) -> NetworkFailure | None:
@@ -87,13 +88,13 @@ class CrawlState:
         it failed with nothing; None for any other outcome."""
         if self.status(finish_reason) != "failed" or self.items_seen:
             return None
-        return self.feed_error_network
+        return self.listing_error_network
 
     def error_text(self, finish_reason: str | None) -> str | None:
         """The problems of the crawl in one line, or None."""
         problems = []
-        if self.feed_error:
-            problems.append(self.feed_error)
+        if self.listing_error:
+            problems.append(self.listing_error)
         if self.selector_miss:
             problems.append(self.selector_miss)
         if self.list_page_error:
@@ -102,8 +103,8 @@ class CrawlState:
             problems.append(f"{self.article_errors} article page(s) could not be fetched")
         if finish_reason not in ("finished", None):
             problems.append(f"crawl stopped early ({finish_reason})")
-        if self.feed_warning and not self.feed_error:
-            problems.append(f"feed is malformed but readable: {self.feed_warning}")
+        if self.listing_warning and not self.listing_error:
+            problems.append(f"feed is malformed but readable: {self.listing_warning}")
         notes = self.notes.describe()
         if notes:
             problems.append(notes)
@@ -139,7 +140,7 @@ class SourceSpider(scrapy.Spider):
             headers = {name: expand(value) for name, value in self.source.headers.items()}
             return expand(self.source.url), headers
         except MissingSecret as exc:
-            self.state.feed_error = str(exc)
+            self.state.listing_error = str(exc)
             return None, {}
 
     async def start(self) -> AsyncIterator[Request]:
@@ -282,9 +283,9 @@ class SourceSpider(scrapy.Spider):
         """Record why the feed, list page or sitemap itself could not be fetched."""
         described = describe_exception(failure.value)
         url = failed_request(failure).url
-        self.state.feed_error = described if url in described else f"{described} ({url})"
-        self.state.feed_error_transient = is_transient(failure.value)
-        self.state.feed_error_network = network_failure(failure.value)
+        self.state.listing_error = described if url in described else f"{described} ({url})"
+        self.state.listing_error_transient = is_transient(failure.value)
+        self.state.listing_error_network = network_failure(failure.value)
 
     # --- attachments ---------------------------------------------------------------------
 

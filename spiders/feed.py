@@ -32,9 +32,9 @@ class FeedSpider(SourceSpider):
             response.body, content_type(response), response.url, response_headers(response)
         )
         if feed.error:
-            self.state.feed_error = f"{feed.error} at {response.url}"
+            self.state.listing_error = f"{feed.error} at {response.url}"
             return
-        self.state.feed_warning = feed.warning
+        self.state.listing_warning = feed.warning
         fetched_at = utc_now_iso()
         for seq, entry in enumerate(feed.entries):
             yield self.emit(

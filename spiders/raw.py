@@ -107,7 +107,7 @@ def raw_item_from_entry(
         source_id=source_id,
         batch_id=batch_id,
         seq=seq,
-        feed_url=feed_url,
+        listing_url=feed_url,
         fetched_at=fetched_at,
         link=entry.get("link") or None,
         guid=entry.get("id") or None,
@@ -119,7 +119,7 @@ def raw_item_from_entry(
         updated_raw=dict.get(entry, "updated") or None,
         authors=_authors(entry),
         categories=[tag.get("term") for tag in entry.get("tags", []) if tag.get("term")],
-        feed_language=_entry_language(entry) or feed.language,
+        listing_language=_entry_language(entry) or feed.language,
         feed_encoding=feed.encoding,
     )
 
@@ -345,12 +345,12 @@ def parse_list(
 def raw_item_from_listing(
     entry: ListEntry, *, source_id: str, batch_id: str, seq: int, page_url: str, fetched_at: str
 ) -> RawItem:
-    """A RawItem for a list entry (the page URL stands where a feed URL would)."""
+    """A RawItem for an entry of a board's list page (that page is its listing)."""
     return RawItem(
         source_id=source_id,
         batch_id=batch_id,
         seq=seq,
-        feed_url=page_url,
+        listing_url=page_url,
         fetched_at=fetched_at,
         link=entry.link,
         title=entry.title or None,
@@ -489,13 +489,13 @@ def raw_item_from_sitemap(
         source_id=source_id,
         batch_id=batch_id,
         seq=seq,
-        feed_url=sitemap_url,
+        listing_url=sitemap_url,
         fetched_at=fetched_at,
         link=entry["loc"],
         title=entry.get("title"),
         published_raw=entry.get("published") or entry.get("lastmod"),
         categories=keywords,
-        feed_language=entry.get("language"),
+        listing_language=entry.get("language"),
     )
 
 

@@ -36,7 +36,7 @@ class SitemapSpider(SourceSpider):
             return
         page = raw.parse_sitemap(response.body)
         if page.error:
-            self.state.feed_error = f"{page.error} at {response.url}"
+            self.state.listing_error = f"{page.error} at {response.url}"
             return
         for child in self._children_to_read(page.children):
             yield self.source_request(response.urljoin(child), self.parse_sitemap, "sitemap")

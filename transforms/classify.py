@@ -30,7 +30,7 @@ def classify_record(record: dict[str, Any]) -> dict[str, Any]:
     if not (title or summary or body):
         raise ValueError(f"record {record['id']!r} has no text (title, summary or body)")
     tags = tag_item(title, summary, body)
-    places = gazetteer().cities
+    places = gazetteer().places
     provinces = {
         t.value for t in tags.cities if t.value in places and places[t.value].kind == "province"
     }

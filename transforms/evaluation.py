@@ -203,7 +203,7 @@ def _flag(smart: bool) -> frozenset[str]:
 def _is_city(name: str) -> bool:
     from transforms.vocabularies import gazetteer
 
-    place = gazetteer().cities.get(name)
+    place = gazetteer().places.get(name)
     return place is not None and place.kind == "city"
 
 

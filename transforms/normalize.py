@@ -115,7 +115,7 @@ def normalize(
     if published.value is None and raw.article_published_raw:
         published = parse_datetime(raw.article_published_raw, source.timezone, now=fetched_at)
     language = detect_language(
-        f"{title}\n{body[:2000]}", raw.article_language or raw.feed_language or source.language
+        f"{title}\n{body[:2000]}", raw.article_language or raw.listing_language or source.language
     )
     keys = item_keys(raw, source, url, title)
     return NormalizedItem(

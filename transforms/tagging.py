@@ -447,7 +447,7 @@ def _in_lists(text: _Text, matches: list[Match]) -> set[Match]:
 
 
 def _cities(text: _Text, geo: Gazetteer, scoring: Scoring, defaults: Defaults) -> list[Tag]:
-    found = text.find(geo.city_names, whole=True)
+    found = text.find(geo.place_vocabulary, whole=True)
     found += _named_after_places(text, found, geo) + _written_in_capitals(text, found, geo)
     found = resolve_shared_districts(found, geo)
     sports = senses.has_sports_context(text.fields.values())
@@ -455,16 +455,16 @@ def _cities(text: _Text, geo: Gazetteer, scoring: Scoring, defaults: Defaults) -
     per_city: dict[str, list[Match]] = defaultdict(list)
     for m in place_evidence(text, _without_qualifiers(text, meant, geo)):
         per_city[m.key].append(m)
-    for name in [n for n in per_city if geo.cities[n].needs_context]:
-        if not _has_context(geo.cities[name], text, geo):
+    for name in [n for n in per_city if geo.places[n].needs_context]:
+        if not _has_context(geo.places[name], text, geo):
             del per_city[name]
     tags = {}
     for city, matches in per_city.items():
         score, reasons = _score(matches, scoring)
-        tags[city] = Tag(city, round(score, 2), reasons, geo.cities[city].country)
-    if defaults.city and defaults.city in geo.cities:
+        tags[city] = Tag(city, round(score, 2), reasons, geo.places[city].country)
+    if defaults.city and defaults.city in geo.places:
         tag = tags.setdefault(
-            defaults.city, Tag(defaults.city, 0.0, [], geo.cities[defaults.city].country)
+            defaults.city, Tag(defaults.city, 0.0, [], geo.places[defaults.city].country)
         )
         tag.score = round(tag.score + 1.0, 2)
         tag.reasons.append(Reason(defaults.source_name, "source"))
@@ -549,7 +549,7 @@ def _written_in_capitals(text: _Text, found: list[Match], geo: Gazetteer) -> lis
             continue
         copy = _CAPITALS.sub(lambda w: w[0][0] + w[0][1:].lower(), field_text)
         copy = _HANGUL_SYLLABLE.sub(" ", copy)  # Latin names only: no second Korean analysis
-        for m in geo.city_names.find(copy, name):
+        for m in geo.place_vocabulary.find(copy, name):
             covers = any(m.start <= start < m.end for start, _end in words)
             if covers and (name, m.start) not in taken:
                 added.append(replace(m, term=field_text[m.start : m.end]))
@@ -566,7 +566,7 @@ def _without_qualifiers(text: _Text, matches: list[Match], geo: Gazetteer) -> li
         id(m)
         for m, following in pairwise(ordered)
         if m.field == following.field
-        and geo.cities[m.key].kind == "city"
+        and geo.places[m.key].kind == "city"
         and senses.qualifies_next(
             text.fields[m.field], m, following, geo.parents.get(following.key, frozenset())
         )
@@ -600,7 +600,7 @@ def resolve_shared_districts(matches: list[Match], geo: Gazetteer) -> list[Match
 
 def _means_place(text: _Text, m: Match, geo: Gazetteer, sports: bool = False) -> bool:
     """Whether a mention names the place itself (see transforms/place_senses.py)."""
-    place = geo.cities[m.key]
+    place = geo.places[m.key]
     field_text = text.fields[m.field]
     # one sense per discourse: where "FC Barcelona" appears, a bare "Barcelona" is the club
     if any(text.contains(phrase) for phrase in place.other_sense):

@@ -48,8 +48,10 @@ class Place:
 class Gazetteer:
     """Places and countries with their matchers."""
 
-    cities: dict[str, Place]  # every place by canonical name (cities and provinces)
-    city_names: Vocabulary
+    # every place by canonical name: the world's cities, Korea's cities and counties, and
+    # Korea's provinces (kind says which)
+    places: dict[str, Place]
+    place_vocabulary: Vocabulary  # every name of every place (and shared district keys)
     country_names: Vocabulary
     country_of_term: dict[str, str]
     # a district name several cities have (중구), by its key
@@ -142,8 +144,8 @@ def gazetteer() -> Gazetteer:
         terms.extend((name, city.name) for name in own)
     countries = _country_terms(world)
     return Gazetteer(
-        cities=places,
-        city_names=Vocabulary(terms, names=True, case_sensitive=True, places=True),
+        places=places,
+        place_vocabulary=Vocabulary(terms, names=True, case_sensitive=True, places=True),
         country_names=Vocabulary(countries, names=True, case_sensitive=True, places=True),
         country_of_term=dict(countries),
         country_terms=frozenset(term for term, _code in countries),
@@ -167,7 +169,7 @@ class PlaceNames:
 
     def __contains__(self, name: object) -> bool:
         if gazetteer.cache_info().currsize:
-            return name in gazetteer().cities
+            return name in gazetteer().places
         return name in _korean_place_names() or name in _world_place_names()
 
     def __iter__(self) -> Iterator[str]:

@@ -338,7 +338,7 @@ def tag_tables(
     the column ``owner`` first (a batch's row number, or a stored item id: ``owners`` holds one
     per item of ``tags``), then the tag's own fields, its score and its reasons.
     """
-    places = gazetteer().cities if tags else {}  # building the gazetteer takes seconds
+    places = gazetteer().places if tags else {}  # building the gazetteer takes seconds
     return {
         "cities": _tag_table(
             owner,

@@ -96,7 +96,7 @@ def checked_focus_areas(values: Sequence[str]) -> list[str]:
 
 def checked_cities(values: Sequence[str]) -> list[str]:
     """Canonical city names for ``values`` (case aside); duplicates dropped, order kept."""
-    places = gazetteer().cities
+    places = gazetteer().places
     by_folded = {name.casefold(): place for name, place in places.items()}
     names = []
     for value in values:

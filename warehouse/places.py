@@ -14,7 +14,7 @@ def refresh_places(con: duckdb.DuckDBPyConnection) -> int:
     The caller holds the transaction (a migration, `label`, `reclassify`), so readers never see
     the table empty.
     """
-    places = sorted(gazetteer().cities.values(), key=lambda p: p.name)
+    places = sorted(gazetteer().places.values(), key=lambda p: p.name)
     con.register(
         "fresh_places",
         pa.table(

@@ -46,8 +46,8 @@ def sources_add(
     from transforms.vocabularies import gazetteer
 
     path = sources or Settings().sources
-    cities = gazetteer().cities
-    registry = load_sources(path, known_cities=cities)
+    places = gazetteer().places
+    registry = load_sources(path, known_cities=places)
     try:
         found = discover(url, http_fetch())
     except httpx.HTTPError as exc:
@@ -56,7 +56,7 @@ def sources_add(
         typer.echo(f"found {candidate.kind}: {candidate.url} ({candidate.entries} entries)")
     for note in found.notes:
         typer.echo(f"note: {note}")
-    entry = propose_entry(found, {s.id for s in registry}, cities)
+    entry = propose_entry(found, {s.id for s in registry}, places)
     block = yaml.safe_dump([entry], allow_unicode=True, sort_keys=False)
     typer.echo(f"\nProposed entry:\n{block}")
     if not yes:
@@ -66,7 +66,7 @@ def sources_add(
         return
     with path.open("a", encoding="utf-8") as handle:
         handle.write(f"\n{block}")
-    load_sources(path, known_cities=cities)  # the registry still validates
+    load_sources(path, known_cities=places)  # the registry still validates
     typer.echo(f"Appended {entry['id']} to {path}.")
 
 

@@ -27,7 +27,7 @@ GOOD = {
 
 @pytest.fixture(scope="module")
 def shipped():
-    return load_sources(REPO / "sources.yaml", known_cities=gazetteer().cities)
+    return load_sources(REPO / "sources.yaml", known_cities=gazetteer().places)
 
 
 def test_shipped_registry_lists_at_least_25_enabled_sources(shipped):
@@ -135,7 +135,7 @@ def test_a_good_entry_loads_with_defaults():
 )
 def test_a_bad_entry_is_named_with_its_field(change, expected):
     with pytest.raises(RegistryError) as error:
-        parse_sources([{**GOOD, **change}], known_cities=gazetteer().cities)
+        parse_sources([{**GOOD, **change}], known_cities=gazetteer().places)
     assert expected in str(error.value)
 
 

@@ -57,6 +57,29 @@ def test_items_and_reports_round_trip(tmp_path):
     assert batch.read_report("absent") is None
 
 
+def test_a_batch_staged_before_the_listing_fields_were_named_so_still_loads(tmp_path):
+    # RawItem.listing_url and listing_language were feed_url and feed_language: a batch staged
+    # by that version may still be waiting to be loaded
+    batch = Batch.create(tmp_path, [make_source()])
+    old_record = make_raw(title="세종 스마트시티", listing_language="ko").to_dict()
+    old_record["feed_url"] = old_record.pop("listing_url")
+    old_record["feed_language"] = old_record.pop("listing_language")
+    writer = JsonlWriter(batch.items_file("test_feed"))
+    writer.write(old_record)
+    writer.close()
+    (item,) = batch.raw_items()
+    assert (item.title, item.listing_url, item.listing_language) == (
+        "세종 스마트시티",
+        "https://news.example.kr/rss.xml",
+        "ko",
+    )
+    # the record the loader lands in raw.items carries the new names only
+    landed = item.to_dict()
+    assert landed["listing_url"] == "https://news.example.kr/rss.xml"
+    assert landed["listing_language"] == "ko"
+    assert not {"feed_url", "feed_language"} & landed.keys()
+
+
 def test_pending_batches_are_those_not_yet_loaded(tmp_path):
     first = Batch.create(tmp_path, [make_source()])
     second = Batch.create(tmp_path, [make_source()])

@@ -30,7 +30,7 @@ def make_raw(**fields: Any) -> RawItem:
         source_id="test_feed",
         batch_id="20261120T000000Z-000000",
         seq=0,
-        feed_url="https://news.example.kr/rss.xml",
+        listing_url="https://news.example.kr/rss.xml",
         fetched_at="2026-11-20T03:00:00+00:00",
         link="https://news.example.kr/view/1",
         guid="g-1",

@@ -40,7 +40,7 @@ def test_a_page_that_declares_its_feed(seoul_site):
     assert feed.url == f"{seoul_site.base_url}/seoul-news/gov/feed/"
     assert feed.kind == "feed"
     assert feed.entries == 10
-    entry = propose_entry(found, set(), gazetteer().cities)
+    entry = propose_entry(found, set(), gazetteer().places)
     assert entry["kind"] == "feed"
     assert entry["url"] == feed.url
     assert entry["language"] == "ko"
@@ -77,7 +77,7 @@ def test_a_site_without_feed_links_is_probed_at_common_paths_and_robots_sitemaps
     assert kinds == {("feed", "/rss.xml"), ("sitemap", "/sm.xml")}
     assert "/feed/" not in requested  # robots.txt said no
     assert any("robots.txt disallows" in note for note in found.notes)
-    entry = propose_entry(found, {"127_feed"}, gazetteer().cities)
+    entry = propose_entry(found, {"127_feed"}, gazetteer().places)
     assert entry["kind"] == "feed"
     assert entry["name"] == "Daily Smart City"
     assert entry["language"] == "en"
@@ -107,7 +107,7 @@ def test_entries_for_government_hosts_are_ministries_or_cities():
         "ko",
         [Candidate("https://news.seoul.go.kr/gov/feed/", "feed", 20, "새소식", "ko")],
     )
-    entry = propose_entry(seoul, set(), gazetteer().cities)
+    entry = propose_entry(seoul, set(), gazetteer().places)
     assert (entry["org_type"], entry.get("city"), entry["country"], entry["timezone"]) == (
         "city",
         "Seoul",
@@ -120,7 +120,7 @@ def test_entries_for_government_hosts_are_ministries_or_cities():
         "ko",
         [Candidate("https://www.molit.go.kr/rss.jsp", "feed", 20, "보도자료", "ko")],
     )
-    assert propose_entry(molit, set(), gazetteer().cities)["org_type"] == "ministry"
+    assert propose_entry(molit, set(), gazetteer().places)["org_type"] == "ministry"
 
 
 def test_the_cli_proposes_and_appends_with_yes(seoul_site, tmp_path):

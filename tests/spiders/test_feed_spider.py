@@ -176,7 +176,7 @@ def test_an_html_page_instead_of_the_feed_fails_the_crawl_loudly(tmp_path):
         (CrawlState(items_seen=5), "closespider_timeout", "partial"),
         (CrawlState(items_seen=0), "finished", "empty"),
         (CrawlState(items_seen=0), "shutdown", "failed"),
-        (CrawlState(feed_error="HTTP 404"), "finished", "failed"),
+        (CrawlState(listing_error="HTTP 404"), "finished", "failed"),
     ],
 )
 def test_crawl_status_rules(state, reason, status):

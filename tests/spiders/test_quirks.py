@@ -152,7 +152,7 @@ def test_a_google_news_sitemap_gives_recent_titled_entries(tmp_path):
     assert item.title == "Seoul expands smart crosswalks"
     assert item.published_raw == fresh
     assert item.categories == ["smart city", "Seoul"]
-    assert item.feed_language == "en"
+    assert item.listing_language == "en"
 
 
 @pytest.mark.parametrize("gzipped", [False, True])

@@ -57,7 +57,7 @@ def test_seoul_feed_keeps_naive_dates_categories_and_full_content():
     assert first.categories == ["교통", "데이터"]
     assert first.guid == "https://news.seoul.example.kr/gov/?p=590001"
     assert "대여·반납 데이터를 공공데이터로 개방" in first.content_html
-    assert first.feed_language == "ko-KR"
+    assert first.listing_language == "ko-KR"
     assert second.link == "https://news.seoul.example.kr/gov/archives/590002"
 
 
@@ -262,7 +262,7 @@ def _story_body(article, title: str | None = None) -> str:
         source_id="s",
         batch_id="b",
         seq=0,
-        feed_url="u",
+        listing_url="u",
         fetched_at="2026-11-24T00:00:00+00:00",
         title=title,
         article_title=article.title,

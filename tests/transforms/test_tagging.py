@@ -406,7 +406,7 @@ def test_a_drone_show_is_entertainment_not_smart_city_news():
 
 def place_names(title: str, summary: str = "") -> list[str]:
     """Cities (not provinces) the tagger finds in a title and a lead (places are the rules')."""
-    places = gazetteer().cities
+    places = gazetteer().places
     found = read_rules(ItemText(title, summary)).cities
     return sorted(t.value for t in found if places[t.value].kind == "city")
 
@@ -517,7 +517,7 @@ def test_shared_district_and_county_tags_keep_their_reasons():
 
 
 def test_every_korean_local_government_is_in_the_gazetteer():
-    places = gazetteer().cities
+    places = gazetteer().places
     korean = [p for p in places.values() if p.country == "KR" and p.kind == "city"]
     # 8 special and metropolitan cities, 75 cities (시) less the 2 of Jeju, 82 counties (군)
     # less Gijang (labelled Busan), Goseong once for two provinces
@@ -541,7 +541,7 @@ CITY_F1_FLOOR = {"en": 0.76, "ko": 0.83}
 
 
 def test_city_f1_on_real_labelled_news_stays_above_its_floor(labelled_train_and_dev):
-    places = gazetteer().cities
+    places = gazetteer().places
     counts = {lang: [0, 0, 0] for lang in CITY_F1_FLOOR}
     for item in labelled_train_and_dev:
         tags = read_rules(ItemText(item.title, item.summary))

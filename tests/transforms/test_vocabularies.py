@@ -27,7 +27,7 @@ def test_place_names_check_a_registry_without_building_the_gazetteer():
 
 
 def test_place_names_are_the_gazetteers_places():
-    assert set(place_names()) == set(gazetteer().cities)
+    assert set(place_names()) == set(gazetteer().places)
     assert "Sejong" in place_names()  # once built, the gazetteer itself is asked
 
 

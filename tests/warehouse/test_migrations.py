@@ -320,6 +320,32 @@ def test_0008_empties_published_at_where_the_date_lay_too_far_ahead(tmp_path):
         assert versions == [("00000000000000a1", None), ("00000000000000b2", 2026)]
 
 
+def test_0010_renames_the_listing_keys_of_landed_raw_records_and_leaves_their_text_alone(
+    tmp_path,
+):
+    path = tmp_path / "old.duckdb"
+    landed = [
+        # landed before RawItem.feed_url/feed_language became listing_*; its title quotes a key
+        '{"seq":0,"feed_url":"https://a.example/rss","feed_language":"ko",'
+        '"title":"\\"feed_url\\": x"}',
+        '{"seq":1,"listing_url":"https://b.example/board","listing_language":null}',
+    ]
+    with duckdb.connect(str(path)) as con:
+        migrate(con, upto=9)
+        for seq, record in enumerate(landed):
+            con.execute("insert into raw.items values ('b', 's', ?, ?::json, now())", [seq, record])
+    with connect(path) as con:
+        rows = con.execute(
+            "select record->>'listing_url', record->>'listing_language', record->>'title',"
+            " json_exists(record, '$.feed_url'), json_exists(record, '$.feed_language')"
+            " from raw.items order by seq"
+        ).fetchall()
+        assert rows == [
+            ("https://a.example/rss", "ko", '"feed_url": x', False, False),
+            ("https://b.example/board", None, None, False, False),
+        ]
+
+
 def test_a_writer_with_a_memory_limit_spills_beside_the_warehouse(tmp_path):
     path = tmp_path / "w.duckdb"
     with connect(path, memory_limit="64MB") as con:
