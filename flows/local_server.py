@@ -69,11 +69,6 @@ class LocalServer:
         return f"{self.ui_url}/api"
 
     @property
-    def database(self) -> Path:
-        """The SQLite file holding deployments, schedules and run history."""
-        return self.home / "prefect.db"
-
-    @property
     def log(self) -> Path:
         """Where the server writes its own output."""
         return self.home / "server.log"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -19,7 +18,7 @@ from transforms import clusters, dedupe, embedding, language, learned, matching
 from transforms.chrome import drop_chrome_lines
 from transforms.dates import is_future, parse_datetime
 from transforms.language import detect_language
-from transforms.matching import Morphemes, primed_analysis
+from transforms.matching import Morphemes
 from transforms.tagging import Defaults, ItemText, Tags, tag_item, tag_items, text_fields
 from transforms.text import clean_line, clean_text, drop_leading_title
 from transforms.urls import canonical_url, is_web_url
@@ -203,12 +202,6 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk
-
-
-def analysed_together(clean: list[CleanText]) -> AbstractContextManager[None]:
-    """For the block, the Korean analysis of a chunk's texts, made at once on every core."""
-    _know_the_terms()
-    return primed_analysis(*_texts_to_analyse(clean))
 
 
 def analysed_ahead(

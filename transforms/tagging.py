@@ -638,9 +638,13 @@ def _inside_phrase(field_text: str, m: Match, phrases: tuple[str, ...]) -> bool:
 def _has_context(place: Place, text: _Text, geo: Gazetteer) -> bool:
     """Whether an item supports reading an ambiguous name (Phoenix, Florence) as the city.
 
-    Another city of the same country is no support: "Lincoln Center" sits in New York.
+    Another city of the same country is no support: "Lincoln Center" sits in New York. For a
+    name that is mostly a company (Toyota: ``civic_only``) the country is no support either, since
+    the company's stories name it too; only a civic phrase is.
     """
-    if any(m.key == place.country for m in text.find(geo.country_names, whole=True)):
+    if not place.civic_only and any(
+        m.key == place.country for m in text.find(geo.country_names, whole=True)
+    ):
         return True
     cue = _civic_cue(place.name)
     return any(cue.search(field) for field in text.fields.values())

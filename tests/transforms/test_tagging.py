@@ -417,6 +417,9 @@ def place_names(title: str, summary: str = "") -> list[str]:
         # makers and brands that share a city's name
         ("Toyota raises forecast after quarterly profit", "Toyota Motor Corp. said.", []),
         ("Toyota City tests hydrogen buses", "", ["Toyota"]),
+        # the maker's stories name its country too: only a civic phrase makes Toyota the city
+        ("Toyota raises its profit forecast as Japan exports grow", "", []),
+        ("The mayor of Toyota opened a hydrogen station in Japan", "", ["Toyota"]),
         ("Galaxy phones roll off Samsung's Suwon campus", "", []),
         ("Tesla sells record China-made cars after Shanghai factory upgrade", "", []),
         ("Jeju Air adds flights", "", []),
