@@ -53,6 +53,9 @@ _JAVA_DATE = re.compile(
 )
 # "26.07.08": Korean boards shorten the year, and write year, month, day in that order
 _SHORT_YEAR = re.compile(r"^(\d{2})\.(\d{1,2})\.(\d{1,2})\.?(?=\s|$)")
+# "20260708", "20260708153000": boards and query strings write dates as bare digits (dateparser
+# would read the first as the year 6070)
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})?)?$")
 # dateparser's own relative reading uses the wall clock (and, in zones with summer time, the
 # wrong offset), so it is switched off: relative forms are read below, against the fetch time
 _DATEPARSER_PARSERS = ["timestamp", "custom-formats", "absolute-time"]
@@ -127,7 +130,16 @@ def _normalise(raw: str) -> str:
     text = _RANGE.split(_SPACED_UNITS.sub(r"\1\2", text), maxsplit=1)[0]
     text = _WEEKDAY_IN_PARENS.sub(" ", text).strip()
     text = _JAVA_DATE.sub(r"\1, \3 \2 \6 \4 \5", text)
+    text = _COMPACT.sub(_spaced_compact, text)
     return _SHORT_YEAR.sub(r"20\1.\2.\3", text)
+
+
+def _spaced_compact(found: re.Match[str]) -> str:
+    """A bare-digit date written as ISO 8601 (seconds zero when only minutes are given)."""
+    year, month, day, hour, minute, second = found.groups()
+    if hour is None:
+        return f"{year}-{month}-{day}"
+    return f"{year}-{month}-{day}T{hour}:{minute}:{second or '00'}"
 
 
 def _has_zone(text: str) -> bool:
