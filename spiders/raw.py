@@ -280,6 +280,12 @@ def find_kogl_licence(page: Selector) -> str | None:
 def find_attachments(page: Selector, url: str, css: str | None) -> list[dict[str, str]]:
     """Links to attached documents: those the selector names, else links that look like files.
 
+    A link looks like a file when its text, its ``title`` attribute, a file name written beside
+    it or its URL names a document type, or when its URL is a download handler (``boardDown.do``,
+    ``fileDown``, ``atchFile``…). Government boards often write only "다운로드" as the link text,
+    with the file name in ``title`` or in a sibling (``span.fileNM``), and some open the download
+    from ``onclick="pf_download('/boardDown.do?…')"`` on ``href="javascript:;"``.
+
     Returns dicts with url, name and kind (pdf, hwpx, hwp, ...), one per URL.
     """
     # lxml elements, not parsel selectors: a news page has hundreds of links, and a selector
@@ -289,16 +295,84 @@ def find_attachments(page: Selector, url: str, css: str | None) -> list[dict[str
     for anchor in anchors:
         if not hasattr(anchor, "get"):
             continue  # the selector matched text, not an element
-        href = (anchor.get("href") or "").strip()
-        if not href or href.startswith(("javascript:", "#", "mailto:")):
+        href = _attachment_href(anchor)
+        if not href:
             continue
-        name = " ".join(" ".join(anchor.itertext()).split())
-        kind = attachment_kind(href, name)
-        if kind is None and not css:
-            continue  # generic rule: only links that name a document type
+        name = _attachment_name(anchor)
+        kind = attachment_kind(href, name) or _named_extension(name)
+        if kind is None and not css and not _DOWNLOAD_HANDLER.search(href):
+            continue  # generic rule: only links that name a document or download one
         link = urljoin(url, href)
         found.setdefault(link, {"url": link, "name": name, "kind": kind or "unknown"})
     return list(found.values())
+
+
+# paths of the download handlers Korean government CMSs use for attached files
+_DOWNLOAD_HANDLER = re.compile(
+    r"(?:download|fileDown|boardDown|atchFile|FileDown|getFile|fileView|downFile)", re.I
+)
+# a quoted path opened by a script: onclick="pf_download('/boardDown.do?…')"
+_SCRIPTED_PATH = re.compile(r"""['"]((?:/|https?://)[^'"]+)['"]""")
+# a file name at the end of a text: "해수부 공모 결과.hwp", "사업구상도.jpg 다운로드"
+_FILE_NAME = re.compile(
+    r"([^\s/\\][^/\\]*?\.([A-Za-z0-9]{2,5}))(?:\s*다운로드|\s*download)?\s*$", re.I
+)
+# the file types a board attaches (documents, spreadsheets, images, archives): a link text that
+# ends in another "extension" (Node.js, a domain) names no file
+_FILE_TYPES = frozenset(
+    [
+        "pdf",
+        "hwp",
+        "hwpx",
+        "doc",
+        "docx",
+        "xls",
+        "xlsx",
+        "ppt",
+        "pptx",
+        "odt",
+        "txt",
+        "csv",
+        "zip",
+        "jpg",
+        "jpeg",
+        "png",
+        "gif",
+    ]
+)
+
+
+def _attachment_href(anchor: Any) -> str:
+    """The link's target: its href, or the path a ``javascript:`` link opens from onclick."""
+    href = (anchor.get("href") or "").strip()
+    if href and not href.startswith(("javascript:", "#", "mailto:")):
+        return href
+    scripted = _SCRIPTED_PATH.search(anchor.get("onclick") or "")
+    return scripted.group(1) if scripted and _DOWNLOAD_HANDLER.search(scripted.group(1)) else ""
+
+
+def _attachment_name(anchor: Any) -> str:
+    """The file's name: the link text when it names a file, else the title attribute, else a
+    file name written just before the link (a sibling such as span.fileNM); else the text."""
+    text = " ".join(" ".join(anchor.itertext()).split())
+    title = " ".join((anchor.get("title") or "").split())
+    before = anchor.getprevious()
+    while before is not None and not isinstance(before.tag, str):  # comments, processing
+        before = before.getprevious()
+    sibling = " ".join(" ".join(before.itertext()).split()) if before is not None else ""
+    for candidate in (text, title, sibling):
+        named = _FILE_NAME.search(candidate)
+        if named and named.group(2).lower() in _FILE_TYPES:
+            return named.group(1).strip()
+    return text
+
+
+def _named_extension(name: str) -> str | None:
+    """The extension of a file name (jpg, png, hwp…), for types attachment_kind does not list."""
+    named = _FILE_NAME.search(name)
+    if named is None or named.group(2).lower() not in _FILE_TYPES:
+        return None
+    return named.group(2).lower()
 
 
 # --- HTML list pages -----------------------------------------------------------------------

@@ -7,10 +7,17 @@ import re
 
 import pytest
 from lxml import html as lxml_html
+from parsel import Selector
 
 from cityradar.items import RawItem
 from cityradar.registry import Selectors
-from spiders.raw import extract_article, parse_feed, raw_item_from_entry, story_title
+from spiders.raw import (
+    extract_article,
+    find_attachments,
+    parse_feed,
+    raw_item_from_entry,
+    story_title,
+)
 from tests.helpers.paths import FIXTURES
 from transforms.normalize import clean_fields
 
@@ -383,6 +390,58 @@ def test_real_jeonnam_release_body_is_the_story_and_its_heading_the_title(realda
     assert lines[-1] == story[-1]
     assert heading not in lines
     _assert_no_chrome(body, "첨부)", "콘텐츠 관리부서", "도정을 이루겠습니다")
+
+
+@pytest.mark.realdata
+def test_real_jeonnam_release_yields_its_three_attachments(realdata):
+    # the links say only "다운로드"; the names are in title attributes and span.fileNM, and each
+    # file is linked twice (a boardDown.do href, and onclick on href="javascript:;")
+    page = (realdata / "jeonnam/debug_jeonnam_page.html").read_bytes()
+    article = extract_article(
+        page, "text/html; charset=UTF-8", "https://www.jeonnam.go.kr/M7116/boardView.do?seq=1"
+    )
+    found = [(a["name"], a["kind"]) for a in article.attachments]
+    assert found == [
+        ("해수부 복합해양레저관광도시 공모에 여수시 선정.hwp", "hwp"),
+        ("복합해양레저관광도시 공모-사업구상도.jpg", "jpg"),
+        ("여수 복합해양레저관광도시 조성 공모 선정 환영문.hwp", "hwp"),
+    ]
+    assert [a["url"] for a in article.attachments] == [
+        f"https://www.jeonnam.go.kr/boardDown.do?boardId=M7116&seq=1960422&fileLinkTp=F"
+        f"&fileLinkSeq={n}"
+        for n in (1, 2, 3)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("anchor", "expected"),
+    [
+        # the file name in the title attribute, the link text a verb
+        (
+            '<a href="/fileDown.do?id=7" title="계획서.pdf 다운로드">다운로드</a>',
+            [("계획서.pdf", "pdf", "https://city.example.kr/fileDown.do?id=7")],
+        ),
+        # the name beside the link, the download opened by a script
+        (
+            '<li><span class="fileNM">붙임1.hwpx</span>'
+            '<a href="javascript:;" onclick="fn_down(\'/atchFile/get.do?f=9\')">받기</a></li>',
+            [("붙임1.hwpx", "hwpx", "https://city.example.kr/atchFile/get.do?f=9")],
+        ),
+        # a download handler with no name anywhere: kept, its kind unknown
+        (
+            '<a href="/common/download.do?seq=3">첨부파일</a>',
+            [("첨부파일", "unknown", "https://city.example.kr/common/download.do?seq=3")],
+        ),
+        # links that are no files: a page, a script without a download path, Node.js
+        ('<a href="/board/view.do?seq=3">보도자료</a>', []),
+        ('<a href="javascript:;" onclick="fn_view(\'/board/view.do\')">보기</a>', []),
+        ('<a href="/tech/node">Node.js</a>', []),
+    ],
+)
+def test_attachments_are_found_by_target_title_and_name_beside_the_link(anchor, expected):
+    page = Selector(text=f"<html><body><div>{anchor}</div></body></html>")
+    found = find_attachments(page, "https://city.example.kr/board/view.do?seq=1", None)
+    assert [(a["name"], a["kind"], a["url"]) for a in found] == expected
 
 
 @pytest.mark.realdata
