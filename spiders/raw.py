@@ -309,7 +309,7 @@ def find_attachments(page: Selector, url: str, css: str | None) -> list[dict[str
 
 # paths of the download handlers Korean government CMSs use for attached files
 _DOWNLOAD_HANDLER = re.compile(
-    r"(?:download|fileDown|boardDown|atchFile|FileDown|getFile|fileView|downFile)", re.I
+    r"(?:download|fileDown|boardDown|atchFile|FileDown|getFile|downFile)", re.I
 )
 # a quoted path opened by a script: onclick="pf_download('/boardDown.do?…')"
 _SCRIPTED_PATH = re.compile(r"""['"]((?:/|https?://)[^'"]+)['"]""")
@@ -359,6 +359,10 @@ def _attachment_name(anchor: Any) -> str:
     before = anchor.getprevious()
     while before is not None and not isinstance(before.tag, str):  # comments, processing
         before = before.getprevious()
+    if before is not None and before.tag == "a":
+        before = (
+            None  # another link's name (a "바로보기" viewer beside the download) is not this one's
+        )
     sibling = " ".join(" ".join(before.itertext()).split()) if before is not None else ""
     for candidate in (text, title, sibling):
         named = _FILE_NAME.search(candidate)

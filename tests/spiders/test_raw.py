@@ -432,6 +432,12 @@ def test_real_jeonnam_release_yields_its_three_attachments(realdata):
             '<a href="/common/download.do?seq=3">첨부파일</a>',
             [("첨부파일", "unknown", "https://city.example.kr/common/download.do?seq=3")],
         ),
+        # a viewer beside the download: the file is the download's alone
+        (
+            '<p><a href="/download.do?fileId=1">보도자료.hwpx</a> '
+            '<a href="/docViewer.do?fileId=1">바로보기</a></p>',
+            [("보도자료.hwpx", "hwpx", "https://city.example.kr/download.do?fileId=1")],
+        ),
         # links that are no files: a page, a script without a download path, Node.js
         ('<a href="/board/view.do?seq=3">보도자료</a>', []),
         ('<a href="javascript:;" onclick="fn_view(\'/board/view.do\')">보기</a>', []),
