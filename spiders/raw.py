@@ -406,6 +406,7 @@ def parse_list(
         if not href or href.startswith(("javascript:", "#")):
             continue
         title = _node_text(node, selectors.title) if selectors.title else _node_text(node, "a")
+        title = _untruncated(node, selectors.title or "a", title)
         date_text = (
             _node_text(node, selectors.date) if selectors.date else _node_text(node, ":scope")
         )
@@ -442,6 +443,23 @@ def _node_value(node: Selector, css: str) -> str | None:
     if "::" in css:
         return node.css(css).get()
     return _node_text(node, css)
+
+
+# boards cut long titles in the list ("…실시간...", "…실시간…") and keep the whole in the link's title
+_TRUNCATED = re.compile(r"(?:\.\.\.|…)\s*$")
+
+
+def _untruncated(node: Selector, css: str, title: str | None) -> str | None:
+    """The whole title when the list cut it: the ``title`` attribute of the title element (or of
+    the link inside it), where it begins as the cut text does."""
+    if not title or not _TRUNCATED.search(title):
+        return title
+    stem = _TRUNCATED.sub("", title).strip()
+    for attribute in (f"{css}::attr(title)", f"{css} a::attr(title)"):
+        whole = " ".join((node.css(attribute).get() or "").split())
+        if len(whole) > len(stem) and whole.startswith(stem):
+            return whole
+    return title
 
 
 def _node_text(node: Selector, css: str) -> str | None:

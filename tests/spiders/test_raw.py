@@ -15,6 +15,7 @@ from spiders.raw import (
     extract_article,
     find_attachments,
     parse_feed,
+    parse_list,
     raw_item_from_entry,
     story_title,
 )
@@ -512,3 +513,55 @@ def test_real_chicago_page_keeps_all_its_paragraphs(realdata):
     assert len(paragraphs) == 3
     assert body.startswith(paragraphs[0])
     assert all(paragraph in body for paragraph in paragraphs)
+
+
+# --- list pages: titles the board cut ---------------------------------------------------------
+
+GWANGJU_ROWS = Selectors(
+    item="div.board_list_body > div.body_row",
+    link="div.subject a::attr(href)",
+    title="div.subject a",
+    date="div.date",
+)
+
+
+@pytest.mark.realdata
+def test_real_gwangju_board_titles_are_whole_where_the_list_cut_them(realdata):
+    page = (realdata / "gwangju/gwangju_dump.html").read_bytes()
+    entries = parse_list(
+        page, "text/html; charset=UTF-8", "https://www.gwangju.go.kr/boardList.do", GWANGJU_ROWS
+    )
+    assert len(entries) == 10
+    assert not [e.title for e in entries if e.title.endswith(("...", "…"))]
+    assert entries[0].title == (
+        "금호타이어 광주공장 화재에 따른 보건환경연구원 대기환경이동측정차량 실시간 측정데이터 공개(12월 04일)"
+    )
+    assert entries[0].date == "2025-12-05"
+
+
+@pytest.mark.parametrize(
+    ("anchor", "title"),
+    [
+        (
+            '<a href="/v?1" title="스마트 버스정류장 100곳 설치">스마트 버스정류장…</a>',
+            "스마트 버스정류장 100곳 설치",
+        ),
+        (
+            '<a href="/v?1" title="스마트 버스정류장 100곳 설치">스마트 버스정류장...</a>',
+            "스마트 버스정류장 100곳 설치",
+        ),
+        # a title attribute that is not the whole of the cut text is not taken
+        ('<a href="/v?1" title="새 창으로 열림">스마트 버스정류장...</a>', "스마트 버스정류장..."),
+        # an uncut title stays as written, whatever the attribute says
+        (
+            '<a href="/v?1" title="보도자료 상세">스마트 버스정류장 설치</a>',
+            "스마트 버스정류장 설치",
+        ),
+    ],
+)
+def test_a_cut_list_title_gives_way_to_the_links_title_attribute(anchor, title):
+    page = f"<html><body><ul><li>{anchor}</li></ul></body></html>".encode()
+    (entry,) = parse_list(
+        page, "text/html; charset=UTF-8", "https://city.example.kr/", Selectors(item="li")
+    )
+    assert entry.title == title
