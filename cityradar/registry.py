@@ -48,6 +48,21 @@ class Selectors(BaseModel):
     body: str | None = Field(default=None, description="article main text; default: extracted")
     article_date: str | None = None
     attachments: str | None = Field(default=None, description="links to attached documents")
+    article_url: str | None = Field(
+        default=None,
+        description=(
+            'the article\'s address where the list opens it by script (href="javascript:;" '
+            'onclick="fn_detail(123)"): a template with {id}, the script\'s first argument, '
+            'e.g. "/bbs/view.do?seq={id}"'
+        ),
+    )
+
+    @field_validator("article_url")
+    @classmethod
+    def _has_id(cls, value: str | None) -> str | None:
+        if value is not None and "{id}" not in value:
+            raise ValueError("needs {id} where the script's argument goes, e.g. view.do?seq={id}")
+        return value
 
     @field_validator("date_pattern")
     @classmethod

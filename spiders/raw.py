@@ -397,13 +397,17 @@ def parse_list(
 ) -> list[ListEntry]:
     """The entries of a list page (board), by the source's selectors.
 
-    Entries without a usable link (``javascript:`` handlers, empty hrefs) are left out.
+    A link opened by script (``javascript:`` or ``#`` with ``onclick="fn_detail(123)"``) becomes
+    the address ``selectors.article_url`` makes of its first argument; without that template, or
+    without an argument, the entry is left out, as are entries with no link at all.
     """
     page = Selector(text=decode_body(body, content_type).text)
     entries = []
     for node in page.css(selectors.item):
         href = (_node_value(node, selectors.link) or "").strip()
-        if not href or href.startswith(("javascript:", "#")):
+        if href.startswith(("javascript:", "#")) or not href:
+            href = _scripted_article(node, href, selectors.article_url) or ""
+        if not href:
             continue
         title = _node_text(node, selectors.title) if selectors.title else _node_text(node, "a")
         title = _untruncated(node, selectors.title or "a", title)
@@ -443,6 +447,23 @@ def _node_value(node: Selector, css: str) -> str | None:
     if "::" in css:
         return node.css(css).get()
     return _node_text(node, css)
+
+
+# the first argument of a script call: fn_detail(123), fnView('123'), goView("a1", 2)
+# (javascript:void(0) is no call with an id)
+_SCRIPT_ARGUMENT = re.compile(r"""\b(?!void\b)\w+\(\s*['"]?([^'",)\s]+)""")
+
+
+def _scripted_article(node: Selector, href: str, template: str | None) -> str | None:
+    """The article address of a link a board opens by script, from the source's template."""
+    if template is None:
+        return None
+    scripts = [href, *node.css("[onclick]::attr(onclick)").getall(), node.attrib.get("onclick")]
+    for script in scripts:
+        found = _SCRIPT_ARGUMENT.search(script or "")
+        if found:
+            return template.replace("{id}", found.group(1))
+    return None
 
 
 # boards cut long titles in the list ("…실시간...", "…실시간…") and keep the whole in the link's title

@@ -565,3 +565,37 @@ def test_a_cut_list_title_gives_way_to_the_links_title_attribute(anchor, title):
         page, "text/html; charset=UTF-8", "https://city.example.kr/", Selectors(item="li")
     )
     assert entry.title == title
+
+
+# --- list pages: links opened by script ---------------------------------------------------------
+
+SCRIPTED_LIST = b"""<html><body><table><tbody>
+<tr><td><a href="javascript:;" onclick="fn_detail(123); return false;">Smart city pilots</a></td></tr>
+<tr><td><a href="#none" onclick="fnView('A-77')">Drone deliveries</a></td></tr>
+<tr onclick="goView(&quot;9&quot;, 'x')"><td><a href="javascript:void(0)">Digital twin</a></td></tr>
+<tr><td><a href="javascript:;">No argument</a></td></tr>
+</tbody></table></body></html>"""
+
+
+def test_links_opened_by_script_become_article_urls_by_the_sources_template():
+    selectors = Selectors(item="tbody tr", article_url="/eng/view.do?seq={id}")
+    entries = parse_list(
+        SCRIPTED_LIST, "text/html", "https://www.msit.go.kr/eng/list.do", selectors
+    )
+    assert [(e.title, e.link) for e in entries] == [
+        ("Smart city pilots", "https://www.msit.go.kr/eng/view.do?seq=123"),
+        ("Drone deliveries", "https://www.msit.go.kr/eng/view.do?seq=A-77"),
+        ("Digital twin", "https://www.msit.go.kr/eng/view.do?seq=9"),
+    ]
+
+
+def test_without_a_template_links_opened_by_script_are_left_out():
+    entries = parse_list(
+        SCRIPTED_LIST, "text/html", "https://www.msit.go.kr/eng/list.do", Selectors(item="tbody tr")
+    )
+    assert entries == []
+
+
+def test_an_article_url_template_without_its_id_is_refused():
+    with pytest.raises(ValueError, match=r"needs \{id\}"):
+        Selectors(item="tr", article_url="/view.do?seq=")
