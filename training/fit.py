@@ -42,6 +42,7 @@ from transforms.learned import (
     LearnedModel,
     model_from_spec,
     neighbour_votes,
+    quantised_rows,
 )
 from transforms.vocabularies import FOCUS_AREAS
 
@@ -361,6 +362,10 @@ def write(fitted: Fitted, folder: Path = LEARNED) -> None:
     """Write the heads (JSON, diffable) and the examples (ids, addresses, labels, embeddings)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / HEADS_FILE).write_text(json.dumps(fitted.spec, indent=1) + "\n", encoding="utf-8")
+    embeddings: dict[str, np.ndarray] = {}
+    for stage in STAGES:
+        rows, scales = quantised_rows(fitted.examples.embeddings[stage])
+        embeddings |= {f"embeddings_{stage}": rows, f"scales_{stage}": scales}
     np.savez_compressed(
         folder / EXAMPLES_FILE,
         ids=fitted.examples.ids,
@@ -368,8 +373,5 @@ def write(fitted: Fitted, folder: Path = LEARNED) -> None:
         labels=fitted.examples.labels,
         # as np.load reads it back (and named, so the arrays below can only be arrays)
         allow_pickle=False,
-        **{
-            f"embeddings_{stage}": fitted.examples.embeddings[stage].astype(np.float16)
-            for stage in STAGES
-        },
+        **embeddings,
     )

@@ -267,13 +267,29 @@ def learned_model() -> LearnedModel:
 
 
 def examples_from_arrays(arrays: dict[str, np.ndarray]) -> Examples:
-    """The examples as stored in examples.npz (embeddings in float16 on disk)."""
+    """The examples as stored in examples.npz (embeddings quantised: ``quantised_rows``)."""
     return Examples(
         ids=arrays["ids"],
         urls=arrays["urls"],
         labels=arrays["labels"].astype(bool),
-        embeddings={stage: arrays[f"embeddings_{stage}"].astype(np.float32) for stage in STAGES},
+        embeddings={
+            stage: restored_rows(arrays[f"embeddings_{stage}"], arrays[f"scales_{stage}"])
+            for stage in STAGES
+        },
     )
+
+
+def quantised_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row as int8 and its scale: a quarter of float32's bytes (the examples file stays
+    small enough for the repository), similarities within ~0.001 of the float ones."""
+    scales = np.abs(vectors).max(axis=1) / 127.0
+    scales[scales == 0] = 1.0
+    return np.round(vectors / scales[:, None]).astype(np.int8), scales.astype(np.float32)
+
+
+def restored_rows(rows: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    """The float32 rows ``quantised_rows`` stored."""
+    return rows.astype(np.float32) * scales[:, None]
 
 
 def model_from_spec(spec: dict[str, Any], examples: Examples) -> LearnedModel:
