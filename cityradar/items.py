@@ -136,6 +136,9 @@ class CrawlReport(_Record):
     network_down: bool = False
     attempts: int = 1
     extract_seconds: float = 0.0  # spent extracting article pages' text
+    # JSON of the list selectors found on the page when none were configured or the configured
+    # ones matched nothing (spiders/board_inference.py)
+    inferred_selectors: str | None = None
 
 
 @dataclass(slots=True)

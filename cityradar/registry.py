@@ -37,7 +37,13 @@ class Selectors(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    item: str = Field(description="each entry of the list")
+    item: str | None = Field(
+        default=None,
+        description=(
+            "each entry of the list; left out, the rows are found on the page by their repeated "
+            "structure (spiders/board_inference.py) and the crawl report says which selectors it used"
+        ),
+    )
     link: str = Field(default="a::attr(href)", description="the entry's link, inside the item")
     title: str | None = Field(default=None, description="the entry's title; default: the link text")
     date: str | None = Field(default=None, description="the entry's date text")
@@ -123,7 +129,10 @@ class Source(BaseModel):
         default=None,
         description="extra CA certificates (PEM) for a server with an incomplete chain",
     )
-    selectors: Selectors | None = Field(default=None, description="CSS selectors (html)")
+    selectors: Selectors | None = Field(
+        default=None,
+        description="CSS selectors (html); without them the board's rows are found on the page",
+    )
     pagination: Pagination | None = None
     max_age_days: int = Field(
         default=7, ge=1, le=3650, description="sitemap entries younger than this"
@@ -198,8 +207,6 @@ class Source(BaseModel):
                 f"kind: no spider reads kind {self.kind!r} yet; "
                 "set enabled: false with a disabled_reason"
             )
-        if self.kind == "html" and not self.selectors:
-            raise ValueError("selectors: an html source needs its CSS selectors (at least item)")
         if not self.obey_robots and not self.robots_reason:
             raise ValueError("robots_reason: say why robots.txt is not obeyed for this source")
         return self

@@ -61,6 +61,9 @@ class CrawlState:
     listing_warning: str | None = None  # the listing is faulty but readable (only feeds say so)
     list_page_error: str | None = None  # a list page after the first could not be fetched
     selector_miss: str | None = None
+    # the list selectors found on the page (spiders/board_inference.py), when none were configured or the
+    # configured ones matched nothing: JSON of item, link, title and date
+    inferred_selectors: str | None = None
     notes: EntryNotes = field(default_factory=EntryNotes)  # odd entries, kept all the same
 
     def status(self, finish_reason: str | None) -> CrawlStatus:

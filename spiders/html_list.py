@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -10,8 +11,11 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from cityradar.items import RawItem, utc_now_iso
+from cityradar.registry import Selectors
 from spiders import raw
 from spiders.base import SourceSpider, content_type
+from spiders.board_inference import infer_board
+from spiders.decoding import decode_body
 from spiders.errors import describe_exception, failed_request
 from transforms.urls import canonical_url
 
@@ -22,6 +26,9 @@ def page_url(url: str, param: str, number: int) -> str:
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != param]
     query.append((param, str(number)))
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+_LIST_FIELDS = ("item", "link", "title", "date")
 
 
 class HtmlListSpider(SourceSpider):
@@ -38,6 +45,8 @@ class HtmlListSpider(SourceSpider):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._seen: set[str] = set()  # canonical links listed so far in this crawl
+        # the list selectors in use: the configured ones, or those found on the first page
+        self._selectors: Selectors | None = self.source.selectors
 
     def first_request(self, url: str) -> Request:
         """The first list page."""
@@ -49,13 +58,8 @@ class HtmlListSpider(SourceSpider):
         if page == self._first_page() and self.is_unchanged(response):
             self.state.unchanged = True
             return
-        assert self.source.selectors is not None  # the registry requires them for html
-        entries = raw.parse_list(
-            response.body, content_type(response), response.url, self.source.selectors
-        )
+        entries = self._entries(response, first=page == self._first_page())
         if not entries:
-            if page == self._first_page():
-                self.state.selector_miss = f"list selector {self.source.selectors.item!r} matched no entry on {response.url}"
             return
         fresh = [e for e in entries if self._key(e.link) not in self._seen]
         fetched_at = utc_now_iso()
@@ -74,6 +78,43 @@ class HtmlListSpider(SourceSpider):
             )
         if self._worth_next_page(page, fresh, in_range):
             yield self._list_request(page + 1)
+
+    def _entries(self, response: Response, first: bool) -> list[raw.ListEntry]:
+        """The entries of a list page by the selectors in use; on the first page, when there are
+        none or they match nothing, by the rows found on the page (recorded for the report)."""
+        selectors = self._selectors
+        if selectors is not None and selectors.item:
+            entries = raw.parse_list(response.body, content_type(response), response.url, selectors)
+            if entries or not first:
+                return entries
+        configured = self.source.selectors
+        text = decode_body(response.body, content_type(response)).text
+        inferred = infer_board(
+            text, response.url, configured.article_url if configured else None, keep=configured
+        )
+        missed = (
+            f"list selector {configured.item!r} matched no entry on {response.url}"
+            if configured is not None and configured.item
+            else None
+        )
+        if inferred is None:
+            self.state.selector_miss = missed or (
+                f"no board found on {response.url} (no repeated rows linking to articles); "
+                "set selectors.item in sources.yaml"
+            )
+            return []
+        self._selectors = inferred.selectors
+        self.state.inferred_selectors = json.dumps(
+            {k: v for k, v in inferred.selectors.model_dump().items() if k in _LIST_FIELDS and v}
+        )
+        if missed:
+            self.state.selector_miss = (
+                f"{missed}; rows found on the page instead ({inferred.describe()}): "
+                "pin these in sources.yaml"
+            )
+        return raw.parse_list(
+            response.body, content_type(response), response.url, inferred.selectors
+        )
 
     def _worth_next_page(
         self, page: int, fresh: list[raw.ListEntry], in_range: list[raw.ListEntry]

@@ -72,6 +72,7 @@ class StagingPipeline:
                 retryable=spider.state.retryable(reason),
                 network_failure=spider.state.network_failure(reason),
                 extract_seconds=round(spider.state.extract_seconds, 3),
+                inferred_selectors=spider.state.inferred_selectors,
             )
         )
 

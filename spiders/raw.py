@@ -401,6 +401,8 @@ def parse_list(
     the address ``selectors.article_url`` makes of its first argument; without that template, or
     without an argument, the entry is left out, as are entries with no link at all.
     """
+    if not selectors.item:
+        return []  # no list selector: the spider finds the rows (spiders/board_inference.py)
     page = Selector(text=decode_body(body, content_type).text)
     entries = []
     for node in page.css(selectors.item):

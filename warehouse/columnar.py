@@ -220,6 +220,7 @@ REPORT_SCHEMA = pa.schema(
         ("error", pa.string()),
         ("finish_reason", pa.string()),
         ("network_down", pa.bool_()),
+        ("inferred_selectors", pa.string()),
     ]
 )
 CITY_FIELDS = {"city": pa.string(), "country": pa.string(), "kind": pa.string()}

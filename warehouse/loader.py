@@ -493,7 +493,8 @@ def _write_runs(con: duckdb.DuckDBPyConnection) -> None:
                r.finished_at::timestamptz as finished_at, r.status, r.items_seen,
                coalesce(n.items_new, 0) as items_new, r.articles_fetched, r.article_errors,
                r.requests, r.bytes, r.error, r.finish_reason, r.articles_skipped, r.pages,
-               coalesce(r.network_down, false) as network_down
+               coalesce(r.network_down, false) as network_down,
+               r.inferred_selectors::json as inferred_selectors
         from b_reports as r
         left join (select source_id, count(*) as items_new from b_plan
                    where action = 'new' group by source_id) as n using (source_id)

@@ -92,6 +92,15 @@ def test_a_good_entry_loads_with_defaults():
     assert source.max_articles == 30
 
 
+def test_an_html_board_may_leave_its_rows_to_be_found_on_the_page():
+    (bare,) = parse_sources([{**GOOD, "kind": "html"}])
+    (partial,) = parse_sources([{**GOOD, "kind": "html", "selectors": {"body": "div.view"}}])
+    assert bare.selectors is None
+    assert partial.selectors is not None
+    assert partial.selectors.item is None
+    assert partial.selectors.body == "div.view"
+
+
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
@@ -109,8 +118,7 @@ def test_a_good_entry_loads_with_defaults():
         ({"org_type": "blog"}, "field 'org_type':"),
         ({"id": "Seoul-News"}, "field 'id': must be lower_snake_case"),
         ({"enabled": False}, "field 'disabled_reason': say why the source is disabled"),
-        ({"kind": "html"}, "field 'selectors': an html source needs its CSS selectors"),
-        ({"kind": "html", "selectors": {"link": "a"}}, "field 'selectors.item': required"),
+        ({"kind": "html", "selectors": {"itme": "li"}}, "field 'selectors.itme': unknown field"),
         (
             {"kind": "html", "selectors": {"item": "li", "date_pattern": "(\\d"}},
             "field 'selectors.date_pattern': not a regular expression",

@@ -174,6 +174,27 @@ def test_source_health_says_failing_degraded_and_ok(con):
     )
 
 
+def test_rows_found_on_the_page_are_shown_and_a_fallback_degrades_the_source(con):
+    found = '{"item": "div.list > div.row", "link": "a::attr(href)"}'
+    (designed,) = crawl_reports("b1", [], [SOURCE], status="ok")
+    designed.inferred_selectors = found  # a source with no selectors: found by design
+    designed.items_seen = 1
+    load_raws(con, "b1", [STORY], reports=[designed])
+    assert health(con) == ("ok", None, 0)
+    (fallback,) = crawl_reports("b2", [], [SOURCE], status="ok")
+    fallback.inferred_selectors, fallback.items_seen = found, 1
+    fallback.error = "list selector 'tbody tr' matched no entry on https://x/list; rows found on the page instead"
+    load_raws(con, "b2", [STORY], reports=[fallback])
+    assert health(con) == ("degraded", fallback.error, 0)
+    assert con.execute(
+        "select inferred_selectors->>'item' from source_health where source_id = ?", [SOURCE.id]
+    ).fetchone() == ("div.list > div.row",)
+    runs = con.execute(
+        "select batch_id, inferred_selectors->>'link' from source_runs order by batch_id"
+    ).fetchall()
+    assert runs == [("b1", "a::attr(href)"), ("b2", "a::attr(href)")]
+
+
 def _run(batch_id, at, *, status="failed", error=None, network_down=False, sources=(SOURCE,)):
     """A batch with no items whose crawl of each source ended ``at`` as ``status``."""
     reports = crawl_reports(batch_id, [], sources, status=status)

@@ -1,6 +1,6 @@
 -- source_health: one row per source: how its latest crawl went and how it has been doing.
 -- health: ok | degraded (zero items where it used to have some, selectors that stopped
---         matching, or some pages failed) | failing (the last crawl failed) | empty (never had
+--         matching, even when the rows were then found on the page, or some pages failed) | failing (the last crawl failed) | empty (never had
 --         items) | never_run | disabled. A crawl answered "not modified" is ok.
 -- Crawls of a run in which the network was down (source_runs.network_down) are not the
 -- source's doing: they are left out here, so they count toward neither its health nor its
@@ -51,6 +51,7 @@ judged as (
         l.bytes as last_bytes,
         epoch(l.finished_at - l.started_at) as last_duration_s,
         l.error as last_error,
+        l.inferred_selectors,
         h.best_items_before,
         coalesce(h.consecutive_failures, 0) as consecutive_failures,
         h.last_success_at,
@@ -68,6 +69,8 @@ judged as (
             when l.status = 'unchanged' then 'ok'
             when l.items_seen = 0 and coalesce(h.best_items_before, 0) > 0 then 'degraded'
             when l.status = 'partial' then 'degraded'
+            -- configured selectors matched nothing; the rows were found on the page instead
+            when l.inferred_selectors is not null and l.error is not null then 'degraded'
             when l.items_seen = 0 and l.error is not null then 'degraded'  -- selectors matched nothing
             when l.items_seen = 0 then 'empty'
             else 'ok'
@@ -112,7 +115,8 @@ select
     last_success_at,
     runs_7d,
     failures_7d,
-    network_down_at
+    network_down_at,
+    inferred_selectors
 from judged;
 
 comment on view source_health is 'One row per source: its health judged from the latest crawl and its history. Crawls of runs in which the network was down (source_runs.network_down) are left out: they count toward neither health nor back-off.';
@@ -120,7 +124,7 @@ comment on column source_health.source_id is 'Registry id.';
 comment on column source_health.name is 'Human name of the source.';
 comment on column source_health.kind is 'feed, html or sitemap.';
 comment on column source_health.enabled is 'False when the registry disables the source.';
-comment on column source_health.health is 'ok, degraded (0 items where it used to have some, or pages failed), failing (last crawl failed), empty (never had items), never_run, disabled.';
+comment on column source_health.health is 'ok, degraded (0 items where it used to have some, configured list selectors that matched nothing (even when the rows were then found on the page), or pages failed), failing (last crawl failed), empty (never had items), never_run, disabled.';
 comment on column source_health.problem is 'What went wrong, in words (and, after a network outage, since when the source was not reached); NULL when nothing did.';
 comment on column source_health.last_run_at is 'When the latest crawl finished (UTC); crawls in a network outage are left out (see network_down_at). The back-off counts from here.';
 comment on column source_health.last_run_status is 'ok, partial, unchanged (304 or same body as last time), empty or failed, as the crawl reported it.';
@@ -133,3 +137,4 @@ comment on column source_health.last_success_at is 'When a crawl last succeeded 
 comment on column source_health.runs_7d is 'Crawls in the last 7 days.';
 comment on column source_health.failures_7d is 'Failed crawls in the last 7 days.';
 comment on column source_health.network_down_at is 'When the latest crawl found the network down (source_runs.network_down), if that came after last_run_at: the health shown is from before it. NULL otherwise.';
+comment on column source_health.inferred_selectors is 'The list selectors (item, link, title, date; JSON) the latest crawl found on the page itself, because the source has none or its configured ones matched nothing (then health is degraded and problem says so): pin them in sources.yaml. NULL when the configured selectors were used.';

@@ -16,7 +16,8 @@ select
     r.requests,
     r.bytes,
     r.error,
-    coalesce(r.network_down, false) as network_down
+    coalesce(r.network_down, false) as network_down,
+    r.inferred_selectors
 from core.crawl_runs as r;
 
 comment on view source_runs is 'One row per source per crawl: status, entries seen, new stories, pages, bytes, duration and the error in words.';
@@ -36,3 +37,4 @@ comment on column source_runs.requests is 'HTTP requests made (robots.txt and re
 comment on column source_runs.bytes is 'Bytes downloaded.';
 comment on column source_runs.error is 'What went wrong, in words; NULL when nothing did.';
 comment on column source_runs.network_down is 'True when every source of the run failed to reach its host (DNS, refused, no route) on two or more hosts: the network was down, not the source. Such runs count toward neither source_health nor the back-off.';
+comment on column source_runs.inferred_selectors is 'The list selectors (item, link, title, date; JSON) the crawl found on the page itself, because the source has none or its configured ones matched nothing; NULL when the configured selectors were used.';
