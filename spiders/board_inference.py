@@ -26,9 +26,11 @@ from parsel import Selector
 
 from cityradar.registry import Selectors
 from spiders.links import site_of
+from transforms.chrome import chrome_elements
 from transforms.dates import parse_datetime
 
 MIN_ROWS = 3  # fewer repeats are no board
+MIN_DATED = 0.5  # of the rows: a board dates its releases (pinned notices may not be)
 _MIN_TITLE = 6  # characters of a release title; menus and pagers have shorter link texts
 _MAX_DATE_TEXT = 40  # a date cell holds a date and perhaps a label, not a paragraph
 _UP_LEVELS = 8  # how far above a link its row may be
@@ -124,10 +126,17 @@ def _list_fields(selectors: Selectors) -> dict[str, Any]:
 
 
 def _article_anchors(root: Any, url: str, article_url: str | None) -> list[tuple[Any, str]]:
-    """Links to pages of the same site that may be articles, with their absolute address."""
+    """Links to pages of the same site that may be articles, with their absolute address.
+
+    Links in the page's chrome (menus, breadcrumbs, footers, related-article boxes) are none:
+    a site menu repeats too, and an article page's menu is no board.
+    """
     site = site_of(urlsplit(url).hostname or "")
+    chrome = set(chrome_elements(root))
     found = []
     for anchor in root.iter("a"):
+        if any(element in chrome for element in anchor.iterancestors()):
+            continue
         link = _anchor_link(anchor, url, article_url)
         if link is None or _DOWNLOAD.search(link):
             continue
@@ -196,7 +205,7 @@ def _main_anchor(links: list[tuple[Any, str]]) -> tuple[Any, str]:
 
 def _score(rows: list[_Row], links: dict[Any, list[tuple[Any, str]]]) -> float:
     """How much a group looks like a board: many rows with titles of some length, each with one
-    article of its own, linking to pages of one shape, with dates. 0 for no board."""
+    article of its own, linking to pages of one shape, most with a date. 0 for no board."""
     titles = [len(anchor_title(r.anchor)) for r in rows]
     if median(titles) < _MIN_TITLE:
         return 0.0  # a menu, a pager, a row of icons
@@ -212,6 +221,8 @@ def _score(rows: list[_Row], links: dict[Any, list[tuple[Any, str]]]) -> float:
     shapes = Counter(_link_shape(r.link) for r in rows)
     same_shape = shapes.most_common(1)[0][1] / len(rows)
     dated = sum(1 for r in rows if _date_elements(r.element)) / len(rows)
+    if dated < MIN_DATED:
+        return 0.0  # boards date their releases; lists of links without dates are menus
     length = min(median(titles), 30) / 30
     return len(rows) * length * same_shape * (1 + dated)
 

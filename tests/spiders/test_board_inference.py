@@ -167,3 +167,17 @@ def test_configured_article_fields_are_kept_beside_the_inferred_list_fields():
 )
 def test_what_counts_as_a_date_in_a_row(text, is_date):
     assert looks_like_date(text) is is_date
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(
+    ("saved", "url"),
+    [
+        ("koreanewskorea/seoul_detail.html", "https://news.seoul.go.kr/gov/archives/1"),
+        ("jeonnam/debug_jeonnam_page.html", "https://www.jeonnam.go.kr/M7116/boardView.do"),
+        ("gwangju/gwangju_detail_dump.html", "https://www.gwangju.go.kr/boardView.do"),
+    ],
+)
+def test_a_real_article_page_is_no_board_though_its_menus_repeat(realdata, saved, url):
+    text = decode_body((realdata / saved).read_bytes(), "text/html").text
+    assert infer_board(text, url) is None
