@@ -13,6 +13,7 @@ Pure functions over the page's text and URL.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -25,7 +26,9 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 from parsel import Selector
 
 from cityradar.registry import Selectors
+from spiders.decoding import decode_body
 from spiders.links import site_of
+from spiders.raw import ListEntry, parse_list
 from transforms.chrome import chrome_elements
 from transforms.dates import parse_datetime
 
@@ -68,9 +71,59 @@ class InferredBoard:
 
     def describe(self) -> str:
         """The list selectors in one line, as an operator would pin them in sources.yaml."""
-        fields = ("item", "link", "title", "date")
         values = self.selectors.model_dump()
-        return ", ".join(f"{name}: {values[name]!r}" for name in fields if values[name])
+        return ", ".join(f"{name}: {values[name]!r}" for name in LIST_FIELDS if values[name])
+
+
+@dataclass(frozen=True)
+class BoardPage:
+    """A board's list page as read: its entries, and how they were found."""
+
+    entries: list[ListEntry]
+    selectors: Selectors | None  # the selectors that read the entries (configured or inferred)
+    inferred: InferredBoard | None = None  # set when the rows were found on the page
+    problem: str | None = None  # the configured selector matched nothing, or no board was found
+
+    def inferred_json(self) -> str | None:
+        """The inferred list selectors as JSON (item, link, title, date), for the crawl report."""
+        if self.inferred is None:
+            return None
+        values = self.inferred.selectors.model_dump()
+        return json.dumps({name: values[name] for name in LIST_FIELDS if values[name]})
+
+
+LIST_FIELDS = ("item", "link", "title", "date")
+
+
+def read_board(
+    body: bytes, content_type: str | None, url: str, configured: Selectors | None
+) -> BoardPage:
+    """The entries of a board's first list page: by the configured selectors, else, when there
+    are none or they match nothing, by the rows found on the page (``infer_board``)."""
+    if configured is not None and configured.item:
+        entries = parse_list(body, content_type, url, configured)
+        if entries:
+            return BoardPage(entries, configured)
+    text = decode_body(body, content_type).text
+    inferred = infer_board(text, url, configured.article_url if configured else None, configured)
+    missed = (
+        f"list selector {configured.item!r} matched no entry on {url}"
+        if configured is not None and configured.item
+        else None
+    )
+    if inferred is None:
+        nothing = missed or (
+            f"no board found on {url} (no repeated rows linking to articles); "
+            "set selectors.item in sources.yaml"
+        )
+        return BoardPage([], configured, problem=nothing)
+    fallback = (
+        f"{missed}; rows found on the page instead ({inferred.describe()}): pin these in sources.yaml"
+        if missed
+        else None
+    )
+    entries = parse_list(body, content_type, url, inferred.selectors)
+    return BoardPage(entries, inferred.selectors, inferred, fallback)
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -14,8 +13,7 @@ from cityradar.items import RawItem, utc_now_iso
 from cityradar.registry import Selectors
 from spiders import raw
 from spiders.base import SourceSpider, content_type
-from spiders.board_inference import infer_board
-from spiders.decoding import decode_body
+from spiders.board_inference import read_board
 from spiders.errors import describe_exception, failed_request
 from transforms.urls import canonical_url
 
@@ -26,9 +24,6 @@ def page_url(url: str, param: str, number: int) -> str:
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != param]
     query.append((param, str(number)))
     return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-_LIST_FIELDS = ("item", "link", "title", "date")
 
 
 class HtmlListSpider(SourceSpider):
@@ -80,41 +75,21 @@ class HtmlListSpider(SourceSpider):
             yield self._list_request(page + 1)
 
     def _entries(self, response: Response, first: bool) -> list[raw.ListEntry]:
-        """The entries of a list page by the selectors in use; on the first page, when there are
-        none or they match nothing, by the rows found on the page (recorded for the report)."""
-        selectors = self._selectors
-        if selectors is not None and selectors.item:
-            entries = raw.parse_list(response.body, content_type(response), response.url, selectors)
-            if entries or not first:
-                return entries
-        configured = self.source.selectors
-        text = decode_body(response.body, content_type(response)).text
-        inferred = infer_board(
-            text, response.url, configured.article_url if configured else None, keep=configured
-        )
-        missed = (
-            f"list selector {configured.item!r} matched no entry on {response.url}"
-            if configured is not None and configured.item
-            else None
-        )
-        if inferred is None:
-            self.state.selector_miss = missed or (
-                f"no board found on {response.url} (no repeated rows linking to articles); "
-                "set selectors.item in sources.yaml"
+        """The entries of a list page: the first page picks the selectors (configured, else found
+        on the page, which the report records); later pages are read with the same."""
+        if not first:
+            if self._selectors is None:
+                return []
+            return raw.parse_list(
+                response.body, content_type(response), response.url, self._selectors
             )
-            return []
-        self._selectors = inferred.selectors
-        self.state.inferred_selectors = json.dumps(
-            {k: v for k, v in inferred.selectors.model_dump().items() if k in _LIST_FIELDS and v}
+        board = read_board(
+            response.body, content_type(response), response.url, self.source.selectors
         )
-        if missed:
-            self.state.selector_miss = (
-                f"{missed}; rows found on the page instead ({inferred.describe()}): "
-                "pin these in sources.yaml"
-            )
-        return raw.parse_list(
-            response.body, content_type(response), response.url, inferred.selectors
-        )
+        self._selectors = board.selectors
+        self.state.inferred_selectors = board.inferred_json()
+        self.state.selector_miss = board.problem
+        return board.entries
 
     def _worth_next_page(
         self, page: int, fresh: list[raw.ListEntry], in_range: list[raw.ListEntry]
