@@ -175,6 +175,24 @@ def _list_fields(selectors: Selectors) -> dict[str, Any]:
     }
 
 
+# words of a query parameter that numbers a board's pages (pageIndex, curPage, bpage, page, pg, p)
+_PAGE_PARAMETER = re.compile(r"page|^pg$|^p$|^cp$|^pno$", re.I)
+
+
+def page_parameter(text: str, url: str) -> str | None:
+    """The query parameter the page's own links number its pages with (its pager), or None."""
+    site = site_of(urlsplit(url).hostname or "")
+    counted: Counter[str] = Counter()
+    for href in Selector(text=text).css("a::attr(href)").getall():
+        link = urlsplit(urljoin(url, href.strip()))
+        if site_of(link.hostname or "") != site:
+            continue
+        for key, value in parse_qsl(link.query):
+            if _PAGE_PARAMETER.search(key) and value.isdigit() and 1 <= int(value) <= 1000:
+                counted[key] += 1
+    return counted.most_common(1)[0][0] if counted else None
+
+
 # --- the page's article links ----------------------------------------------------------------
 
 
@@ -415,14 +433,13 @@ def _classes(element: Any) -> set[str]:
 
 
 def _relative_candidates(row: Any, target: Any) -> list[str]:
-    """Selectors that may find ``target`` inside ``row``, most general first."""
+    """Selectors that may find ``target`` inside ``row``, the shortest first."""
     if target is row:
         return [":scope"]
     tag = target.tag
-    candidates = [tag]
     own = sorted(_classes(target) - _STATE_CLASSES)
-    if own:
-        candidates.append(f"{tag}.{own[0]}")
+    # a class names the cell's role ("span.date"), so it outlasts a cell added before it
+    candidates = [f"{tag}.{own[0]}", tag] if own else [tag]
     path: list[Any] = []
     element = target
     while element is not row and element is not None:

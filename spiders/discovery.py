@@ -1,7 +1,8 @@
 """Find a site's feeds and sitemaps from one URL and propose a complete registry entry.
 
 Feeds come from ``<link rel="alternate">`` in the page, then from paths sites commonly use;
-sitemaps from robots.txt. Each candidate is fetched and parsed before it is proposed, so a
+sitemaps from robots.txt; when there are none, the page itself is read as a board, its rows'
+selectors found on it (spiders/board_inference.py). Each candidate is fetched and parsed before it is proposed, so a
 link to a dead feed is never suggested. The network is one injected function, so the logic
 is tested against local servers.
 """
@@ -21,8 +22,9 @@ from protego import Protego
 
 from cityradar import USER_AGENT
 from cityradar.registry import Source
+from spiders.board_inference import LIST_FIELDS, infer_board, page_parameter
 from spiders.decoding import decode_body
-from spiders.raw import parse_feed, parse_sitemap
+from spiders.raw import parse_feed, parse_list, parse_sitemap
 from transforms.language import detect_language
 from transforms.text import clean_line
 
@@ -82,11 +84,13 @@ class Candidate:
     """A feed or sitemap found and read."""
 
     url: str
-    kind: str  # feed | sitemap
+    kind: str  # feed | sitemap | html
     entries: int
     title: str | None = None
     language: str | None = None
     sample_titles: list[str] = field(default_factory=list)
+    selectors: dict[str, str] | None = None  # html: the list selectors found on the page
+    page_param: str | None = None  # html: the query parameter its pager numbers pages with
 
 
 @dataclass
@@ -100,10 +104,12 @@ class Discovery:
     notes: list[str] = field(default_factory=list)
 
     def best(self) -> Candidate | None:
-        """The feed with the most entries, else the sitemap with the most."""
-        feeds = [c for c in self.candidates if c.kind == "feed"]
-        pool = feeds or self.candidates
-        return max(pool, key=lambda c: c.entries) if pool else None
+        """The feed with the most entries, else the sitemap with the most, else the board."""
+        for kind in ("feed", "sitemap", "html"):
+            pool = [c for c in self.candidates if c.kind == kind]
+            if pool:
+                return max(pool, key=lambda c: c.entries)
+        return None
 
 
 def http_fetch(timeout: float = 20.0) -> Fetch:
@@ -167,8 +173,31 @@ def discover(url: str, fetch: Fetch) -> Discovery:
         if found:
             candidates.append(found)
     if not candidates:
-        notes.append("no feed or sitemap found: an html source needs its selectors written by hand")
+        board = _board_candidate(html, page.url, title, language)
+        if board is None:
+            notes.append("no feed, sitemap or board found: an html source needs its selectors")
+        else:
+            notes.append("no feed or sitemap found: the page is read as a board (selectors found)")
+            candidates.append(board)
     return Discovery(url, title, language, candidates, notes)
+
+
+def _board_candidate(
+    html: str, url: str, title: str | None, language: str | None
+) -> Candidate | None:
+    """The page as a board, when it has repeated rows of dated article links."""
+    if not html:
+        return None
+    found = infer_board(html, url)
+    if found is None:
+        return None
+    values = found.selectors.model_dump()
+    selectors = {name: values[name] for name in LIST_FIELDS if values[name]}
+    entries = parse_list(html.encode(), "text/html; charset=utf-8", url, found.selectors)
+    titles = [entry.title for entry in entries[:10]]
+    return Candidate(
+        url, "html", found.rows, title, language, titles, selectors, page_parameter(html, url)
+    )
 
 
 def propose_entry(
@@ -181,7 +210,7 @@ def propose_entry(
     """
     best = discovery.best()
     if best is None:
-        raise ValueError(f"no feed or sitemap found at {discovery.url}")
+        raise ValueError(f"no feed, sitemap or board found at {discovery.url}")
     host = (urlsplit(best.url).hostname or "").lower()
     language = (
         _primary(best.language)
@@ -203,6 +232,10 @@ def propose_entry(
     }
     if city:
         entry["city"] = city
+    if best.selectors is not None:
+        entry["selectors"] = best.selectors
+        if best.page_param:
+            entry["pagination"] = {"param": best.page_param, "start": 1, "max_pages": 3}
     entry["notes"] = f"found by `cityradar sources add` from {discovery.url}"
     Source.model_validate(entry)  # the proposal must be a valid entry
     return entry

@@ -236,3 +236,8 @@ def failed_request(failure: Failure) -> Request:
     if not isinstance(request, Request):
         raise TypeError(f"a Failure without its request: {failure.value!r}")
     return request
+
+
+def describe_status(status: int, url: str) -> str:
+    """An HTTP error answer in words, as the crawl reports it (for fetches outside a crawl)."""
+    return f"HTTP {status} {_reason(status)} from {url}"

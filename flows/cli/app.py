@@ -58,6 +58,7 @@ _command(app, evaluation.evaluate_tags, name="eval")
 # the source registry (flows/cli/sources.py)
 _command(sources_app, sources.sources_list, name="list")
 _command(sources_app, sources.sources_add, name="add")
+_command(sources_app, sources.sources_test, name="test")
 _command(sources_app, sources.sources_check, name="check")
 
 

@@ -26,3 +26,17 @@ NOISE_RULES = RELEASE_PAGE.format(
     title="공동주택 층간소음 기준 강화",
     body="국토교통부는 공동주택 층간소음 기준을 강화하고 준공 전 검사를 의무화한다.",
 )
+
+
+def board_page(page: int = 1) -> bytes:
+    """A board list page with no feed: five dated rows in list items and a pager (curPage)."""
+    rows = "".join(
+        f'<li class="item"><a href="/news/view.do?seq={100 * page + n}">{n}번 보도자료: '
+        f"스마트 버스정류장 확대 설치</a><span class='date'>2026.11.{n + 10:02d}</span></li>"
+        for n in range(1, 6)
+    )
+    pager = "".join(f'<a href="/news/list.do?curPage={n}">{n}</a>' for n in (1, 2, 3))
+    return (
+        f'<html lang="ko"><head><title>보도자료 | 예시시청</title></head><body>'
+        f'<ul class="news">{rows}</ul><div class="paging">{pager}</div></body></html>'
+    ).encode()

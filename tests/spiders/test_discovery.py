@@ -12,7 +12,7 @@ from cityradar.demo.server import Canned, SiteServer
 from cityradar.demo.sites import bundled_sites
 from cityradar.registry import Source, load_sources
 from spiders.discovery import discover, feed_links, http_fetch, propose_entry, sitemaps_in_robots
-from tests.helpers.pages import HOME
+from tests.helpers.pages import HOME, board_page
 from transforms.vocabularies import gazetteer
 
 
@@ -94,8 +94,29 @@ def test_nothing_found_is_a_clear_error(tmp_path):
     ) as server:
         found = discover(f"{server.base_url}/", http_fetch())
     assert found.candidates == []
-    with pytest.raises(ValueError, match="no feed or sitemap found"):
+    with pytest.raises(ValueError, match="no feed, sitemap or board found"):
         propose_entry(found, set(), {})
+
+
+def test_a_board_without_feed_is_proposed_as_an_html_entry_with_the_selectors_found():
+    with SiteServer([], {"/news/list.do": Canned(200, board_page())}) as server:
+        found = discover(f"{server.base_url}/news/list.do", http_fetch())
+    (board,) = found.candidates
+    assert board.kind == "html"
+    assert board.entries == 5
+    assert board.sample_titles[0] == "1번 보도자료: 스마트 버스정류장 확대 설치"
+    entry = propose_entry(found, set(), gazetteer().places)
+    assert entry["kind"] == "html"
+    assert entry["url"].endswith("/news/list.do")
+    assert entry["selectors"] == {
+        "item": "ul.news > li.item",
+        "link": "a::attr(href)",
+        "title": "a",
+        "date": "span.date",
+    }
+    assert entry["pagination"] == {"param": "curPage", "start": 1, "max_pages": 3}
+    assert entry["language"] == "ko"
+    Source.model_validate(entry)
 
 
 def test_entries_for_government_hosts_are_ministries_or_cities():
