@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -123,3 +124,57 @@ def test_pdf_and_hwpx_attachments_give_their_text_and_hwp_is_recorded(board_craw
     assert "bytes" not in by_kind["hwp"]
     assert "/files/1.hwp" not in requested
     assert report.status == "ok"
+
+
+def redesigned_list_page(numbers: list[int]) -> bytes:
+    """The same board after a redesign: rows are divs, the configured table selectors miss."""
+    rows = "".join(
+        f'<div class="body_row"><div class="num">{n}</div><div class="subject">'
+        f'<a href="/bbs/view.do?nttId={n}&amp;pageIndex=1" title="{TITLES[n]}">{TITLES[n]}</a>'
+        f'</div><div class="date"><span class="blind">작성일</span>2026-11-{20 - n:02d}</div></div>'
+        for n in numbers
+    )
+    return (
+        f'<html><body><nav class="gnb"><a href="/a">소개</a><a href="/b">민원</a></nav>'
+        f'<div class="board_list_body">{rows}</div><div class="paging">'
+        f'<a href="/bbs/list.do?pageIndex=2">2</a></div></body></html>'
+    ).encode()
+
+
+@pytest.fixture(scope="module")
+def redesigned_crawl(tmp_path_factory):
+    def listing(request: Served) -> Canned:
+        page = int(parse_qs(urlsplit(request.path).query).get("pageIndex", ["1"])[0])
+        return Canned(200, redesigned_list_page({1: [1, 2, 3], 2: [4, 5]}.get(page, [4, 5])))
+
+    def view(request: Served) -> Canned:
+        return Canned(200, article_page(int(parse_qs(urlsplit(request.path).query)["nttId"][0])))
+
+    routes = {"/bbs/list.do": listing, "/bbs/view.do": view}
+    with SiteServer([], routes=routes) as server:
+        source = make_source(
+            id="redesigned_board",
+            kind="html",
+            url=f"{server.base_url}/bbs/list.do",
+            org_type="city",
+            drop_params=["pageIndex"],
+            selectors={"item": "table.board_list tbody tr", "body": "div.bbs--view--content"},
+            pagination={"param": "pageIndex", "start": 1, "max_pages": 6},
+        )
+        batch = Batch.create(tmp_path_factory.mktemp("staging"), [source])
+        yield crawl_in_subprocess(source, batch, crawl_overrides(0.0, 4, 60), timeout=120), batch
+
+
+def test_a_redesigned_board_is_crawled_by_the_rows_found_and_says_so(redesigned_crawl):
+    report, batch = redesigned_crawl
+    assert report.items_seen == 5
+    assert report.pages == 3  # later pages read with the selectors found on the first
+    assert sorted(i.title for i in batch.raw_items()) == sorted(TITLES.values())
+    item = next(i for i in batch.raw_items() if i.title == "자율주행 버스 확대")
+    assert item.published_raw == "2026-11-18"
+    assert item.article_text.startswith("자율주행 버스 확대 본문입니다.")  # body selector kept
+    assert json.loads(report.inferred_selectors)["item"] == "div.board_list_body > div.body_row"
+    assert report.error.startswith(
+        "list selector 'table.board_list tbody tr' matched no entry on http://127.0.0.1:"
+    )
+    assert "rows found on the page instead" in report.error
