@@ -135,7 +135,7 @@ def test_robots_rules_are_still_read_for_cityradar(site, tmp_path):
 
 def test_a_source_without_one_sends_cityradars(site, tmp_path):
     source = make_source(id="plain_feed", url=f"{site.base_url}/feed.xml")
-    report, requests = crawl(site, source, tmp_path)
+    _, requests = crawl(site, source, tmp_path)
     agents = user_agents(requests)
     assert set(agents) == {"/robots.txt", "/feed.xml", "/view/1", "/go/1", "/files/annex.pdf"}
     assert set(agents.values()) == {USER_AGENT}
