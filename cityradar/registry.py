@@ -123,6 +123,14 @@ class Source(BaseModel):
         default_factory=dict,
         description="extra request headers (Referer...); a value may hold ${CITYRADAR_SECRET_*}",
     )
+    user_agent: str | None = Field(
+        default=None,
+        description=(
+            "the User-Agent every request of this source sends (robots.txt, feed, list, sitemap, "
+            "article, attachment) instead of cityradar's, for a site that refuses non-browser "
+            "clients; robots.txt rules are still read for cityradar"
+        ),
+    )
     obey_robots: bool = True
     robots_reason: str | None = Field(default=None, description="why robots.txt is not obeyed")
     ca_file: str | None = Field(
@@ -175,6 +183,19 @@ class Source(BaseModel):
                 raise ValueError(f"{name}: {problem}")
         return value
 
+    @field_validator("user_agent")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not value:
+            raise ValueError("empty: leave user_agent out to send cityradar's")
+        # a line break would end the header and start another one (header injection)
+        if any(ord(char) < 32 or ord(char) == 127 for char in value):
+            raise ValueError("must be one line of printable text")
+        return value
+
     @field_validator("language")
     @classmethod
     def _language_code(cls, value: str) -> str:
@@ -207,6 +228,8 @@ class Source(BaseModel):
                 f"kind: no spider reads kind {self.kind!r} yet; "
                 "set enabled: false with a disabled_reason"
             )
+        if self.user_agent and any(name.lower() == "user-agent" for name in self.headers):
+            raise ValueError("user_agent: given twice (also in headers); keep user_agent alone")
         if not self.obey_robots and not self.robots_reason:
             raise ValueError("robots_reason: say why robots.txt is not obeyed for this source")
         return self

@@ -268,10 +268,10 @@ class SourceSpider(scrapy.Spider):
         item.article_licence = content.licence
         item.attachments = content.attachments
         self.state.articles_fetched += 1
-        readable = [a for a in item.attachments if is_readable(a["kind"])][
-            :MAX_ATTACHMENTS_PER_ITEM
-        ]
-        yield from self._next_attachment(item, readable)
+        wanted = [a for a in item.attachments if self._worth_fetching(a)]
+        # documents known to be readable first: a page's unnamed downloads never crowd them out
+        wanted.sort(key=lambda attachment: not is_readable(attachment["kind"]))
+        yield from self._next_attachment(item, wanted[:MAX_ATTACHMENTS_PER_ITEM])
 
     def article_failed(self, failure: Failure) -> Iterator[RawItem]:
         """Keep the entry when its page cannot be fetched, and say why."""
@@ -291,6 +291,14 @@ class SourceSpider(scrapy.Spider):
         self.state.listing_error_network = network_failure(failure.value)
 
     # --- attachments ---------------------------------------------------------------------
+
+    def _worth_fetching(self, attachment: dict[str, Any]) -> bool:
+        """A document whose text is read (PDF, HWPX), or a download whose kind only the server's
+        answer tells (its Content-Disposition name): fetched when the source may fetch it, since
+        a refusal would only be noise on a link that may name no document at all."""
+        if is_readable(attachment["kind"]):
+            return True
+        return attachment["kind"] == "unknown" and is_followable(attachment["url"], self.source)
 
     def _next_attachment(
         self, item: RawItem, pending: list[dict[str, Any]]
@@ -317,13 +325,24 @@ class SourceSpider(scrapy.Spider):
         attachment: dict[str, Any],
         pending: list[dict[str, Any]],
     ) -> Iterator[RawItem | Request]:
-        """Keep an attached document's size, hash and text."""
+        """Keep an attached document's name and kind as the download tells them, its size, hash
+        and text (PDF and HWPX)."""
+        mime = content_type(response)
+        attachment.update(
+            raw.identify_download(
+                attachment, response.body, mime, response.headers.get(b"Content-Disposition")
+            )
+        )
         attachment["bytes"] = len(response.body)
         attachment["sha256"] = hashlib.sha256(response.body).hexdigest()
-        try:
-            attachment["text"] = document_text(response.body, attachment["kind"])
-        except ValueError as exc:
-            attachment["error"] = str(exc)
+        if is_readable(attachment["kind"]):
+            try:
+                attachment["text"] = document_text(response.body, attachment["kind"])
+            except ValueError as exc:
+                attachment["error"] = str(exc)
+        elif attachment["kind"] == "unknown" and _is_html(mime):
+            # a login wall or an error page where the file was: say so, it is no document
+            attachment["error"] = "not a document: the server sent an HTML page"
         yield from self._next_attachment(item, pending)
 
     def attachment_failed(self, failure: Failure) -> Iterator[RawItem | Request]:
@@ -337,6 +356,10 @@ def content_type(response: Response) -> str | None:
     """A response's Content-Type header as text."""
     value = response.headers.get(b"Content-Type")
     return value.decode("latin-1") if value else None
+
+
+def _is_html(mime: str | None) -> bool:
+    return (mime or "").split(";")[0].strip().lower() in ("text/html", "application/xhtml+xml")
 
 
 def response_headers(response: Response) -> dict[str, str]:

@@ -39,6 +39,11 @@ _PLAIN: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str],
 )
 
 
+# What an answer usually means where its bare status says little to an operator. A 403 to a
+# crawler whose pages open in a browser is mostly the site refusing non-browser clients or
+# clients abroad (Korean government and news sites do both): a source's user_agent may help.
+_STATUS_MEANING = {403: "refused (often the User-Agent or the client's country)"}
+
 _TOO_LARGE = re.compile(
     r"(?:receive |size \()(\d+)\)? (?:bytes )?(?:which is )?larger than download max size \((\d+)\)"
 )
@@ -55,7 +60,7 @@ def describe_exception(exc: BaseException) -> str:
         location = response.headers.get(b"Location")
         if 300 <= response.status < 400 and location:
             return _unfollowed_redirect(location.decode("latin-1"))
-        text = f"HTTP {response.status} {_reason(response.status)} from {response.url}"
+        text = describe_status(response.status, response.url)
         retry_after = response.headers.get(b"Retry-After")
         if retry_after:
             text += f" (the server asks to wait {retry_after.decode('latin-1')} before retrying)"
@@ -239,5 +244,9 @@ def failed_request(failure: Failure) -> Request:
 
 
 def describe_status(status: int, url: str) -> str:
-    """An HTTP error answer in words, as the crawl reports it (for fetches outside a crawl)."""
-    return f"HTTP {status} {_reason(status)} from {url}"
+    """An HTTP error answer in words, with what it usually means where the bare status says
+    little (crawls, and fetches outside a crawl such as `sources test`)."""
+    text = f"HTTP {status} {_reason(status)} from {url}"
+    if status in _STATUS_MEANING:
+        text += f": {_STATUS_MEANING[status]}"
+    return text

@@ -52,6 +52,31 @@ class LinkPolicyMiddleware:
             raise IgnoreRequest(f"{why}: {request.url}")
 
 
+class SourceUserAgentMiddleware:
+    """Sends the source's own ``user_agent`` with every request of its crawl, robots.txt
+    included, for sites that refuse non-browser clients; Scrapy's UserAgentMiddleware (later in
+    the chain) leaves a User-Agent already set alone and gives every other source cityradar's.
+
+    Which robots.txt rules apply is unchanged: they are read for cityradar
+    (ROBOTSTXT_USER_AGENT), whatever the request says it is.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SourceUserAgentMiddleware:
+        """Scrapy's constructor hook."""
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        """Set the source's User-Agent on a request that has none yet."""
+        source = getattr(self.crawler.spider, "source", None)
+        user_agent = getattr(source, "user_agent", None)
+        if user_agent:
+            request.headers.setdefault(b"User-Agent", user_agent)
+
+
 class RobotsTxtMiddleware(robotstxt.RobotsTxtMiddleware):
     """Scrapy's robots.txt middleware, fixed for requests that wait on the same robots.txt.
 

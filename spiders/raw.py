@@ -22,7 +22,7 @@ from parsel import Selector
 from cityradar.items import RawItem
 from cityradar.registry import Selectors
 from spiders.decoding import as_utf8_xml, decode_body
-from spiders.documents import attachment_kind
+from spiders.documents import attachment_kind, disposition_filename, sniffed_kind
 from transforms.chrome import (
     chrome_elements,
     chrome_texts,
@@ -286,7 +286,9 @@ def find_attachments(page: Selector, url: str, css: str | None) -> list[dict[str
     with the file name in ``title`` or in a sibling (``span.fileNM``), and some open the download
     from ``onclick="pf_download('/boardDown.do?…')"`` on ``href="javascript:;"``.
 
-    Returns dicts with url, name and kind (pdf, hwpx, hwp, ...), one per URL.
+    Returns dicts with url, name and kind (pdf, hwpx, hwp, ...), one per URL; the kind is
+    "unknown" for a download that names no file, which the crawl learns from the server's answer
+    (``identify_download``).
     """
     # lxml elements, not parsel selectors: a news page has hundreds of links, and a selector
     # per link costs more than the rest of the page's extraction
@@ -305,6 +307,39 @@ def find_attachments(page: Selector, url: str, css: str | None) -> list[dict[str
         link = urljoin(url, href)
         found.setdefault(link, {"url": link, "name": name, "kind": kind or "unknown"})
     return list(found.values())
+
+
+def identify_download(
+    attachment: dict[str, Any],
+    body: bytes,
+    content_type: str | None,
+    content_disposition: bytes | None,
+) -> dict[str, str]:
+    """The name and kind of an attachment as its download tells them.
+
+    A download handler's link (``fileDown.do?atchFileId=…`` with "다운로드" as its text) names
+    no file; the server's answer does: the name from Content-Disposition
+    (``documents.disposition_filename``), the kind from that name, else the Content-Type, else
+    the body's first bytes (PDF, HWPX). A name the page gave that already names a file is kept,
+    and so is a kind already known.
+
+    Returns:
+        ``{"name": …, "kind": …}``, the kind "unknown" when nothing tells it.
+    """
+    name = str(attachment.get("name") or "")
+    served = disposition_filename(content_disposition)
+    if served and _named_extension(name) is None:
+        name = served
+    kind = str(attachment.get("kind") or "unknown")
+    if kind == "unknown":
+        kind = (
+            attachment_kind("", name)
+            or _named_extension(name)
+            or attachment_kind("", "", content_type)
+            or sniffed_kind(body)
+            or "unknown"
+        )
+    return {"name": name, "kind": kind}
 
 
 # paths of the download handlers Korean government CMSs use for attached files

@@ -16,6 +16,9 @@ USER_AGENT = _USER_AGENT
 
 # Politeness: obey robots.txt, pace requests per host, back off when a server slows down.
 ROBOTSTXT_OBEY = True
+# the rules of robots.txt that apply are cityradar's, also for a source that sends a browser's
+# User-Agent (user_agent in sources.yaml): a site's rules for its crawlers bind this one too
+ROBOTSTXT_USER_AGENT = _USER_AGENT
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 1.0
@@ -57,6 +60,9 @@ DOWNLOADER_MIDDLEWARES = {
     # is still loading; ours replaces it (see spiders/middlewares.py).
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "spiders.middlewares.RobotsTxtMiddleware": 100,
+    # A source's own User-Agent, set before Scrapy's UserAgentMiddleware (500) would set
+    # cityradar's; the robots.txt request made at 100 goes down the whole chain, so it too.
+    "spiders.middlewares.SourceUserAgentMiddleware": 400,
     # Just outside the retry middleware (550), so every attempt is logged, failures included.
     "spiders.middlewares.FetchLogMiddleware": 560,
     # Sees 429/503 before the retry middleware (responses travel from high to low numbers).

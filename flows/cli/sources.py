@@ -134,7 +134,7 @@ def _fetch_listing(source: Source, url: str) -> tuple[bytes, str | None, str]:
         url = expand(url)
     except MissingSecret as exc:
         raise CommandError(str(exc), exits.CONFIG) from exc
-    headers.setdefault("User-Agent", USER_AGENT)
+    headers["User-Agent"] = source.user_agent or USER_AGENT
     try:
         response = httpx.get(url, headers=headers, timeout=30, follow_redirects=True)
     except httpx.HTTPError as exc:

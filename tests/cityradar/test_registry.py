@@ -139,6 +139,15 @@ def test_an_html_board_may_leave_its_rows_to_be_found_on_the_page():
             {"headers": {"Authorization": "Bearer ${TOKEN}"}},
             "field 'headers': Authorization: ${TOKEN} must name a variable CITYRADAR_SECRET_",
         ),
+        ({"user_agent": "  "}, "field 'user_agent': empty: leave user_agent out"),
+        (
+            {"user_agent": "Mozilla/5.0\r\nX-Injected: 1"},
+            "field 'user_agent': must be one line of printable text",
+        ),
+        (
+            {"user_agent": "Mozilla/5.0", "headers": {"user-agent": "curl/8"}},
+            "field 'user_agent': given twice (also in headers)",
+        ),
     ],
 )
 def test_a_bad_entry_is_named_with_its_field(change, expected):
@@ -185,3 +194,13 @@ def test_secret_placeholders_are_kept_as_written():
     assert source.url == url  # expanded only by the crawl, never stored with its value
     assert source.headers == {"X-Token": "${CITYRADAR_SECRET_TOKEN}"}
     assert source.host == "apis.data.go.kr"
+
+
+def test_a_source_may_name_its_own_user_agent(shipped):
+    (source,) = parse_sources([{**GOOD, "user_agent": " Mozilla/5.0 (X11; Linux x86_64) "}])
+    assert source.user_agent == "Mozilla/5.0 (X11; Linux x86_64)"
+    assert parse_sources([GOOD])[0].user_agent is None  # cityradar's own by default
+    # the Korea Herald refuses non-browser clients (issue 20)
+    herald = [s for s in shipped if s.id.startswith("koreaherald_")]
+    assert len(herald) == 3
+    assert all(s.user_agent and s.user_agent.startswith("Mozilla/5.0") for s in herald)

@@ -83,6 +83,12 @@ FAULTS = [
     Fault("error_502", Canned(502, b"proxy"), "failed", "HTTP 502 Bad Gateway", tries=2),
     Fault("error_503", Canned(503, b"busy"), "failed", "HTTP 503 Service Unavailable", tries=2),
     Fault(
+        "forbidden",
+        Canned(403, b"<html><body>Access Denied</body></html>"),
+        "failed",
+        "/forbidden/rss.xml: refused (often the User-Agent or the client's country)",
+    ),
+    Fault(
         "rate_limited",
         Canned(429, b"slow down", headers={"Retry-After": "3600"}),
         "failed",

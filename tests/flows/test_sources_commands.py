@@ -54,13 +54,17 @@ def test_a_saved_page_shows_the_rows_and_the_selectors_found(tmp_path):
 def test_a_page_fetched_with_the_sources_headers(tmp_path):
     with SiteServer([], {"/news/list.do": Canned(200, board_page())}) as server:
         sources = registry_with(
-            tmp_path, url=f"{server.base_url}/news/list.do", headers={"Referer": "https://x.kr/"}
+            tmp_path,
+            url=f"{server.base_url}/news/list.do",
+            headers={"Referer": "https://x.kr/"},
+            user_agent="Mozilla/5.0 (test browser)",
         )
         result = CliRunner().invoke(app, ["sources", "test", "city_board", "--sources", sources])
         served = [r for r in server.requests if r.path == "/news/list.do"]
     assert result.exit_code == 0, result.output
     assert "5 entries:" in result.stdout
     assert served[0].headers.get("Referer") == "https://x.kr/"
+    assert served[0].headers.get("User-Agent") == "Mozilla/5.0 (test browser)"
 
 
 def test_a_configured_board_read_by_its_selectors(tmp_path):
@@ -96,6 +100,9 @@ def test_a_refused_fetch_is_one_plain_line(tmp_path):
         result = CliRunner().invoke(app, ["sources", "test", "city_board", "--sources", sources])
     assert result.exit_code == 1
     assert result.stderr.startswith("error: HTTP 403 Forbidden from http://127.0.0.1:")
+    assert result.stderr.rstrip().endswith(
+        "/news/list.do: refused (often the User-Agent or the client's country)"
+    )
     assert "Traceback" not in result.output
 
 

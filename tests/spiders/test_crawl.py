@@ -97,6 +97,10 @@ def test_robots_txt_holds_for_every_concurrent_request(tmp_path):
     [
         (Canned(404, b"<html><body>Not Found</body></html>"), "HTTP 404 Not Found from"),
         (
+            Canned(403, b"<html><body>Access Denied</body></html>"),
+            "/feed.xml: refused (often the User-Agent or the client's country)",
+        ),
+        (
             Canned(200, (FIXTURES / "feeds/html_error.html").read_bytes()),
             "not a feed: the server sent an HTML page",
         ),

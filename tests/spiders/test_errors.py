@@ -10,6 +10,8 @@ from scrapy.exceptions import (
     DownloadTimeoutError,
     IgnoreRequest,
 )
+from scrapy.http import Request, Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import (
     ConnectError,
     ConnectionLost,
@@ -111,3 +113,27 @@ def test_each_failure_is_described_and_classed(exception, words, transient):
 )
 def test_failures_before_reaching_the_host_are_told_apart(exception, kind):
     assert network_failure(exception) == kind
+
+
+def _http_error(status: int, url: str = "https://www.koreaherald.com/rss/newsAll") -> HttpError:
+    """What Scrapy's HttpErrorMiddleware raises for an answer the spider does not handle."""
+    response = Response(url, status=status, request=Request(url))
+    return HttpError(response, f"Ignoring non-200 response ({status})")
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [
+        (
+            403,
+            "HTTP 403 Forbidden from https://www.koreaherald.com/rss/newsAll: refused (often the "
+            "User-Agent or the client's country)",
+        ),
+        # other statuses keep their bare wording
+        (404, "HTTP 404 Not Found from https://www.koreaherald.com/rss/newsAll"),
+        (401, "HTTP 401 Unauthorized from https://www.koreaherald.com/rss/newsAll"),
+    ],
+)
+def test_a_refusal_says_what_usually_causes_it(status, words):
+    assert describe_exception(_http_error(status)) == words
+    assert not is_transient(_http_error(status))  # retrying at once is refused the same way

@@ -14,6 +14,7 @@ from cityradar.registry import Selectors
 from spiders.raw import (
     extract_article,
     find_attachments,
+    identify_download,
     parse_feed,
     parse_list,
     raw_item_from_entry,
@@ -449,6 +450,66 @@ def test_attachments_are_found_by_target_title_and_name_beside_the_link(anchor, 
     page = Selector(text=f"<html><body><div>{anchor}</div></body></html>")
     found = find_attachments(page, "https://city.example.kr/board/view.do?seq=1", None)
     assert [(a["name"], a["kind"], a["url"]) for a in found] == expected
+
+
+_DOWNLOAD = {"url": "https://city.example.kr/fileDown.do?atchFileId=7", "name": "다운로드"}
+
+
+@pytest.mark.parametrize(
+    ("found", "body", "content_type", "disposition", "expected"),
+    [
+        # the server names the file: name and kind from it
+        (
+            {**_DOWNLOAD, "kind": "unknown"},
+            b"PK...",
+            "application/octet-stream",
+            b"attachment; filename*=UTF-8''%EA%B3%84%ED%9A%8D%EC%84%9C.hwpx",
+            {"name": "계획서.hwpx", "kind": "hwpx"},
+        ),
+        # no name: the Content-Type, else the first bytes, tell the kind
+        (
+            {**_DOWNLOAD, "kind": "unknown"},
+            b"...",
+            "application/pdf",
+            None,
+            {"name": "다운로드", "kind": "pdf"},
+        ),
+        (
+            {**_DOWNLOAD, "kind": "unknown"},
+            b"%PDF-1.4 ...",
+            "application/octet-stream",
+            None,
+            {"name": "다운로드", "kind": "pdf"},
+        ),
+        (
+            {**_DOWNLOAD, "kind": "unknown"},
+            b"<html>login</html>",
+            "text/html",
+            None,
+            {"name": "다운로드", "kind": "unknown"},
+        ),
+        # what the page named stays: a file name, and a kind already known
+        (
+            {**_DOWNLOAD, "name": "붙임1.pdf", "kind": "pdf"},
+            b"%PDF-1.4",
+            "application/pdf",
+            b'attachment; filename="attach_0001.pdf"',
+            {"name": "붙임1.pdf", "kind": "pdf"},
+        ),
+        # a link named "다운로드" to /files/a.pdf: the kind was known, the name was not
+        (
+            {"url": "https://city.example.kr/files/a.pdf", "name": "다운로드", "kind": "pdf"},
+            b"%PDF-1.4",
+            "application/octet-stream",
+            "attachment; filename=붙임 1.pdf".encode("euc-kr"),
+            {"name": "붙임 1.pdf", "kind": "pdf"},
+        ),
+    ],
+)
+def test_a_download_tells_the_name_and_kind_its_link_did_not(
+    found, body, content_type, disposition, expected
+):
+    assert identify_download(found, body, content_type, disposition) == expected
 
 
 @pytest.mark.realdata
