@@ -93,6 +93,46 @@ class Pagination(BaseModel):
     max_pages: int = Field(default=3, ge=1, le=100)
 
 
+class Bundle(BaseModel):
+    """Selectors of a bundle page, for boards whose list rows are bundles, not articles.
+
+    Some newsrooms list one row per day (or per batch) whose page holds a table of that day's
+    releases, each linking to its own article. Each list row's link is then read with these
+    selectors, and the entries they find are the board's real entries. One without a date of
+    its own takes its bundle row's date; all do when neither ``date`` nor ``date_pattern`` is set.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    item: str = Field(description="each release on the bundle page")
+    link: str = Field(default="a::attr(href)", description="the release's link, inside the item")
+    title: str | None = Field(default=None, description="the release's title; default: link text")
+    date: str | None = Field(default=None, description="the release's date text")
+    date_pattern: str | None = Field(
+        default=None, description="regex picking the date out of the date text (or the item text)"
+    )
+
+    @field_validator("date_pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {exc}") from None
+        return value
+
+    def list_selectors(self) -> Selectors:
+        """The bundle page read as a list page: these selectors in the list's fields."""
+        return Selectors(
+            item=self.item,
+            link=self.link,
+            title=self.title,
+            date=self.date,
+            date_pattern=self.date_pattern,
+        )
+
+
 class Source(BaseModel):
     """One source: where it lives, what it is, and how to read its dates."""
 
@@ -142,6 +182,9 @@ class Source(BaseModel):
         description="CSS selectors (html); without them the board's rows are found on the page",
     )
     pagination: Pagination | None = None
+    bundle: Bundle | None = Field(
+        default=None, description="html: list rows are bundle pages; selectors of their entries"
+    )
     max_age_days: int = Field(
         default=7, ge=1, le=3650, description="sitemap entries younger than this"
     )
@@ -230,6 +273,8 @@ class Source(BaseModel):
             )
         if self.user_agent and any(name.lower() == "user-agent" for name in self.headers):
             raise ValueError("user_agent: given twice (also in headers); keep user_agent alone")
+        if self.bundle is not None and self.kind != "html":
+            raise ValueError("bundle: only an html board has bundle pages")
         if not self.obey_robots and not self.robots_reason:
             raise ValueError("robots_reason: say why robots.txt is not obeyed for this source")
         return self

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from scrapy.http import Request, Response
@@ -11,6 +12,7 @@ from twisted.python.failure import Failure
 
 from cityradar.items import RawItem, utc_now_iso
 from cityradar.registry import Selectors
+from cityradar.secrets import redact
 from spiders import raw
 from spiders.base import SourceSpider, content_type
 from spiders.board_inference import read_board
@@ -33,6 +35,9 @@ class HtmlListSpider(SourceSpider):
     repeat their last page forever), and at a page whose entries are all known already
     (the first crawl goes deep, later crawls read only what is new). A backfill pages on
     through known entries and stops at the first entry older than its start date.
+
+    A board whose rows are bundles (``source.bundle``: a day's releases on one page) has each
+    row's page read with the bundle's selectors; the releases found there are its entries.
     """
 
     name = "html"
@@ -42,6 +47,7 @@ class HtmlListSpider(SourceSpider):
         self._seen: set[str] = set()  # canonical links listed so far in this crawl
         # the list selectors in use: the configured ones, or those found on the first page
         self._selectors: Selectors | None = self.source.selectors
+        self._bundles: set[str] = set()  # canonical links of the bundle pages asked for
 
     def first_request(self, url: str) -> Request:
         """The first list page."""
@@ -56,21 +62,16 @@ class HtmlListSpider(SourceSpider):
         entries = self._entries(response, first=page == self._first_page())
         if not entries:
             return
-        fresh = [e for e in entries if self._key(e.link) not in self._seen]
+        listed = self._bundles if self.source.bundle else self._seen
+        fresh = [e for e in entries if self._key(e.link) not in listed]
         fetched_at = utc_now_iso()
         in_range = [e for e in fresh if not self.is_before_since(e.date)]
         for entry in in_range:
-            self._seen.add(self._key(entry.link))
-            yield self.emit(
-                raw.raw_item_from_listing(
-                    entry,
-                    source_id=self.source.id,
-                    batch_id=self.batch.batch_id,
-                    seq=len(self._seen) - 1,
-                    page_url=response.url,
-                    fetched_at=fetched_at,
-                )
-            )
+            if self.source.bundle is not None:
+                self._bundles.add(self._key(entry.link))
+                yield self._bundle_request(entry)
+            else:
+                yield self._emit_entry(entry, response.url, fetched_at)
         if self._worth_next_page(page, fresh, in_range):
             yield self._list_request(page + 1)
 
@@ -91,6 +92,57 @@ class HtmlListSpider(SourceSpider):
         self.state.selector_miss = board.problem
         return board.entries
 
+    def parse_bundle(
+        self, response: Response, bundle: raw.ListEntry
+    ) -> Iterator[RawItem | Request]:
+        """Yield the releases a bundle page lists, dated by the bundle row unless the bundle's
+        selectors name a date of their own (and the release has one)."""
+        self.state.pages += 1
+        if self.is_unchanged(response):
+            return  # read whole by an earlier crawl: its releases are stored
+        assert self.source.bundle is not None  # only bundle boards ask for bundle pages
+        selectors = self.source.bundle.list_selectors()
+        entries = raw.parse_list(response.body, content_type(response), response.url, selectors)
+        if not entries and self.state.selector_miss is None:
+            self.state.selector_miss = (
+                f"bundle selector {selectors.item!r} matched no entry on {response.url}"
+            )
+        # without a date selector or pattern, parse_list would offer the row's text as its date
+        own_dates = selectors.date is not None or selectors.date_pattern is not None
+        fetched_at = utc_now_iso()
+        for entry in entries:
+            dated = entry if own_dates and entry.date else replace(entry, date=bundle.date)
+            if self._key(dated.link) in self._seen or self.is_before_since(dated.date):
+                continue
+            yield self._emit_entry(dated, response.url, fetched_at)
+
+    def bundle_failed(self, failure: Failure) -> None:
+        """A bundle page that cannot be fetched loses its releases: the crawl is partial."""
+        if self.state.list_page_error is None:
+            url = failed_request(failure).url
+            self.state.list_page_error = f"bundle page {describe_exception(failure.value)} ({url})"
+
+    def _bundle_request(self, bundle: raw.ListEntry) -> Request:
+        request = self.source_request(
+            bundle.link, self.parse_bundle, "list", cb_kwargs={"bundle": bundle}
+        )
+        return request.replace(errback=self.bundle_failed)
+
+    def _emit_entry(
+        self, entry: raw.ListEntry, page_url: str, fetched_at: str
+    ) -> RawItem | Request:
+        self._seen.add(self._key(entry.link))
+        return self.emit(
+            raw.raw_item_from_listing(
+                entry,
+                source_id=self.source.id,
+                batch_id=self.batch.batch_id,
+                seq=len(self._seen) - 1,
+                page_url=page_url,
+                fetched_at=fetched_at,
+            )
+        )
+
     def _worth_next_page(
         self, page: int, fresh: list[raw.ListEntry], in_range: list[raw.ListEntry]
     ) -> bool:
@@ -101,7 +153,13 @@ class HtmlListSpider(SourceSpider):
             return False
         if self.since is not None:  # a backfill pages on until it passes its start date
             return len(in_range) == len(fresh)
-        return not all(self._key(e.link) in self.known.known for e in fresh)
+        return not all(self._is_known(e.link) for e in fresh)
+
+    def _is_known(self, link: str) -> bool:
+        """An entry stored by an earlier crawl; for a bundle row, a bundle page read before."""
+        if self.source.bundle is not None:
+            return self.known.validators_for(redact(link)) is not None
+        return self._key(link) in self.known.known
 
     def _first_page(self) -> int:
         return self.source.pagination.start if self.source.pagination else 0

@@ -81,8 +81,31 @@ def test_every_board_the_issue_names_is_enabled(shipped):
         "ifez_press",
         "daegu_newsroom",
         "jeonnam_gwangju_list",
+        "gwangju_press",
         "yonhap_en_sitemap",
     } <= enabled
+
+
+def test_the_daegu_newsroom_reads_its_rows_as_bundles(shipped):
+    daegu = next(s for s in shipped if s.id == "daegu_newsroom")
+    assert daegu.bundle is not None
+    bundle_selectors = daegu.bundle.list_selectors()
+    assert bundle_selectors.item == daegu.bundle.item
+    assert bundle_selectors.body is None  # article fields stay with the source's selectors
+    assert [s.id for s in shipped if s.bundle] == ["daegu_newsroom"]
+
+
+def test_unverified_boards_say_so(shipped):
+    by_id = {s.id: s for s in shipped}
+    for source_id in (
+        "sejong_press",
+        "ifez_press",
+        "busan_press",
+        "daegu_newsroom",
+        "msit_en_press",
+    ):
+        assert "not verified from here" in (by_id[source_id].notes or "").lower(), source_id
+    assert "Verified on real saved pages" in (by_id["gwangju_press"].notes or "")
 
 
 def test_a_good_entry_loads_with_defaults():
@@ -124,6 +147,19 @@ def test_an_html_board_may_leave_its_rows_to_be_found_on_the_page():
             "field 'selectors.date_pattern': not a regular expression",
         ),
         ({"obey_robots": False}, "field 'robots_reason': say why robots.txt is not obeyed"),
+        ({"bundle": {"item": "table tr"}}, "field 'bundle': only an html board has bundle pages"),
+        (
+            {"kind": "html", "selectors": {"item": "tr"}, "bundle": {"link": "a::attr(href)"}},
+            "field 'bundle.item': required",
+        ),
+        (
+            {
+                "kind": "html",
+                "selectors": {"item": "tr"},
+                "bundle": {"item": "tr", "date_pattern": "["},
+            },
+            "field 'bundle.date_pattern': not a regular expression",
+        ),
         ({"method": "PUT"}, "field 'method':"),
         ({"pagination": {"param": "pageIndex", "max_pages": 0}}, "field 'pagination.max_pages':"),
         ({"city": "Seol"}, "field 'city': 'Seol' is not a known canonical city"),

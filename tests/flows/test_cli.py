@@ -152,7 +152,7 @@ def test_backfill_refuses_a_start_date_it_cannot_use():
 def test_sources_list_shows_the_shipped_registry():
     result = runner.invoke(app, ["sources", "list"])
     assert result.exit_code == 0
-    assert "sources.yaml: 41 sources, 40 enabled" in result.stdout
+    assert "sources.yaml: 41 sources, 41 enabled" in result.stdout
     assert "seoul_news" in result.stdout
 
 
