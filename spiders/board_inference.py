@@ -35,7 +35,9 @@ from transforms.dates import parse_datetime
 MIN_ROWS = 3  # fewer repeats are no board
 MIN_DATED = 0.5  # of the rows: a board dates its releases (pinned notices may not be)
 _MIN_TITLE = 6  # characters of a release title; menus and pagers have shorter link texts
-_MAX_DATE_TEXT = 40  # a date cell holds a date and perhaps a label, not a paragraph
+# a date cell holds a date and perhaps a label or a meta line ("부서 | 작성자 | 전화 | 날짜"),
+# not a paragraph
+_MAX_DATE_TEXT = 80
 _UP_LEVELS = 8  # how far above a link its row may be
 # classes that mark a row's state, not its kind: rows with and without them are one board
 _STATE_CLASSES = frozenset(
@@ -310,15 +312,16 @@ def _link_shape(link: str) -> str:
 
 
 def _date_elements(row: Any) -> list[Any]:
-    """The row's elements whose own text is a date, innermost first."""
+    """The row's elements whose text holds a date, the shortest text first (the date's own cell
+    before the meta line or the row around it)."""
     found = []
     for element in row.iter():
         if not isinstance(element.tag, str):
             continue
         text = " ".join(" ".join(element.itertext()).split())
         if len(text) <= _MAX_DATE_TEXT and looks_like_date(text):
-            found.append(element)
-    return sorted(found, key=_depth, reverse=True)
+            found.append((len(text), -_depth(element), element))
+    return [element for *_, element in sorted(found, key=lambda entry: entry[:2])]
 
 
 def looks_like_date(text: str) -> bool:

@@ -14,7 +14,13 @@ from zoneinfo import ZoneInfo
 from cityradar.items import utc_now_iso
 from cityradar.registry import Source
 from spiders.board_inference import LIST_FIELDS, read_board
-from spiders.raw import parse_feed, parse_sitemap, raw_item_from_entry, raw_item_from_sitemap
+from spiders.raw import (
+    parse_feed,
+    parse_list,
+    parse_sitemap,
+    raw_item_from_entry,
+    raw_item_from_sitemap,
+)
 from transforms.dates import parse_datetime
 
 
@@ -33,7 +39,7 @@ class Preview:
     """A listing page's entries and how they were read."""
 
     rows: list[PreviewRow]
-    how: str  # "feed", "sitemap", "selectors given" or "selectors inferred"
+    how: str  # feed, sitemap, selectors given / inferred, bundle page (selectors given)
     selectors: dict[str, str]  # the list selectors used (boards only)
     problem: str | None = None
 
@@ -44,12 +50,39 @@ def preview_listing(source: Source, body: bytes, content_type: str | None, url: 
         return _feed_preview(source, body, content_type, url)
     if source.kind == "sitemap":
         return _sitemap_preview(source, body, url)
+    if source.bundle is not None and not _listed(source, body, content_type, url):
+        bundle = _bundle_preview(source, body, content_type, url)
+        if bundle.rows:  # not the list page but one of its bundle pages
+            return bundle
     board = read_board(body, content_type, url, source.selectors)
     used = board.selectors.model_dump() if board.selectors is not None else {}
     rows = [_row(source, e.title, e.link, e.date) for e in board.entries]
     how = "selectors inferred" if board.inferred is not None else "selectors given"
     selectors = {name: used[name] for name in LIST_FIELDS if used.get(name)}
-    return Preview(rows, how, selectors, board.problem)
+    problem = board.problem
+    if source.bundle is not None and rows and problem is None:
+        problem = (
+            "each row is a bundle page whose releases are the entries: "
+            "give one row's URL with --url to see them"
+        )
+    return Preview(rows, how, selectors, problem)
+
+
+def _listed(source: Source, body: bytes, content_type: str | None, url: str) -> bool:
+    """Whether the source's configured list selectors find entries on the page."""
+    selectors = source.selectors
+    return bool(selectors and selectors.item and parse_list(body, content_type, url, selectors))
+
+
+def _bundle_preview(source: Source, body: bytes, content_type: str | None, url: str) -> Preview:
+    """A bundle page (a day's releases) read with the source's bundle selectors."""
+    assert source.bundle is not None
+    selectors = source.bundle.list_selectors()
+    entries = parse_list(body, content_type, url, selectors)
+    used = selectors.model_dump()
+    shown = {name: used[name] for name in LIST_FIELDS if used.get(name)}
+    rows = [_row(source, e.title, e.link, e.date) for e in entries]
+    return Preview(rows, "bundle page, selectors given", shown)
 
 
 def _feed_preview(source: Source, body: bytes, content_type: str | None, url: str) -> Preview:

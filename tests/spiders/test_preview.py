@@ -53,3 +53,22 @@ def test_a_page_with_nothing_to_take_says_why():
     preview = preview_listing(source, b"<html><body>maintenance</body></html>", None, source.url)
     assert preview.rows == []
     assert preview.problem.startswith("no board found on https://www.city.example.kr/")
+
+
+def test_a_bundle_board_shows_its_bundles_and_a_bundle_page_its_releases():
+    source = SOURCES["daegu_newsroom"]
+    listing = preview_listing(
+        source, (FIXTURES / "boards/daegu_newsroom.html").read_bytes(), "text/html", source.url
+    )
+    assert listing.how == "selectors given"
+    assert listing.rows
+    assert listing.problem.startswith("each row is a bundle page")
+    bundle = preview_listing(
+        source,
+        (FIXTURES / "boards/daegu_newsroom_bundle.html").read_bytes(),
+        "text/html",
+        listing.rows[0].url,
+    )
+    assert bundle.how == "bundle page, selectors given"
+    assert bundle.rows
+    assert all(row.url.startswith("https://info.daegu.go.kr/") for row in bundle.rows)
