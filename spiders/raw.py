@@ -382,8 +382,19 @@ def _attachment_href(anchor: Any) -> str:
     href = (anchor.get("href") or "").strip()
     if href and not href.startswith(("javascript:", "#", "mailto:")):
         return href
+    script = f"{href} {anchor.get('onclick') or ''}"
+    egov = _EGOV_DOWNLOAD.search(script)
+    if egov:
+        return f"/cmm/fms/FileDown.do?atchFileId={egov.group(1)}&fileSn={egov.group(2)}"
     scripted = _SCRIPTED_PATH.search(anchor.get("onclick") or "")
     return scripted.group(1) if scripted and _DOWNLOAD_HANDLER.search(scripted.group(1)) else ""
+
+
+# eGovFrame, the government's standard web framework, opens attachments with its common
+# component's script: fn_egov_downFile('FILE_000…', '0') is /cmm/fms/FileDown.do?atchFileId=…&fileSn=…
+_EGOV_DOWNLOAD = re.compile(
+    r"""fn_egov_downFile\(\s*['"]?([\w-]+)['"]?\s*,\s*['"]?(\w+)['"]?\s*\)"""
+)
 
 
 def _attachment_name(anchor: Any) -> str:

@@ -440,6 +440,24 @@ def test_real_jeonnam_release_yields_its_three_attachments(realdata):
             '<a href="/docViewer.do?fileId=1">바로보기</a></p>',
             [("보도자료.hwpx", "hwpx", "https://city.example.kr/download.do?fileId=1")],
         ),
+        # eGovFrame's common download script (Sejong's board), in href or onclick
+        (
+            "<a href=\"javascript:fn_egov_downFile('FILE_000000000123','0')\">보도자료.hwpx</a>"
+            "<a href=\"#\" onclick=\"fn_egov_downFile('FILE_000000000123', '1'); return false;\">"
+            "붙임.pdf</a>",
+            [
+                (
+                    "보도자료.hwpx",
+                    "hwpx",
+                    "https://city.example.kr/cmm/fms/FileDown.do?atchFileId=FILE_000000000123&fileSn=0",
+                ),
+                (
+                    "붙임.pdf",
+                    "pdf",
+                    "https://city.example.kr/cmm/fms/FileDown.do?atchFileId=FILE_000000000123&fileSn=1",
+                ),
+            ],
+        ),
         # links that are no files: a page, a script without a download path, Node.js
         ('<a href="/board/view.do?seq=3">보도자료</a>', []),
         ('<a href="javascript:;" onclick="fn_view(\'/board/view.do\')">보기</a>', []),
