@@ -52,7 +52,7 @@ _DOWNLOAD = re.compile(
 _SCRIPT_ARGUMENT = re.compile(r"""\b(?!void\b)\w+\(\s*['"]?([^'",)\s]+)""")
 _DATE_LIKE = re.compile(
     r"\d{4}\s*[.\-/년]\s*\d{1,2}\s*[.\-/월]\s*\d{1,2}"  # 2026.07.08, 2026-07-08, 2026년 7월 8일
-    r"|\b\d{2}\.\d{1,2}\.\d{1,2}\b"  # 26.07.08
+    r"|\b\d{2}([.\-])\d{1,2}\1\d{1,2}\b"  # 26.07.08, 26-07-08
     r"|\b\d+\s*(?:분|시간|일)\s*전"  # 3시간 전
     r"|\b\d+\s+(?:minutes?|hours?|days?)\s+ago\b"
     r"|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}"

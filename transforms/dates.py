@@ -51,8 +51,9 @@ _WEEKDAY_IN_PARENS = re.compile(
 _JAVA_DATE = re.compile(
     r"^([a-z]{3}) ([a-z]{3}) (\d{1,2}) (\d{1,2}:\d{2}:\d{2}) ([a-z]{1,5}) (\d{4})$", re.I
 )
-# "26.07.08": Korean boards shorten the year, and write year, month, day in that order
-_SHORT_YEAR = re.compile(r"^(\d{2})\.(\d{1,2})\.(\d{1,2})\.?(?=\s|$)")
+# "26.07.08", "26-07-08": Korean boards shorten the year, and write year, month, day in that
+# order (dashes as ISO dates do; slashes are left to dateparser, as US dates write them)
+_SHORT_YEAR = re.compile(r"^(\d{2})([.\-])(\d{1,2})\2(\d{1,2})\.?(?=\s|$)")
 # "20260708", "20260708153000": boards and query strings write dates as bare digits (dateparser
 # would read the first as the year 6070)
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})?)?$")
@@ -131,7 +132,7 @@ def _normalise(raw: str) -> str:
     text = _WEEKDAY_IN_PARENS.sub(" ", text).strip()
     text = _JAVA_DATE.sub(r"\1, \3 \2 \6 \4 \5", text)
     text = _COMPACT.sub(_spaced_compact, text)
-    return _SHORT_YEAR.sub(r"20\1.\2.\3", text)
+    return _SHORT_YEAR.sub(r"20\1.\3.\4", text)
 
 
 def _spaced_compact(found: re.Match[str]) -> str:

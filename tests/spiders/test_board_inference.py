@@ -158,6 +158,7 @@ def test_configured_article_fields_are_kept_beside_the_inferred_list_fields():
         ("2026.07.08", True),
         ("2026년 7월 8일", True),
         ("26.07.08", True),
+        ("26-07-08", True),
         ("3시간 전", True),
         ("Nov 20, 2026", True),
         ("15367", False),

@@ -84,6 +84,8 @@ FETCHED = utc(2026, 7, 8, 6)  # 15:00 KST on Wednesday 8 July 2026
         ("2026.07.08 (수) 15:00", utc(2026, 7, 8, 6)),
         # two-digit year: yy.mm.dd
         ("26.07.08", utc(2026, 7, 7, 15)),
+        ("26-07-08", utc(2026, 7, 7, 15)),
+        ("26-07-08 15:00", utc(2026, 7, 8, 6)),
         # bare digits, as boards and query strings write them (once read as the year 6070)
         ("20260708", utc(2026, 7, 7, 15)),
         ("20260708153000", utc(2026, 7, 8, 6, 30)),
