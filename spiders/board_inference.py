@@ -271,9 +271,13 @@ def _row_groups(anchors: Sequence[tuple[Any, str]]) -> list[_Group]:
 
 
 def _main_anchor(links: list[tuple[Any, str]]) -> tuple[Any, str]:
-    """The row's link to its article: the one with the longest title (a thumbnail or a
-    "more" link beside it says less)."""
-    return max(links, key=lambda pair: len(anchor_title(pair[0])))
+    """The row's link to its article: the one with the longest title of those with text of their
+    own (a thumbnail beside it may carry the title in its ``title`` attribute, but a title read
+    from the list is the link's text; a "more" link says less)."""
+    return max(
+        links,
+        key=lambda pair: (bool("".join(pair[0].itertext()).strip()), len(anchor_title(pair[0]))),
+    )
 
 
 def _score(rows: list[_Row], links: dict[Any, list[tuple[Any, str]]]) -> float:
@@ -375,8 +379,13 @@ def _item_selector(page: Selector, group: _Group) -> str | None:
     rows = {r.element for r in group.rows}
     classes = set.intersection(*(_classes(r.element) for r in group.rows)) - _STATE_CLASSES
     row_part = group.tag + "".join(f".{name}" for name in sorted(classes))
-    for parent in _parent_selectors(page, group.parent):
-        selector = f"{parent} > {row_part}"
+    # the parent by its id or classes, else rows with a class of their own alone
+    # ("div.tbl_type"), else the parent by its position (exact, but the first to break)
+    *named, positional = _parent_selectors(page, group.parent)
+    candidates = [f"{parent} > {row_part}" for parent in named]
+    candidates += [row_part] if classes else []
+    candidates.append(f"{positional} > {row_part}")
+    for selector in candidates:
         matched = {node.root for node in page.css(selector)}
         if rows <= matched and len(matched) <= len(rows) + _non_entries(matched - rows):
             return selector
@@ -453,6 +462,10 @@ def _relative_candidates(row: Any, target: Any) -> list[str]:
         container = classed[-1]
         name = sorted(_classes(container) - _STATE_CLASSES)[0]
         candidates.append(f"{container.tag}.{name} {tag}")
+        # the third of the spans of "부서 | 전화 | 날짜" inside div.classify
+        same = [e for e in target.getparent() if e.tag == tag]
+        if len(same) > 1 and target.getparent() is container:
+            candidates.append(f"{container.tag}.{name} {tag}:nth-of-type({same.index(target) + 1})")
     first = path[0]
     siblings = [e for e in row if e.tag == first.tag]
     position = f"{first.tag}:nth-of-type({siblings.index(first) + 1})"

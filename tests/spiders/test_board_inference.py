@@ -182,3 +182,39 @@ def test_what_counts_as_a_date_in_a_row(text, is_date):
 def test_a_real_article_page_is_no_board_though_its_menus_repeat(realdata, saved, url):
     text = decode_body((realdata / saved).read_bytes(), "text/html").text
     assert infer_board(text, url) is None
+
+
+def test_a_thumbnail_link_beside_the_title_and_a_date_among_spans():
+    """Cards as a provincial board writes them: a thumbnail link (its title only in the title
+    attribute) before the title link, and the date the third span of a meta line."""
+    cards = "".join(
+        f'<li><a href="./view.do?no={n}" title="{n}번 카드 보도자료 제목"><img src="/t{n}.jpg"></a>'
+        f'<div class="cont"><div class="subject"><a href="./view.do?no={n}">{n}번 카드 보도자료 제목</a>'
+        f'</div><div class="classify"><span>도시정책과</span><span>054-880-000{n}</span>'
+        f"<span>26-01-0{n}</span></div></div></li>"
+        for n in range(1, 5)
+    )
+    found, got = inferred_rows(
+        page(f"<div><div><ul class='report_list'>{cards}</ul></div></div>"),
+        "https://www.province.example.kr/Main/list.do",
+    )
+    assert found.selectors.link == "div.subject a::attr(href)"
+    assert found.selectors.date == "div.classify span:nth-of-type(3)"
+    assert got[0] == (
+        "https://www.province.example.kr/Main/view.do?no=1",
+        "1번 카드 보도자료 제목",
+        "26-01-01",
+    )
+
+
+def test_rows_with_a_class_of_their_own_need_no_parent_path():
+    rows = "".join(
+        f'<div class="tbl_type"><dl><dt><span class="tit"><a href="/bbs/view.do?id={n}">'
+        f"{n}번째 군정 소식 제목입니다</a></span><span class='date'>2025-12-0{n}</span></dt></dl></div>"
+        for n in range(1, 5)
+    )
+    found, got = inferred_rows(
+        page(f"<div><div><div>{rows}</div></div></div>"), "https://gun.example.kr/b"
+    )
+    assert found.selectors.item == "div.tbl_type"
+    assert len(got) == 4
