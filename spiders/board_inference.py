@@ -304,10 +304,18 @@ def _score(rows: list[_Row], links: dict[Any, list[tuple[Any, str]]]) -> float:
     return len(rows) * length * same_shape * (1 + dated)
 
 
+# a path segment made of words joined by dashes: an article's slug ("january-board-meeting")
+_SLUG = re.compile(r"[^/.]+(?:-[^/.]+){2,}(?:\.html?)?")
+
+
 def _link_shape(link: str) -> str:
-    """A link's address with its ids blanked: the articles of one board share it."""
+    """A link's address with its ids and slugs blanked: the articles of one board share it
+    (``view.do?seq=0``, ``/news/0/``, a WordPress ``/*/``)."""
     parts = urlsplit(link)
-    path = re.sub(r"\d+", "0", parts.path)
+    path = "/".join(
+        "*" if _SLUG.fullmatch(segment) else re.sub(r"\d+", "0", segment)
+        for segment in parts.path.split("/")
+    )
     keys = sorted(key for key, _ in parse_qsl(parts.query, keep_blank_values=True))
     return f"{parts.hostname}{path}?{'&'.join(keys)}"
 

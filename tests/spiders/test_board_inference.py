@@ -218,3 +218,32 @@ def test_rows_with_a_class_of_their_own_need_no_parent_path():
     )
     assert found.selectors.item == "div.tbl_type"
     assert len(got) == 4
+
+
+def test_an_archive_of_slug_links_wins_over_a_shorter_dated_sidebar():
+    """A WordPress category archive: every post has its own slug, which must not count as links
+    of different shapes (a sidebar of recent posts, dated too, would win)."""
+    slugs = ["january-board-meeting", "march-finance-committee", "spring-community-forum"]
+    slugs += ["annual-report-release-event", "summer-planning-session", "fall-board-retreat-day"]
+    posts = "".join(
+        f'<article class="intro"><header><h2><a href="https://org.example.org/{slug}/">'
+        f"{slug.replace('-', ' ').title()}</a></h2><span class='event-date'>March {n}, 2026</span>"
+        f"</header></article>"
+        for n, slug in enumerate(slugs, start=1)
+    )
+    sidebar = "".join(
+        f'<li><a href="https://org.example.org/?p={n}">Recent post number {n} here</a>'
+        f"<span class='post-date'>April {n}, 2026</span></li>"
+        for n in range(1, 6)
+    )
+    found, got = inferred_rows(
+        page(f"<div id='primary'>{posts}</div><div class='widget'><ul>{sidebar}</ul></div>"),
+        "https://org.example.org/category/board/",
+    )
+    assert found.selectors.item == "#primary > article.intro"
+    assert len(got) == 6
+    assert got[0] == (
+        "https://org.example.org/january-board-meeting/",
+        "January Board Meeting",
+        "March 1, 2026",
+    )
