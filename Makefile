@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo test test-fast typecheck eval train dictionary bench bench-e2e bench-digest bench-load bench-tagging bench-startup lint format lock clean
+.PHONY: help install run demo test test-fast typecheck eval train dictionary bench bench-e2e bench-digest bench-load bench-tagging bench-startup bench-small lint format lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -61,7 +61,11 @@ BENCH_SPAN_DAYS ?= 730
 BENCH_SITES ?= 20
 BENCH_ARTICLES ?= 500
 
-bench: bench-e2e bench-digest bench-load bench-tagging bench-startup  ## every benchmark (docs/performance.md): ingest end to end, digest, load, tagging, command start-up
+bench: bench-e2e bench-small bench-digest bench-load bench-tagging bench-startup  ## every benchmark (docs/performance.md): ingest end to end (large, and small with whole commands), digest, load, tagging, command start-up
+
+bench-small: $(STAMP)  ## whole commands timed from outside on 10 sites x 200 articles: the baseline script, then cityradar ingest (fresh, then nothing changed)
+	$(BIN)/python -m bench.e2e --sites 10 --articles 200 --command \
+		--work data/bench/small --json data/bench/small-figures.json
 
 bench-e2e: $(STAMP)  ## ingest of a replay corpus (BENCH_SITES x BENCH_ARTICLES pages) against a plain Scrapy baseline
 	$(BIN)/python -m bench.e2e --sites $(BENCH_SITES) --articles $(BENCH_ARTICLES) \

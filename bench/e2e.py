@@ -151,14 +151,24 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="write the figures here too")
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument(
+        "--command",
+        action="store_true",
+        help="time whole commands from outside, start-up included: the baseline's process, then "
+        "`cityradar ingest` on a fresh folder and again with nothing changed (make bench-small)",
+    )
+    parser.add_argument(
         "--ingest-once", nargs=2, metavar=("SOURCES", "DATA_DIR"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
     if args.ingest_once:
         print(json.dumps(ingest_once(Path(args.ingest_once[0]), Path(args.ingest_once[1]))))
         return
-    figures = run_benchmark(args.sites, args.articles, args.work, args.skip_baseline)
-    print_report(figures)
+    if args.command:
+        figures = run_commands(args.sites, args.articles, args.work)
+        print_command_report(figures)
+    else:
+        figures = run_benchmark(args.sites, args.articles, args.work, args.skip_baseline)
+        print_report(figures)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")
 
@@ -197,6 +207,64 @@ def run_benchmark(sites: int, articles: int, work: Path, skip_baseline: bool) ->
         figures["new_5pct"] = run_child(*once, env=env)
         figures["new_5pct"]["articles_added"] = grown["articles"] - manifest["articles"]
     return figures
+
+
+def run_commands(sites: int, articles: int, work: Path) -> dict[str, object]:
+    """Corpus and server, then whole commands timed from outside as a user runs them: the
+    baseline's script, `cityradar ingest` on a fresh folder, and again with nothing changed."""
+    shutil.rmtree(work, ignore_errors=True)
+    corpus_dir, data_dir = work / "corpus", work / "data"
+    corpus_dir.mkdir(parents=True)
+    manifest = corpus_module.write_corpus(corpus_dir, sites, articles)
+    figures: dict[str, object] = {
+        "corpus": {
+            "sites": sites,
+            "articles": manifest["articles"],
+            "mib": manifest["bytes"] / 2**20,
+        }
+    }
+    sources = corpus_dir / "sources.yaml"
+    env = bench_env(data_dir) | {"CITYRADAR_DB": str(data_dir / "cityradar.duckdb")}
+    baseline = [sys.executable, "-m", "bench.baseline", "--sources", str(sources)]
+    ingest = [str(Path(sys.executable).parent / "cityradar"), "ingest", "--sources", str(sources)]
+    with corpus_server(corpus_dir):
+        figures["baseline"] = timed_command([*baseline, "--out", str(work / "b.jsonl")], env)
+        figures["full"] = timed_command([*ingest, "--force"], env)
+        figures["unchanged"] = timed_command([*ingest, "--force"], env)
+    return figures
+
+
+def timed_command(command: list[str], env: dict[str, str]) -> dict[str, object]:
+    """Seconds from start to exit of one command, its status, and the peak memory of it and its
+    children (each run is the only child of this process at the time)."""
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"{command[:3]} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return {"seconds": seconds, "peak_rss_mib": _rss_mib(resource.RUSAGE_CHILDREN)}
+
+
+def print_command_report(figures: dict) -> None:
+    """The whole-command figures as a short table."""
+    corpus, base, full, same = (
+        figures["corpus"],
+        figures["baseline"],
+        figures["full"],
+        figures["unchanged"],
+    )
+    print(
+        f"corpus: {corpus['sites']} sites, {corpus['articles']} articles, {corpus['mib']:.0f} MiB"
+    )
+    print(f"baseline script, whole process: {base['seconds']:.1f} s")
+    print(
+        f"cityradar ingest, whole command: {full['seconds']:.1f} s = "
+        f"{base['seconds'] / full['seconds']:.2f} x the baseline's speed"
+    )
+    print(
+        f"nothing changed: {same['seconds']:.1f} s = {same['seconds'] / full['seconds']:.1%} of the "
+        f"full run; peak memory of any command so far {same['peak_rss_mib']:.0f} MiB"
+    )
 
 
 def print_report(figures: dict) -> None:
