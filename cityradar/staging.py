@@ -139,6 +139,13 @@ class Batch:
             for record in read_jsonl(path):
                 yield RawItem.from_dict(record)
 
+    def raw_items_of(self, source_id: str) -> Iterator[RawItem]:
+        """The raw items one source's crawl wrote (none when it wrote none)."""
+        path = self.items_file(source_id)
+        if path.exists():
+            for record in read_jsonl(path):
+                yield RawItem.from_dict(record)
+
     def fetch_records(self) -> Iterator[FetchRecord]:
         """Every fetch log entry of the batch."""
         for path in sorted((self.path / "fetches").glob("*.jsonl")):

@@ -329,6 +329,10 @@ class PlainFuture:
         """Block until the call ended."""
         self._future.exception()
 
+    def done(self) -> bool:
+        """Whether the call has ended."""
+        return self._future.done()
+
     def result(self) -> Any:
         """The call's return value (raises its error)."""
         return self._future.result()
@@ -385,3 +389,10 @@ def _spread(args: tuple, kwargs: dict[str, Any]) -> list[tuple[tuple, dict[str, 
         (tuple(nth(a, n) for a in args), {k: nth(v, n) for k, v in kwargs.items()})
         for n in range(count)
     ]
+
+
+def is_done(future: Any) -> bool:
+    """Whether a future of ``map`` has ended, its retries included (plain or Prefect's)."""
+    if isinstance(future, PlainFuture):
+        return future.done()
+    return bool(future.state.is_final())

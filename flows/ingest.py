@@ -22,11 +22,13 @@ from cityradar.schedule import is_due, next_attempt
 from cityradar.settings import Settings, crawl_workers
 from cityradar.staging import Batch, pending_batches
 from flows.artifacts import current_run_id, publish_ingest_report
+from flows.as_crawled import TransformAsCrawled
 from flows.engine import (
     NONE,
     attempt,
     flow,
     get_run_logger,
+    is_done,
     quote,
     task,
     tries_left,
@@ -37,7 +39,7 @@ from spiders.process import crawl_in_subprocess
 from spiders.settings import crawl_overrides
 from transforms.normalize import normalize_chunks, release_models
 from transforms.vocabularies import place_names
-from warehouse.columnar import BatchTables, batch_tables, item_tables
+from warehouse.columnar import BatchTables, ItemTables, batch_tables, item_tables
 from warehouse.db import WarehouseLocked, connect
 from warehouse.loader import LoadResult, merge_tables
 from warehouse.state import RunHistory, run_history, source_state
@@ -213,13 +215,16 @@ def crawl_source(
 
 
 @task(name="normalize-batch", cache_policy=NONE)
-def normalize_staged(batch_path: Path) -> BatchTables:
-    """Normalise and tag every raw item of the batch and turn it into the loader's tables.
+def normalize_staged(batch_path: Path, items: ItemTables | None = None) -> BatchTables:
+    """The loader's tables of the batch: its items normalised, tagged and turned into columns
+    (``items``, when they were transformed while crawling), with its raw records, reports and
+    fetch log.
 
     Items become columns a chunk at a time, so the batch is never all Python objects at once.
     """
     batch = Batch(batch_path)
-    items = item_tables(normalize_chunks(batch.raw_items(), batch.sources()))
+    if items is None:
+        items = item_tables(normalize_chunks(batch.raw_items(), batch.sources()))
     release_models()  # the load need not carry the analysers' models
     return_freed_memory()
     tables = batch_tables(
@@ -347,13 +352,17 @@ def crawl_and_load(
         batch = Batch.create(run.staging, mine)
         for source in mine:
             batch.write_state(source.id, knowledge.states.get(source.id, SourceState()))
-        (reports, outage), crawl_seconds = _timed(_crawl, mine, batch, run)
+        # a run that loads transforms each source's items as soon as its crawl ends
+        transformer = TransformAsCrawled(batch) if run.load else None
+        (reports, outage), crawl_seconds = _timed(_crawl, mine, batch, run, transformer)
         crawled = Crawled(
             busy, batch.batch_id, reports, outage, stage_seconds={"crawl": crawl_seconds}
         )
         yield crawled
-        if run.load:
-            tables, transform_seconds = _timed(normalize_staged, batch.path)
+        if transformer is not None:
+            # the transform's tail: the sources whose crawls ended last, then the batch's tables
+            items = transformer.finish()
+            tables, transform_seconds = _timed(normalize_staged, batch.path, quote(items))
             # quoted: Prefect would otherwise walk the tables looking for futures
             loaded, load_seconds = _timed(load_staged, run.db, batch.path, quote(tables))
             seconds = {
@@ -365,10 +374,11 @@ def crawl_and_load(
 
 
 def _crawl(
-    sources: list[Source], batch: Batch, run: CrawlRun
+    sources: list[Source], batch: Batch, run: CrawlRun, transformer: TransformAsCrawled | None
 ) -> tuple[list[CrawlReport], NetworkOutage | None]:
     """Crawl every source into the batch, then mark it crawled; their reports, and the network
-    outage when every one of them failed to connect."""
+    outage when every one of them failed to connect. Each source is handed to the transformer
+    as soon as its crawl ends."""
     settings = run.settings
     overrides = crawl_overrides(
         delay=settings.crawl_delay if run.crawl_delay is None else run.crawl_delay,
@@ -389,11 +399,35 @@ def _crawl(
         timeout=unmapped(settings.crawl_timeout),
         since=unmapped(run.since),
     )
-    reports = [_report_of(f, s, batch) for f, s in zip(futures, sources, strict=True)]
+    reports = _reports_as_crawls_end(futures, sources, batch, transformer)
     outage = _excuse_outage(reports, sources, batch)
     progress().finish("crawl")
     batch.mark_crawled()
     return reports, outage
+
+
+def _reports_as_crawls_end(
+    futures: list[Any], sources: list[Source], batch: Batch, transformer: TransformAsCrawled | None
+) -> list[CrawlReport]:
+    """Each source's report, in the sources' order, the transformer told of each crawl as it
+    ends (whichever ends first)."""
+    reports: dict[str, CrawlReport] = {}
+    pending = list(zip(futures, sources, strict=True))
+    while pending:
+        ended = [(f, s) for f, s in pending if is_done(f)]
+        if not ended:
+            time.sleep(_POLL_SECONDS)
+            continue
+        for future, source in ended:
+            reports[source.id] = _report_of(future, source, batch)
+            if transformer is not None:
+                transformer.crawled(source.id)
+        pending = [(f, s) for f, s in pending if s.id not in reports]
+    return [reports[s.id] for s in sources]
+
+
+# how often the run looks for crawls that ended (a crawl takes seconds to minutes)
+_POLL_SECONDS = 0.1
 
 
 def _timed(step: Callable[..., T], *args: Any) -> tuple[T, float]:
