@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from transforms.language import detect_language
@@ -57,4 +56,4 @@ def _reasons(tags: list[Tag]) -> dict[str, list[dict[str, Any]]]:
 
 
 def _reason(reason: Reason) -> dict[str, Any]:
-    return {key: value for key, value in asdict(reason).items() if value is not None}
+    return reason.to_dict()

@@ -74,7 +74,16 @@ class Reason:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, fields without a value left out (as the warehouse stores it)."""
-        return {key: value for key, value in asdict(self).items() if value is not None}
+        # field by field: dataclasses.asdict deep-copies, which cost ~1 ms per tagged story
+        values = {
+            "term": self.term,
+            "field": self.field,
+            "count": self.count,
+            "weight": self.weight,
+            "url": self.url,
+            "title": self.title,
+        }
+        return {key: value for key, value in values.items() if value is not None}
 
 
 @dataclass
