@@ -242,7 +242,11 @@ def timed_command(command: list[str], env: dict[str, str]) -> dict[str, object]:
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"{command[:3]} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    return {"seconds": seconds, "peak_rss_mib": _rss_mib(resource.RUSAGE_CHILDREN)}
+    return {
+        "seconds": seconds,
+        "peak_rss_mib": _rss_mib(resource.RUSAGE_CHILDREN),
+        "output_tail": done.stdout[-2000:],  # the command's own summary (stages, counts)
+    }
 
 
 def print_command_report(figures: dict) -> None:
