@@ -39,8 +39,9 @@ def reports_errors(command: Callable[..., Any], loads_batch: bool = False) -> Ca
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        # an exit status, or a usage error Typer says itself (importing click would cost ~15 ms)
-        except (typer.Exit, typer.Abort, typer.TyperException):
+        # an exit status, or a usage error Typer says itself (importing click would cost ~15 ms);
+        # a reader that went away (`| head`): Click ends quietly, as a pipe's reader expects
+        except (typer.Exit, typer.Abort, typer.TyperException, BrokenPipeError):
             raise
         except Exception as exc:
             error = as_command_error(exc, loads_batch)

@@ -269,3 +269,22 @@ def test_sources_add_never_imports_prefect(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "Proposed entry:" in done.stdout
     assert not [m for m in json.loads(modules.read_text()) if m.split(".")[0] == "prefect"]
+
+
+def test_output_piped_to_a_reader_that_stops_early_is_no_error(tmp_path):
+    """`cityradar sources list | head -1`: the reader goes away; no error line, no traceback."""
+    command = f'"{Path(sys.executable).with_name("cityradar")}" sources list | head -1'
+    registry = Path(__file__).resolve().parents[2] / "sources.yaml"
+    done = subprocess.run(
+        ["bash", "-c", command],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CITYRADAR_SOURCES": str(registry)},
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert done.stdout.startswith(f"{registry}: ")
+    assert done.stdout.count("\n") == 1
+    assert "error" not in done.stderr.lower()
+    assert "Traceback" not in done.stderr
