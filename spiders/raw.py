@@ -298,7 +298,7 @@ def find_attachments(page: Selector, url: str, css: str | None) -> list[dict[str
         if not hasattr(anchor, "get"):
             continue  # the selector matched text, not an element
         href = _attachment_href(anchor)
-        if not href:
+        if not href or (not css and not _may_be_a_file(anchor, href)):
             continue
         name = _attachment_name(anchor)
         kind = attachment_kind(href, name) or _named_extension(name)
@@ -374,6 +374,27 @@ _FILE_TYPES = frozenset(
         "png",
         "gif",
     ]
+)
+
+
+def _may_be_a_file(anchor: Any, href: str) -> bool:
+    """A cheap first look, before a link's name is read: a download handler, or a document's
+    extension where a file's name could be (the link's address, text or title, the text just
+    before it). Every rule below needs one, and a page's hundreds of menu links have none."""
+    if _DOWNLOAD_HANDLER.search(href) or "%2e" in href.lower():
+        return True
+    before = anchor.getprevious()
+    while before is not None and not isinstance(before.tag, str):  # comments, processing
+        before = before.getprevious()
+    texts = [href, anchor.get("title") or "", "".join(anchor.itertext())]
+    if before is not None:
+        texts.append("".join(before.itertext()))
+    return any(_ANY_FILE_EXTENSION.search(text) for text in texts)
+
+
+# the extensions either rule reads (documents.attachment_kind's and _FILE_TYPES), anywhere
+_ANY_FILE_EXTENSION = re.compile(
+    r"\.(?:pdf|hwpx?|docx?|xlsx?|pptx?|zip|odt|txt|csv|jpe?g|png|gif)", re.I
 )
 
 
