@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from bench import corpus as corpus_module
 from bench.serve import corpus_server
@@ -173,8 +174,11 @@ def main() -> None:
         args.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")
 
 
-def run_benchmark(sites: int, articles: int, work: Path, skip_baseline: bool) -> dict[str, object]:
-    """Corpus, server, baseline, then the three cityradar runs."""
+def fresh_corpus(
+    work: Path, sites: int, articles: int
+) -> tuple[Path, Path, dict[str, Any], dict[str, object]]:
+    """An empty work folder with a new corpus in it: the corpus and data folders, the corpus's
+    manifest, and the figures so far (the corpus's own)."""
     shutil.rmtree(work, ignore_errors=True)
     corpus_dir, data_dir = work / "corpus", work / "data"
     corpus_dir.mkdir(parents=True)
@@ -188,6 +192,12 @@ def run_benchmark(sites: int, articles: int, work: Path, skip_baseline: bool) ->
             "seconds_to_write": time.perf_counter() - started,
         }
     }
+    return corpus_dir, data_dir, manifest, figures
+
+
+def run_benchmark(sites: int, articles: int, work: Path, skip_baseline: bool) -> dict[str, object]:
+    """Corpus, server, baseline, then the three cityradar runs."""
+    corpus_dir, data_dir, manifest, figures = fresh_corpus(work, sites, articles)
     sources = corpus_dir / "sources.yaml"
     with corpus_server(corpus_dir):
         env = bench_env(data_dir)
@@ -212,17 +222,7 @@ def run_benchmark(sites: int, articles: int, work: Path, skip_baseline: bool) ->
 def run_commands(sites: int, articles: int, work: Path) -> dict[str, object]:
     """Corpus and server, then whole commands timed from outside as a user runs them: the
     baseline's script, `cityradar ingest` on a fresh folder, and again with nothing changed."""
-    shutil.rmtree(work, ignore_errors=True)
-    corpus_dir, data_dir = work / "corpus", work / "data"
-    corpus_dir.mkdir(parents=True)
-    manifest = corpus_module.write_corpus(corpus_dir, sites, articles)
-    figures: dict[str, object] = {
-        "corpus": {
-            "sites": sites,
-            "articles": manifest["articles"],
-            "mib": manifest["bytes"] / 2**20,
-        }
-    }
+    corpus_dir, data_dir, _, figures = fresh_corpus(work, sites, articles)
     sources = corpus_dir / "sources.yaml"
     env = bench_env(data_dir) | {"CITYRADAR_DB": str(data_dir / "cityradar.duckdb")}
     baseline = [sys.executable, "-m", "bench.baseline", "--sources", str(sources)]

@@ -28,6 +28,16 @@ class RegistryError(ValueError):
     """sources.yaml cannot be used; the message lists every problem found."""
 
 
+def _regular_expression(value: str | None) -> str | None:
+    """The value, when it compiles as a regular expression (a date_pattern)."""
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+    return value
+
+
 class Selectors(BaseModel):
     """CSS selectors of an HTML list page and its article pages.
 
@@ -73,12 +83,7 @@ class Selectors(BaseModel):
     @field_validator("date_pattern")
     @classmethod
     def _compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"not a regular expression: {exc}") from None
-        return value
+        return _regular_expression(value)
 
 
 class Pagination(BaseModel):
@@ -115,12 +120,7 @@ class Bundle(BaseModel):
     @field_validator("date_pattern")
     @classmethod
     def _compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"not a regular expression: {exc}") from None
-        return value
+        return _regular_expression(value)
 
     def list_selectors(self) -> Selectors:
         """The bundle page read as a list page: these selectors in the list's fields."""

@@ -28,7 +28,7 @@ from parsel import Selector
 from cityradar.registry import Selectors
 from spiders.decoding import decode_body
 from spiders.links import site_of
-from spiders.raw import ListEntry, parse_list
+from spiders.raw import ListEntry, is_download, parse_list, script_argument
 from transforms.chrome import chrome_elements
 from transforms.dates import parse_datetime
 
@@ -43,13 +43,6 @@ _UP_LEVELS = 8  # how far above a link its row may be
 _STATE_CLASSES = frozenset(
     {"on", "active", "first", "last", "odd", "even", "new", "notice", "top", "fixed", "hot"}
 )
-# a download handler or a file is an attachment of the row, never its article
-_DOWNLOAD = re.compile(
-    r"(?:download|fileDown|boardDown|atchFile|getFile|downFile|\.(?:pdf|hwpx?|docx?|xlsx?|zip)\b)",
-    re.I,
-)
-# the first argument of a script call, for boards that open articles by script (raw.parse_list)
-_SCRIPT_ARGUMENT = re.compile(r"""\b(?!void\b)\w+\(\s*['"]?([^'",)\s]+)""")
 _DATE_LIKE = re.compile(
     r"\d{4}\s*[.\-/년]\s*\d{1,2}\s*[.\-/월]\s*\d{1,2}"  # 2026.07.08, 2026-07-08, 2026년 7월 8일
     r"|\b\d{2}([.\-])\d{1,2}\1\d{1,2}\b"  # 26.07.08, 26-07-08
@@ -73,8 +66,9 @@ class InferredBoard:
 
     def describe(self) -> str:
         """The list selectors in one line, as an operator would pin them in sources.yaml."""
-        values = self.selectors.model_dump()
-        return ", ".join(f"{name}: {values[name]!r}" for name in LIST_FIELDS if values[name])
+        return ", ".join(
+            f"{name}: {value!r}" for name, value in list_fields(self.selectors).items()
+        )
 
 
 @dataclass(frozen=True)
@@ -90,11 +84,13 @@ class BoardPage:
         """The inferred list selectors as JSON (item, link, title, date), for the crawl report."""
         if self.inferred is None:
             return None
-        values = self.inferred.selectors.model_dump()
-        return json.dumps({name: values[name] for name in LIST_FIELDS if values[name]})
+        return json.dumps(list_fields(self.inferred.selectors))
 
 
-LIST_FIELDS = ("item", "link", "title", "date")
+def list_fields(selectors: Selectors | None) -> dict[str, str]:
+    """The list selectors that are set (item, link, title, date), as shown and recorded."""
+    values = selectors.model_dump() if selectors is not None else {}
+    return {name: values[name] for name in ("item", "link", "title", "date") if values.get(name)}
 
 
 def read_board(
@@ -211,7 +207,7 @@ def _article_anchors(root: Any, url: str, article_url: str | None) -> list[tuple
         if any(element in chrome for element in anchor.iterancestors()):
             continue
         link = _anchor_link(anchor, url, article_url)
-        if link is None or _DOWNLOAD.search(link):
+        if link is None or is_download(link):  # the row's attachment, not its article
             continue
         parts = urlsplit(link)
         if parts.scheme not in ("http", "https") or site_of(parts.hostname or "") != site:
@@ -229,9 +225,9 @@ def _anchor_link(anchor: Any, url: str, article_url: str | None) -> str | None:
     if article_url is None:
         return None
     for script in (href, anchor.get("onclick") or ""):
-        argument = _SCRIPT_ARGUMENT.search(script)
+        argument = script_argument(script)
         if argument:
-            return urljoin(url, article_url.replace("{id}", argument.group(1)))
+            return urljoin(url, article_url.replace("{id}", argument))
     return None
 
 

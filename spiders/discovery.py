@@ -22,7 +22,7 @@ from protego import Protego
 
 from cityradar import USER_AGENT
 from cityradar.registry import Source
-from spiders.board_inference import LIST_FIELDS, infer_board, page_parameter
+from spiders.board_inference import infer_board, list_fields, page_parameter
 from spiders.decoding import decode_body
 from spiders.raw import parse_feed, parse_list, parse_sitemap
 from transforms.language import detect_language
@@ -191,8 +191,7 @@ def _board_candidate(
     found = infer_board(html, url)
     if found is None:
         return None
-    values = found.selectors.model_dump()
-    selectors = {name: values[name] for name in LIST_FIELDS if values[name]}
+    selectors = list_fields(found.selectors)
     entries = parse_list(html.encode(), "text/html; charset=utf-8", url, found.selectors)
     titles = [entry.title for entry in entries[:10]]
     return Candidate(

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from cityradar.items import utc_now_iso
 from cityradar.registry import Source
-from spiders.board_inference import LIST_FIELDS, read_board
+from spiders.board_inference import list_fields, read_board
 from spiders.raw import (
     parse_feed,
     parse_list,
@@ -55,10 +55,9 @@ def preview_listing(source: Source, body: bytes, content_type: str | None, url: 
         if bundle.rows:  # not the list page but one of its bundle pages
             return bundle
     board = read_board(body, content_type, url, source.selectors)
-    used = board.selectors.model_dump() if board.selectors is not None else {}
     rows = [_row(source, e.title, e.link, e.date) for e in board.entries]
     how = "selectors inferred" if board.inferred is not None else "selectors given"
-    selectors = {name: used[name] for name in LIST_FIELDS if used.get(name)}
+    selectors = list_fields(board.selectors)
     problem = board.problem
     if source.bundle is not None and rows and problem is None:
         problem = (
@@ -79,10 +78,8 @@ def _bundle_preview(source: Source, body: bytes, content_type: str | None, url: 
     assert source.bundle is not None
     selectors = source.bundle.list_selectors()
     entries = parse_list(body, content_type, url, selectors)
-    used = selectors.model_dump()
-    shown = {name: used[name] for name in LIST_FIELDS if used.get(name)}
     rows = [_row(source, e.title, e.link, e.date) for e in entries]
-    return Preview(rows, "bundle page, selectors given", shown)
+    return Preview(rows, "bundle page, selectors given", list_fields(selectors))
 
 
 def _feed_preview(source: Source, body: bytes, content_type: str | None, url: str) -> Preview:

@@ -377,16 +377,22 @@ _FILE_TYPES = frozenset(
 )
 
 
+def is_download(href: str) -> bool:
+    """Whether a link's address is a download handler's or names a file (a document, an image,
+    an archive): an attachment, never an article."""
+    return bool(_DOWNLOAD_HANDLER.search(href) or _ANY_FILE_EXTENSION.search(href))
+
+
 def _may_be_a_file(anchor: Any, href: str) -> bool:
     """A cheap first look, before a link's name is read: a download handler, or a document's
     extension where a file's name could be (the link's address, text or title, the text just
     before it). Every rule below needs one, and a page's hundreds of menu links have none."""
-    if _DOWNLOAD_HANDLER.search(href) or "%2e" in href.lower():
+    if is_download(href) or "%2e" in href.lower():
         return True
     before = anchor.getprevious()
     while before is not None and not isinstance(before.tag, str):  # comments, processing
         before = before.getprevious()
-    texts = [href, anchor.get("title") or "", "".join(anchor.itertext())]
+    texts = [anchor.get("title") or "", "".join(anchor.itertext())]
     if before is not None:
         texts.append("".join(before.itertext()))
     return any(_ANY_FILE_EXTENSION.search(text) for text in texts)
@@ -529,10 +535,16 @@ def _scripted_article(node: Selector, href: str, template: str | None) -> str | 
         return None
     scripts = [href, *node.css("[onclick]::attr(onclick)").getall(), node.attrib.get("onclick")]
     for script in scripts:
-        found = _SCRIPT_ARGUMENT.search(script or "")
-        if found:
-            return template.replace("{id}", found.group(1))
+        argument = script_argument(script or "")
+        if argument:
+            return template.replace("{id}", argument)
     return None
+
+
+def script_argument(script: str) -> str | None:
+    """The first argument of the call a link's script makes (``fn_detail(123)`` -> ``123``)."""
+    found = _SCRIPT_ARGUMENT.search(script)
+    return found.group(1) if found else None
 
 
 # boards cut long titles in the list ("…실시간...", "…실시간…") and keep the whole in the link's title
