@@ -14,6 +14,7 @@ from cityradar.registry import Selectors
 from spiders.raw import (
     extract_article,
     find_attachments,
+    find_kogl_licence,
     identify_download,
     parse_feed,
     parse_list,
@@ -678,3 +679,20 @@ def test_without_a_template_links_opened_by_script_are_left_out():
 def test_an_article_url_template_without_its_id_is_refused():
     with pytest.raises(ValueError, match=r"needs \{id\}"):
         Selectors(item="tr", article_url="/view.do?seq=")
+
+
+@pytest.mark.parametrize(
+    ("body", "licence"),
+    [
+        ('<img src="/images/kogl/open_type3.png" alt="">', "KOGL-3"),
+        ('<img src="/x.png" alt="공공누리 제2유형: 출처표시+상업적 이용금지">', "KOGL-2"),
+        (
+            "<div><p>본 저작물은 공공누리 제4유형 조건에 따라 이용할 수 있습니다.</p></div>",
+            "KOGL-4",
+        ),
+        ("<p>공공누리는 공공저작물 자유이용 허락 표시제도입니다.</p>", None),
+    ],
+)
+def test_kogl_type_from_the_badge_or_the_notice(body, licence):
+    page = Selector(text=f"<html><body><main>{body}</main></body></html>")
+    assert find_kogl_licence(page) == licence

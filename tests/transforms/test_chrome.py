@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import html as lxml_html
 
+from tests.helpers.paths import FIXTURES
 from transforms.chrome import (
     chrome_elements,
     chrome_texts,
@@ -12,6 +13,7 @@ from transforms.chrome import (
     drop_marked_lines,
     is_chrome_line,
     prune_chrome,
+    subtree_texts,
 )
 
 
@@ -171,3 +173,27 @@ def test_a_pull_quote_repeating_the_story_does_not_cut_it():
     story = "The mayor said the sensors would stay. They cut waiting times by half. Buses now come."
     assert drop_marked_lines(story, chrome) == story
     assert drop_marked_lines("They cut waiting times by half.", chrome) == ""
+
+
+def test_a_share_bar_of_long_link_texts_is_still_chrome():
+    headlines = "".join(
+        f"<li><a>{'관련 기사 제목이 길게 이어지는 링크 ' * 4}{n}</a></li>" for n in range(8)
+    )
+    root = _fragment(f"<p>본문.</p><div class='related'><ul>{headlines}</ul>짧은 말.</div>")
+    prune_chrome(root)
+    assert root.text_content() == "본문."  # 1,000 characters, all of them in links
+
+
+@pytest.mark.parametrize(
+    "page", ["gov_release_chrome.html", "news_article_chrome.html", "mois_article.html"]
+)
+def test_subtree_texts_are_each_elements_text_content(page):
+    tree = lxml_html.fromstring((FIXTURES / "pages" / page).read_bytes())
+    for element in [tree, *tree.iter("div", "ul", "p")]:
+        want = [part.text_content() for part in element.iter() if isinstance(part.tag, str)]
+        assert sorted(subtree_texts(element)) == sorted(want)
+
+
+def test_subtree_texts_skip_comments_but_keep_the_text_after_them():
+    root = _fragment("<div>앞<!-- 주석 -->뒤<b>굵게</b>끝</div>")
+    assert subtree_texts(root[0]) == ["굵게", "앞뒤굵게끝"]  # children before parents
