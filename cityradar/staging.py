@@ -81,6 +81,11 @@ class Batch:
         """Where a source's raw items go."""
         return self.path / "items" / f"{source_id}.jsonl"
 
+    def has_items(self) -> bool:
+        """Whether any source's crawl has written an item to this batch yet."""
+        folder = self.path / "items"
+        return folder.is_dir() and any(f.stat().st_size for f in folder.glob("*.jsonl"))
+
     def fetches_file(self, source_id: str) -> Path:
         """Where a source's fetch log goes."""
         return self.path / "fetches" / f"{source_id}.jsonl"

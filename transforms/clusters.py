@@ -59,6 +59,11 @@ def signature(text: str) -> np.ndarray | None:
     return np.asarray(minhash.hashvalues, dtype=np.uint64)
 
 
+def load_minhash() -> None:
+    """Import datasketch (and SciPy with it, ~1 s) now, ahead of the first text to sign."""
+    import datasketch  # noqa: F401
+
+
 def band_keys(values: np.ndarray) -> list[int]:
     """One key per band: items sharing any key are candidates (signed 32-bit, for DuckDB INTEGER)."""
     return band_key_matrix(values.reshape(1, -1))[0].tolist()

@@ -110,6 +110,11 @@ def _blas_threads() -> Any:
     return ThreadpoolController()
 
 
+def load_encoder() -> None:
+    """Load the encoder's weights now (about a second), ahead of the first text."""
+    _piece_weights()
+
+
 def release_encoder() -> None:
     """Let go of the encoder's weights (about 80 MiB) until it is next needed."""
     _encoder.cache_clear()

@@ -57,6 +57,11 @@ def _identifier() -> LanguageIdentifier:
 _HANGUL_SYLLABLE = re.compile("[\uac00-\ud7a3]")
 
 
+def load_identifier() -> None:
+    """Load the identifier's model now, ahead of the first text."""
+    _identifier()
+
+
 def release_identifier() -> None:
     """Drop the identifier's model (it loads again on first use)."""
     _identifier.cache_clear()

@@ -104,6 +104,11 @@ def _kiwi() -> Kiwi:
     return Kiwi(num_workers=os.cpu_count() or 1, load_multi_dict=False)
 
 
+def load_kiwi() -> None:
+    """Load the analyser now (about 2 s), ahead of the first text that needs it."""
+    _kiwi()
+
+
 def release_kiwi() -> None:
     """Drop the analyser and what it analysed (it loads again on first use)."""
     _kiwi.cache_clear()

@@ -183,6 +183,23 @@ def normalize_chunks(
         ]
 
 
+def load_models(korean: bool) -> None:
+    """Load what tagging and clustering will need (3-4 s, most of it Kiwi's model), so that a
+    caller can do it while it waits for items instead of when the first one arrives.
+
+    Args:
+        korean: load Kiwi too (only Korean text is analysed by it).
+    """
+    gazetteer()
+    taxonomy()
+    language.load_identifier()
+    embedding.load_encoder()
+    learned.learned_model()
+    clusters.load_minhash()
+    if korean:
+        matching.load_kiwi()
+
+
 def release_models() -> None:
     """Let go of Kiwi's, the language identifier's and the sentence encoder's models (~450 MiB)
     until they are next needed: a batch's load should not carry them (they load again in about

@@ -3,12 +3,15 @@ columns as transforming the whole batch once every crawl has ended."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from cityradar.staging import Batch, JsonlWriter
 from flows.as_crawled import TransformAsCrawled
 from tests.helpers.factories import make_raw, make_source
-from transforms.normalize import normalize_chunks
+from transforms import matching
+from transforms.normalize import normalize_chunks, release_models
 from warehouse.columnar import item_tables
 
 SEOUL = make_source(id="seoul_feed", city="Seoul", org_type="city")
@@ -73,3 +76,33 @@ def test_a_failure_to_transform_is_raised_when_the_flow_asks_for_the_columns(tmp
     transformer.crawled(SEOUL.id)  # later sources are drained, not transformed
     with pytest.raises(KeyError):
         transformer.finish()
+
+
+def _kiwi_loaded() -> bool:
+    return matching._kiwi.cache_info().currsize == 1
+
+
+def test_models_load_once_a_crawl_writes_an_item_not_when_it_ends(tmp_path):
+    release_models()
+    batch = Batch.create(tmp_path, [SEOUL])
+    transformer = TransformAsCrawled(batch)
+    time.sleep(0.5)
+    assert not _kiwi_loaded()  # nothing written yet: a run with nothing new loads nothing
+    writer = JsonlWriter(batch.items_file(SEOUL.id))
+    writer.write(make_raw(source_id=SEOUL.id, title="서울시 자율주행 버스").to_dict())
+    writer.close()
+    deadline = time.monotonic() + 60
+    while not _kiwi_loaded() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _kiwi_loaded()  # the crawl has not ended: Kiwi was loaded while it went on
+    transformer.crawled(SEOUL.id)
+    assert transformer.finish().items.num_rows == 1
+
+
+def test_a_run_whose_crawls_write_nothing_loads_no_model(tmp_path):
+    release_models()
+    batch = Batch.create(tmp_path, [SEOUL])
+    transformer = TransformAsCrawled(batch)
+    transformer.crawled(SEOUL.id)
+    assert transformer.finish().items.num_rows == 0
+    assert not _kiwi_loaded()
