@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -173,6 +174,8 @@ class Batch:
         """Move the batch under ``loaded/`` once the warehouse holds it; returns the new path."""
         target = self.path.parent / LOADED_DIR / self.batch_id
         target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():  # loaded before, then taken again (its store's marker was lost)
+            shutil.rmtree(target)
         self.path.rename(target)
         return target
 

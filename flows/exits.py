@@ -34,6 +34,7 @@ NOTHING_IN = 3
 CONFIG_ERRORS = (
     "cityradar.registry.RegistryError",
     "cityradar.settings.SettingsError",
+    "cityradar.shared_staging.SharedStagingError",  # CITYRADAR_STAGING_URL unusable
     "digest.recipients.RecipientsError",
 )
 # the warehouse could not take the batch: nothing of the run was loaded

@@ -20,6 +20,7 @@ from cityradar.progress import progress
 from cityradar.registry import KINDS_WITH_SPIDER, Source, load_sources
 from cityradar.schedule import is_due, next_attempt
 from cityradar.settings import Settings, crawl_workers
+from cityradar.shared_staging import SharedStaging, SharedStagingError, open_shared_staging
 from cityradar.staging import Batch, pending_batches
 from flows.artifacts import current_run_id, publish_ingest_report
 from flows.as_crawled import TransformAsCrawled
@@ -95,6 +96,8 @@ class IngestSummary:
     since: str | None = None  # a backfill's start date
     no_archive: list[str] = field(default_factory=list)  # sources a backfill cannot go back in
     outage: NetworkOutage | None = None  # every source failed to connect: not their fault
+    published: list[str] = field(default_factory=list)  # batches sent to CITYRADAR_STAGING_URL
+    staging_problems: list[str] = field(default_factory=list)  # the shared store's failures
 
     @property
     def failed_sources(self) -> list[CrawlReport]:
@@ -299,9 +302,11 @@ def ingest(
     """
     settings = Settings()
     staging, db = run_places(settings, data_dir, db_path)
+    shared = open_shared_staging(settings.staging_url)
     summary = IngestSummary(db_path=str(db), run_id=current_run_id())
     if load:
-        summary.recovered = load_leftovers(staging, db, settings.crawl_timeout)
+        leftovers = load_leftovers(staging, db, settings, shared)
+        summary.recovered, summary.staging_problems = leftovers.loaded, leftovers.problems
     registry = load_registry(sources_path or settings.sources)
     candidates = select_sources(registry, only)
     knowledge = read_knowledge(db, candidates)
@@ -310,27 +315,110 @@ def ingest(
     try:
         for crawled in crawl_and_load(selected, knowledge, run):
             summary.take(crawled)
+        if not load and shared is not None:  # a crawl worker: the loader is elsewhere
+            summary.published, summary.staging_problems = publish_leftovers(
+                staging, shared.url, settings.crawl_timeout
+            )
     finally:  # a failed load still shows what was crawled
         publish_ingest_report(summary)
     return summary
 
 
+@dataclass
+class StagedLoad:
+    """What loading the staged batches did: each batch loaded, and what went wrong with the
+    shared store (CITYRADAR_STAGING_URL), one line each."""
+
+    loaded: list[LoadResult] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
 @flow(name="load-staged")
-def load_staged_batches(
-    data_dir: Path | None = None, db_path: Path | None = None
-) -> list[LoadResult]:
-    """Load every batch crawled (by any worker) into DuckDB: the warehouse machine's flow."""
+def load_staged_batches(data_dir: Path | None = None, db_path: Path | None = None) -> StagedLoad:
+    """Load every batch crawled (by any worker, on this disk or on CITYRADAR_STAGING_URL) into
+    DuckDB: the warehouse machine's flow."""
     settings = Settings()
     staging, db = run_places(settings, data_dir, db_path)
-    return load_leftovers(staging, db, settings.crawl_timeout)
+    return load_leftovers(staging, db, settings, open_shared_staging(settings.staging_url))
 
 
-def load_leftovers(staging: Path, db: Path, crawl_timeout: float) -> list[LoadResult]:
-    """Load the batches earlier runs (or other workers) crawled but did not load."""
-    return [
-        load_staged(db, leftover.path, quote(normalize_staged(leftover.path)))
-        for leftover in _abandoned(staging, crawl_timeout)
-    ]
+def load_leftovers(
+    staging: Path, db: Path, settings: Settings, shared: SharedStaging | None
+) -> StagedLoad:
+    """Load the batches earlier runs or other workers crawled but did not load: those in the
+    staging folder, and those published to the shared store (fetched first, marked loaded
+    once the warehouse holds them; the store's batches loaded long ago are then pruned)."""
+    done = StagedLoad()
+    fetched: set[str] = set()
+    if shared is not None:
+        fetched, done.problems = fetch_published(staging, shared.url)
+    for leftover in _abandoned(staging, settings.crawl_timeout):
+        result = load_staged(db, leftover.path, quote(normalize_staged(leftover.path)))
+        done.loaded.append(result)
+        if shared is not None and result.batch_id in fetched:
+            _tell_store(done.problems, shared.mark_loaded, result.batch_id)
+    if shared is not None:
+        _tell_store(done.problems, shared.prune, settings.staging_keep_days)
+    return done
+
+
+# the tasks take the store's URL, not the store: Prefect walks a task's arguments
+@task(name="fetch-published", cache_policy=NONE)
+def fetch_published(staging: Path, staging_url: str) -> tuple[set[str], list[str]]:
+    """Download the store's crawled, unloaded batches into the staging folder: the ids
+    fetched, and one line per failure (a batch not fetched is left for the next run)."""
+    shared = open_shared_staging(staging_url)
+    assert shared is not None
+    fetched: set[str] = set()
+    problems: list[str] = []
+    try:
+        waiting = shared.complete_batches()
+    except Exception as exc:  # the store's own errors (boto, OSError...): one line, go on
+        _note_problem(problems, f"could not list the batches on {staging_url}: {exc}")
+        return fetched, problems
+    for batch_id in waiting:
+        try:
+            shared.fetch(batch_id, staging)
+        except SharedStagingError as exc:
+            _note_problem(problems, str(exc))
+            continue
+        fetched.add(batch_id)
+    return fetched, problems
+
+
+@task(name="publish-batches", cache_policy=NONE)
+def publish_leftovers(
+    staging: Path, staging_url: str, crawl_timeout: float
+) -> tuple[list[str], list[str]]:
+    """Publish this machine's crawled batches (this run's, and any an earlier run crawled but
+    could not publish) to the shared store; the ids published and one line per failure (the
+    batch stays here and the next run publishes it)."""
+    shared = open_shared_staging(staging_url)
+    assert shared is not None
+    published: list[str] = []
+    problems: list[str] = []
+    for batch in _abandoned(staging, crawl_timeout):
+        try:
+            shared.publish(batch)
+        except SharedStagingError as exc:
+            _note_problem(problems, str(exc))
+            continue
+        published.append(batch.batch_id)
+    return published, problems
+
+
+def _tell_store(problems: list[str], step: Callable[..., Any], *args: Any) -> None:
+    """Run one marker or pruning step on the store; a failure is a line, not the run's end
+    (a missing marker means a batch is taken again, which loads nothing twice)."""
+    try:
+        step(*args)
+    except Exception as exc:  # the store's own errors
+        _note_problem(problems, f"shared staging: {step.__name__}: {exc}")
+
+
+def _note_problem(problems: list[str], line: str) -> None:
+    problems.append(line)
+    get_run_logger().warning("%s", line)
 
 
 def crawl_and_load(
