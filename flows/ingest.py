@@ -20,7 +20,12 @@ from cityradar.progress import progress
 from cityradar.registry import KINDS_WITH_SPIDER, Source, load_sources
 from cityradar.schedule import is_due, next_attempt
 from cityradar.settings import Settings, crawl_workers
-from cityradar.shared_staging import SharedStaging, SharedStagingError, open_shared_staging
+from cityradar.shared_staging import (
+    SharedStaging,
+    SharedStagingError,
+    StagingUrlError,
+    open_shared_staging,
+)
 from cityradar.staging import Batch, pending_batches
 from flows.artifacts import current_run_id, publish_ingest_report
 from flows.as_crawled import TransformAsCrawled
@@ -302,7 +307,7 @@ def ingest(
     """
     settings = Settings()
     staging, db = run_places(settings, data_dir, db_path)
-    shared = open_shared_staging(settings.staging_url)
+    shared = open_shared_staging(settings.staging_url, staging)
     summary = IngestSummary(db_path=str(db), run_id=current_run_id())
     if load:
         leftovers = load_leftovers(staging, db, settings, shared)
@@ -316,9 +321,7 @@ def ingest(
         for crawled in crawl_and_load(selected, knowledge, run):
             summary.take(crawled)
         if not load and shared is not None:  # a crawl worker: the loader is elsewhere
-            summary.published, summary.staging_problems = publish_leftovers(
-                staging, shared.url, settings.crawl_timeout
-            )
+            summary.published, summary.staging_problems = publish_leftovers(staging, shared.url)
     finally:  # a failed load still shows what was crawled
         publish_ingest_report(summary)
     return summary
@@ -339,7 +342,7 @@ def load_staged_batches(data_dir: Path | None = None, db_path: Path | None = Non
     DuckDB: the warehouse machine's flow."""
     settings = Settings()
     staging, db = run_places(settings, data_dir, db_path)
-    return load_leftovers(staging, db, settings, open_shared_staging(settings.staging_url))
+    return load_leftovers(staging, db, settings, open_shared_staging(settings.staging_url, staging))
 
 
 def load_leftovers(
@@ -347,76 +350,108 @@ def load_leftovers(
 ) -> StagedLoad:
     """Load the batches earlier runs or other workers crawled but did not load: those in the
     staging folder, and those published to the shared store (fetched first, marked loaded
-    once the warehouse holds them; the store's batches loaded long ago are then pruned)."""
+    once the warehouse holds them; the store's batches loaded long ago are then pruned).
+
+    Each batch is taken under its own lock: a second run on this machine (a scheduled ingest
+    beside `load-staged`) leaves it to the first instead of fetching or loading it too.
+    """
     done = StagedLoad()
-    fetched: set[str] = set()
+    published: list[str] = []
     if shared is not None:
-        fetched, done.problems = fetch_published(staging, shared.url)
-    for leftover in _abandoned(staging, settings.crawl_timeout):
-        result = load_staged(db, leftover.path, quote(normalize_staged(leftover.path)))
-        done.loaded.append(result)
-        if shared is not None and result.batch_id in fetched:
-            _tell_store(done.problems, shared.mark_loaded, result.batch_id)
+        published, done.problems = list_published(shared.url)
+    local = {b.batch_id: b.path for b in _abandoned(staging, settings.crawl_timeout)}
+    for batch_id in sorted(set(local) | set(published)):
+        with ExitStack() as stack:
+            if not _take_batch(stack, staging, batch_id):
+                continue  # another process on this machine has it
+            path = local.get(batch_id)
+            if path is None or not path.exists():
+                if shared is None or batch_id not in published:
+                    continue  # loaded meanwhile by the process that held it
+                try:
+                    path = fetch_batch(staging, shared.url, batch_id)
+                except SharedStagingError as exc:
+                    _note_problem(done.problems, str(exc))
+                    continue
+            done.loaded.append(load_staged(db, path, quote(normalize_staged(path))))
+            if shared is not None and batch_id in published:
+                try:
+                    shared.mark_loaded(batch_id)
+                except SharedStagingError as exc:  # taken again next time: nothing twice
+                    _note_problem(done.problems, str(exc))
     if shared is not None:
-        _tell_store(done.problems, shared.prune, settings.staging_keep_days)
+        for problem in shared.prune(settings.staging_keep_days)[1]:
+            _note_problem(done.problems, problem)
     return done
 
 
 # the tasks take the store's URL, not the store: Prefect walks a task's arguments
-@task(name="fetch-published", cache_policy=NONE)
-def fetch_published(staging: Path, staging_url: str) -> tuple[set[str], list[str]]:
-    """Download the store's crawled, unloaded batches into the staging folder: the ids
-    fetched, and one line per failure (a batch not fetched is left for the next run)."""
-    shared = open_shared_staging(staging_url)
-    assert shared is not None
-    fetched: set[str] = set()
-    problems: list[str] = []
+@task(name="list-published", cache_policy=NONE)
+def list_published(staging_url: str) -> tuple[list[str], list[str]]:
+    """The store's crawled batches not yet loaded, and the line saying why when the store
+    could not be listed (the run then loads what is on this disk)."""
     try:
-        waiting = shared.complete_batches()
-    except Exception as exc:  # the store's own errors (boto, OSError...): one line, go on
-        _note_problem(problems, f"could not list the batches on {staging_url}: {exc}")
-        return fetched, problems
-    for batch_id in waiting:
-        try:
-            shared.fetch(batch_id, staging)
-        except SharedStagingError as exc:
-            _note_problem(problems, str(exc))
-            continue
-        fetched.add(batch_id)
-    return fetched, problems
+        return _store(staging_url).complete_batches(), []
+    except SharedStagingError as exc:
+        problems: list[str] = []
+        _note_problem(problems, str(exc))
+        return [], problems
+
+
+@task(name="fetch-batch", cache_policy=NONE)
+def fetch_batch(staging: Path, staging_url: str, batch_id: str) -> Path:
+    """Download a published batch into the staging folder; its path.
+
+    Raises:
+        SharedStagingError: it could not be downloaded (the next run tries again).
+    """
+    return _store(staging_url).fetch(batch_id, staging).path
 
 
 @task(name="publish-batches", cache_policy=NONE)
-def publish_leftovers(
-    staging: Path, staging_url: str, crawl_timeout: float
-) -> tuple[list[str], list[str]]:
+def publish_leftovers(staging: Path, staging_url: str) -> tuple[list[str], list[str]]:
     """Publish this machine's crawled batches (this run's, and any an earlier run crawled but
-    could not publish) to the shared store; the ids published and one line per failure (the
-    batch stays here and the next run publishes it)."""
-    shared = open_shared_staging(staging_url)
-    assert shared is not None
+    could not publish, or left half-crawled when it died) to the shared store: the ids
+    published, and one line per failure (the batch stays here; the next run publishes it)."""
+    shared = _store(staging_url)
     published: list[str] = []
     problems: list[str] = []
-    for batch in _abandoned(staging, crawl_timeout):
-        try:
-            shared.publish(batch)
-        except SharedStagingError as exc:
-            _note_problem(problems, str(exc))
-            continue
-        published.append(batch.batch_id)
+    for batch in pending_batches(staging):
+        with ExitStack() as stack:
+            if not (batch.is_crawled() or _nobody_crawls(batch, staging)):
+                continue  # a run is still crawling it (whatever its age)
+            if not _take_batch(stack, staging, batch.batch_id):
+                continue  # another process here is publishing or loading it
+            if not batch.path.exists():
+                continue  # loaded here meanwhile by the process that held it
+            try:
+                shared.publish(batch)
+            except SharedStagingError as exc:
+                _note_problem(problems, str(exc))
+                continue
+            published.append(batch.batch_id)
     return published, problems
 
 
-def _tell_store(problems: list[str], step: Callable[..., Any], *args: Any) -> None:
-    """Run one marker or pruning step on the store; a failure is a line, not the run's end
-    (a missing marker means a batch is taken again, which loads nothing twice)."""
+def _store(staging_url: str) -> SharedStaging:
+    """The shared store of a URL the run already checked (open_shared_staging)."""
+    shared = open_shared_staging(staging_url)
+    if shared is None:  # the flows call the store's tasks only when the setting is there
+        raise StagingUrlError("CITYRADAR_STAGING_URL is empty")
+    return shared
+
+
+def _take_batch(stack: ExitStack, staging: Path, batch_id: str) -> bool:
+    """Hold the batch's lock for the rest of ``stack``; False when another process holds it."""
     try:
-        step(*args)
-    except Exception as exc:  # the store's own errors
-        _note_problem(problems, f"shared staging: {step.__name__}: {exc}")
+        stack.enter_context(held(lock_path(staging, f"batch-{batch_id}")))
+    except LockTaken:
+        return False
+    return True
 
 
 def _note_problem(problems: list[str], line: str) -> None:
+    """Keep a line saying what went wrong with the shared store, and log it."""
     problems.append(line)
     get_run_logger().warning("%s", line)
 

@@ -60,7 +60,7 @@ def ingest(
     _exit_with(exits.ingest_status(summary))
 
 
-def load_staged(db: DbOption = None) -> None:
+def load_staged_command(db: DbOption = None) -> None:
     """Load every batch crawled elsewhere (`ingest --no-load` on a crawl machine): those in the
     staging folder, and those on CITYRADAR_STAGING_URL.
 

@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cityradar.shared_staging import (
+    INCOMING,
     SharedStaging,
     SharedStagingError,
+    StagingUrlError,
     open_shared_staging,
 )
 from cityradar.staging import Batch, JsonlWriter, pending_batches
@@ -101,12 +103,23 @@ def test_a_download_cut_short_is_never_taken_for_a_batch(store, tmp_path):
     batch_id = batch.batch_id
     store.publish(batch)
     loader = tmp_path / "loader"
-    half = loader / f"{batch_id}.part"  # a loader killed mid-download left this
+    # a loader killed mid-download left this, batch.json and all
+    half = loader / INCOMING / f"{batch_id}-x1y2z3"
     (half / "items").mkdir(parents=True)
+    (half / "batch.json").write_text("{}", encoding="utf-8")
     assert pending_batches(loader) == []
     fetched = store.fetch(batch_id, loader)
-    assert not half.exists()
     assert [r.title for r in fetched.raw_items()] == ["인천 송도 스마트시티"]
+    assert [b.batch_id for b in pending_batches(loader)] == [batch_id]
+
+
+def test_a_marker_without_its_files_is_a_plain_error_that_leaves_nothing(store, tmp_path):
+    store.fs.pipe_file(f"{store.root}/crawled/20261207T000000Z-abcdef", b"2026-12-07T00:00:00Z")
+    assert store.complete_batches() == ["20261207T000000Z-abcdef"]
+    with pytest.raises(SharedStagingError, match=r"marked crawled .* but its files are missing"):
+        store.fetch("20261207T000000Z-abcdef", tmp_path)
+    assert pending_batches(tmp_path) == []
+    assert list((tmp_path / INCOMING).iterdir()) == []
 
 
 def test_loaded_batches_are_pruned_after_the_keep_days(store, tmp_path):
@@ -114,12 +127,31 @@ def test_loaded_batches_are_pruned_after_the_keep_days(store, tmp_path):
     for batch in (old, recent):
         store.publish(batch)
     store.mark_loaded(old.batch_id)
-    assert store.prune(keep_days=30) == []  # loaded just now
+    assert store.prune(keep_days=30) == ([], [])  # loaded just now
     later = datetime.now(UTC) + timedelta(days=31)
-    assert store.prune(keep_days=30, now=later) == [old.batch_id]
+    assert store.prune(keep_days=30, now=later) == ([old.batch_id], [])
     assert not store.fs.exists(f"{store.root}/batches/{old.batch_id}")
     assert store.complete_batches() == [recent.batch_id]  # never loaded: never pruned
-    assert store.prune(keep_days=30, now=later) == []
+    assert store.prune(keep_days=30, now=later) == ([], [])
+
+
+def test_one_unreadable_marker_does_not_stop_the_pruning_of_the_others(store, tmp_path):
+    batch = crawled_batch(tmp_path / "c", ["기사"])
+    store.publish(batch)
+    store.mark_loaded(batch.batch_id)
+    store.fs.pipe_file(f"{store.root}/loaded/20260101T000000Z-bad000", b"not a time")
+    later = datetime.now(UTC) + timedelta(days=31)
+    pruned, problems = store.prune(keep_days=30, now=later)
+    assert pruned == [batch.batch_id]
+    assert len(problems) == 1
+    assert problems[0].startswith("could not prune batch 20260101T000000Z-bad000 on s3://")
+
+
+def test_a_local_store_inside_the_staging_folder_is_refused(tmp_path):
+    staging = tmp_path / "data" / "staging"
+    with pytest.raises(StagingUrlError, match="inside the staging folder"):
+        open_shared_staging(str(staging / "shared"), staging)
+    assert open_shared_staging(str(tmp_path / "shared"), staging) is not None
 
 
 def test_a_store_that_refuses_keeps_the_batch_and_says_why(s3, monkeypatch, tmp_path):
