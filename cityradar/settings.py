@@ -102,6 +102,14 @@ class Settings(BaseSettings):
     backfill_max_articles: int = Field(
         default=1000, ge=1, le=1000, description="article pages a backfill fetches per source"
     )
+    staging_url: str | None = Field(
+        default=None,
+        description="where crawled batches go for a loader on another machine: an fsspec URL "
+        "(s3://bucket/prefix, gs://..., a folder); unset: they stay in DATA_DIR/staging",
+    )
+    staging_keep_days: float = Field(
+        default=30.0, gt=0, description="days a loaded batch stays on CITYRADAR_STAGING_URL"
+    )
     db_lock_timeout: float = Field(
         default=300.0,
         ge=0,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ from cityradar.secrets import redact
 log = logging.getLogger(__name__)
 
 LOADED_DIR = "loaded"
+CRAWLED_MARKER = "CRAWLED"  # a batch's file saying every crawl of it has ended
 
 
 def new_batch_id(now: datetime | None = None) -> str:
@@ -159,11 +161,11 @@ class Batch:
 
     def mark_crawled(self) -> None:
         """Record that every crawl of the batch has ended (the batch may now be loaded)."""
-        (self.path / "CRAWLED").write_text(utc_now_iso(), encoding="utf-8")
+        (self.path / CRAWLED_MARKER).write_text(utc_now_iso(), encoding="utf-8")
 
     def is_crawled(self) -> bool:
         """True once every crawl of the batch has ended."""
-        return (self.path / "CRAWLED").exists()
+        return (self.path / CRAWLED_MARKER).exists()
 
     def created_before(self, moment: datetime) -> bool:
         """True when the batch was created before ``moment``."""
@@ -173,6 +175,8 @@ class Batch:
         """Move the batch under ``loaded/`` once the warehouse holds it; returns the new path."""
         target = self.path.parent / LOADED_DIR / self.batch_id
         target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():  # loaded before, then taken again (its store's marker was lost)
+            shutil.rmtree(target)
         self.path.rename(target)
         return target
 

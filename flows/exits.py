@@ -34,6 +34,7 @@ NOTHING_IN = 3
 CONFIG_ERRORS = (
     "cityradar.registry.RegistryError",
     "cityradar.settings.SettingsError",
+    "cityradar.shared_staging.StagingUrlError",  # CITYRADAR_STAGING_URL unusable
     "digest.recipients.RecipientsError",
 )
 # the warehouse could not take the batch: nothing of the run was loaded
@@ -75,7 +76,11 @@ def expected(exc: BaseException, loading: bool = False) -> tuple[int, str] | Non
 
 def ingest_status(summary: IngestSummary) -> int:
     """NOTHING_IN when every source the run crawled failed, or when it crawled none because
-    every one it would have crawled is backing off; OK otherwise (failures are listed)."""
-    if summary.reports:
-        return NOTHING_IN if all(r.status == "failed" for r in summary.reports) else OK
-    return NOTHING_IN if summary.deferred and not summary.busy else OK
+    every one it would have crawled is backing off; FAILED when the shared store
+    (CITYRADAR_STAGING_URL) could not be read or written, so a batch waits (on this disk, or
+    on the store) for the next run; OK otherwise (failed sources are listed)."""
+    if summary.reports and all(r.status == "failed" for r in summary.reports):
+        return NOTHING_IN
+    if not summary.reports and summary.deferred and not summary.busy:
+        return NOTHING_IN
+    return FAILED if summary.staging_problems else OK

@@ -20,6 +20,12 @@ from cityradar.progress import progress
 from cityradar.registry import KINDS_WITH_SPIDER, Source, load_sources
 from cityradar.schedule import is_due, next_attempt
 from cityradar.settings import Settings, crawl_workers
+from cityradar.shared_staging import (
+    SharedStaging,
+    SharedStagingError,
+    StagingUrlError,
+    open_shared_staging,
+)
 from cityradar.staging import Batch, pending_batches
 from flows.artifacts import current_run_id, publish_ingest_report
 from flows.as_crawled import TransformAsCrawled
@@ -34,7 +40,7 @@ from flows.engine import (
     tries_left,
     unmapped,
 )
-from flows.slots import load_slot
+from flows.slots import load_slot, source_slots
 from spiders.process import crawl_in_subprocess
 from spiders.settings import crawl_overrides
 from transforms.normalize import normalize_chunks, release_models
@@ -95,6 +101,8 @@ class IngestSummary:
     since: str | None = None  # a backfill's start date
     no_archive: list[str] = field(default_factory=list)  # sources a backfill cannot go back in
     outage: NetworkOutage | None = None  # every source failed to connect: not their fault
+    published: list[str] = field(default_factory=list)  # batches sent to CITYRADAR_STAGING_URL
+    staging_problems: list[str] = field(default_factory=list)  # the shared store's failures
 
     @property
     def failed_sources(self) -> list[CrawlReport]:
@@ -299,9 +307,11 @@ def ingest(
     """
     settings = Settings()
     staging, db = run_places(settings, data_dir, db_path)
+    shared = open_shared_staging(settings.staging_url, staging)
     summary = IngestSummary(db_path=str(db), run_id=current_run_id())
     if load:
-        summary.recovered = load_leftovers(staging, db, settings.crawl_timeout)
+        leftovers = load_leftovers(staging, db, settings, shared)
+        summary.recovered, summary.staging_problems = leftovers.loaded, leftovers.problems
     registry = load_registry(sources_path or settings.sources)
     candidates = select_sources(registry, only)
     knowledge = read_knowledge(db, candidates)
@@ -310,27 +320,140 @@ def ingest(
     try:
         for crawled in crawl_and_load(selected, knowledge, run):
             summary.take(crawled)
+        if not load and shared is not None:  # a crawl worker: the loader is elsewhere
+            summary.published, summary.staging_problems = publish_leftovers(staging, shared.url)
     finally:  # a failed load still shows what was crawled
         publish_ingest_report(summary)
     return summary
 
 
+@dataclass
+class StagedLoad:
+    """What loading the staged batches did: each batch loaded, and what went wrong with the
+    shared store (CITYRADAR_STAGING_URL), one line each."""
+
+    loaded: list[LoadResult] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
 @flow(name="load-staged")
-def load_staged_batches(
-    data_dir: Path | None = None, db_path: Path | None = None
-) -> list[LoadResult]:
-    """Load every batch crawled (by any worker) into DuckDB: the warehouse machine's flow."""
+def load_staged_batches(data_dir: Path | None = None, db_path: Path | None = None) -> StagedLoad:
+    """Load every batch crawled (by any worker, on this disk or on CITYRADAR_STAGING_URL) into
+    DuckDB: the warehouse machine's flow."""
     settings = Settings()
     staging, db = run_places(settings, data_dir, db_path)
-    return load_leftovers(staging, db, settings.crawl_timeout)
+    return load_leftovers(staging, db, settings, open_shared_staging(settings.staging_url, staging))
 
 
-def load_leftovers(staging: Path, db: Path, crawl_timeout: float) -> list[LoadResult]:
-    """Load the batches earlier runs (or other workers) crawled but did not load."""
-    return [
-        load_staged(db, leftover.path, quote(normalize_staged(leftover.path)))
-        for leftover in _abandoned(staging, crawl_timeout)
-    ]
+def load_leftovers(
+    staging: Path, db: Path, settings: Settings, shared: SharedStaging | None
+) -> StagedLoad:
+    """Load the batches earlier runs or other workers crawled but did not load: those in the
+    staging folder, and those published to the shared store (fetched first, marked loaded
+    once the warehouse holds them; the store's batches loaded long ago are then pruned).
+
+    Each batch is taken under its own lock: a second run on this machine (a scheduled ingest
+    beside `load-staged`) leaves it to the first instead of fetching or loading it too.
+    """
+    done = StagedLoad()
+    published: list[str] = []
+    if shared is not None:
+        published, done.problems = list_published(shared.url)
+    local = {b.batch_id: b.path for b in _abandoned(staging, settings.crawl_timeout)}
+    for batch_id in sorted(set(local) | set(published)):
+        with ExitStack() as stack:
+            if not _take_batch(stack, staging, batch_id):
+                continue  # another process on this machine has it
+            path = local.get(batch_id)
+            if path is None or not path.exists():
+                if shared is None or batch_id not in published:
+                    continue  # loaded meanwhile by the process that held it
+                try:
+                    path = fetch_batch(staging, shared.url, batch_id)
+                except SharedStagingError as exc:
+                    _note_problem(done.problems, str(exc))
+                    continue
+            done.loaded.append(load_staged(db, path, quote(normalize_staged(path))))
+            if shared is not None and batch_id in published:
+                try:
+                    shared.mark_loaded(batch_id)
+                except SharedStagingError as exc:  # taken again next time: nothing twice
+                    _note_problem(done.problems, str(exc))
+    if shared is not None:
+        for problem in shared.prune(settings.staging_keep_days)[1]:
+            _note_problem(done.problems, problem)
+    return done
+
+
+# the tasks take the store's URL, not the store: Prefect walks a task's arguments
+@task(name="list-published", cache_policy=NONE)
+def list_published(staging_url: str) -> tuple[list[str], list[str]]:
+    """The store's crawled batches not yet loaded, and the line saying why when the store
+    could not be listed (the run then loads what is on this disk)."""
+    try:
+        return _store(staging_url).complete_batches(), []
+    except SharedStagingError as exc:
+        problems: list[str] = []
+        _note_problem(problems, str(exc))
+        return [], problems
+
+
+@task(name="fetch-batch", cache_policy=NONE)
+def fetch_batch(staging: Path, staging_url: str, batch_id: str) -> Path:
+    """Download a published batch into the staging folder; its path.
+
+    Raises:
+        SharedStagingError: it could not be downloaded (the next run tries again).
+    """
+    return _store(staging_url).fetch(batch_id, staging).path
+
+
+@task(name="publish-batches", cache_policy=NONE)
+def publish_leftovers(staging: Path, staging_url: str) -> tuple[list[str], list[str]]:
+    """Publish this machine's crawled batches (this run's, and any an earlier run crawled but
+    could not publish, or left half-crawled when it died) to the shared store: the ids
+    published, and one line per failure (the batch stays here; the next run publishes it)."""
+    shared = _store(staging_url)
+    published: list[str] = []
+    problems: list[str] = []
+    for batch in pending_batches(staging):
+        with ExitStack() as stack:
+            if not (batch.is_crawled() or _nobody_crawls(batch, staging)):
+                continue  # a run is still crawling it (whatever its age)
+            if not _take_batch(stack, staging, batch.batch_id):
+                continue  # another process here is publishing or loading it
+            if not batch.path.exists():
+                continue  # loaded here meanwhile by the process that held it
+            try:
+                shared.publish(batch)
+            except SharedStagingError as exc:
+                _note_problem(problems, str(exc))
+                continue
+            published.append(batch.batch_id)
+    return published, problems
+
+
+def _store(staging_url: str) -> SharedStaging:
+    """The shared store of a URL the run already checked (open_shared_staging)."""
+    shared = open_shared_staging(staging_url)
+    if shared is None:  # the flows call the store's tasks only when the setting is there
+        raise StagingUrlError("CITYRADAR_STAGING_URL is empty")
+    return shared
+
+
+def _take_batch(stack: ExitStack, staging: Path, batch_id: str) -> bool:
+    """Hold the batch's lock for the rest of ``stack``; False when another process holds it."""
+    try:
+        stack.enter_context(held(lock_path(staging, f"batch-{batch_id}")))
+    except LockTaken:
+        return False
+    return True
+
+
+def _note_problem(problems: list[str], line: str) -> None:
+    """Keep a line saying what went wrong with the shared store, and log it."""
+    problems.append(line)
+    get_run_logger().warning("%s", line)
 
 
 def crawl_and_load(
@@ -440,20 +563,26 @@ def _timed(step: Callable[..., T], *args: Any) -> tuple[T, float]:
 def _lock_sources(
     locks: ExitStack, sources: list[Source], staging: Path, run_id: str | None
 ) -> tuple[list[Source], list[Busy]]:
-    """Take each source's crawl lock; sources another run holds are left out, and returned
-    apart with the run that holds them."""
+    """Take each source's crawl lock (this machine's) and its slot (every machine's, through
+    the Prefect server); sources another run holds are left out, and returned apart with the
+    run that holds them."""
     mine, busy = [], []
     for source in sources:
         try:
             locks.enter_context(held(lock_path(staging, f"source-{source.id}"), run=run_id))
         except LockTaken as taken:
-            busy.append(Busy(source.id, taken.who))
-            get_run_logger().warning(
-                "%s: skipped, another run is crawling it (%s)", source.id, taken.who
-            )
+            busy.append(_skipped(source.id, taken.who))
             continue
         mine.append(source)
-    return mine, busy
+    held_ids, elsewhere = locks.enter_context(source_slots([s.id for s in mine]))
+    busy += [_skipped(source_id, "a run on another machine") for source_id in elsewhere]
+    return [s for s in mine if s.id in held_ids], busy
+
+
+def _skipped(source_id: str, who: str) -> Busy:
+    """A source left out because another run is crawling it, said in the run's log."""
+    get_run_logger().warning("%s: skipped, another run is crawling it (%s)", source_id, who)
+    return Busy(source_id, who)
 
 
 def _excuse_outage(

@@ -49,6 +49,12 @@ class DeploymentSpec:
     parameters: dict[str, Any]
     schedules: list[dict[str, Any]] = field(default_factory=list)
     concurrency_limit: dict[str, Any] | None = None
+    work_pool: str | None = None
+
+
+# the pool of the deployments `cityradar serve` runs on this machine; the others (crawl and
+# load pools) are for `prefect deploy` and workers on other machines
+LOCAL_POOL = "cityradar-local"
 
 
 def project_specs(path: Path = PROJECT_FILE) -> list[DeploymentSpec]:
@@ -62,9 +68,15 @@ def project_specs(path: Path = PROJECT_FILE) -> list[DeploymentSpec]:
             parameters=entry.get("parameters") or {},
             schedules=entry.get("schedules") or [],
             concurrency_limit=entry.get("concurrency_limit"),
+            work_pool=(entry.get("work_pool") or {}).get("name"),
         )
         for entry in project["deployments"]
     ]
+
+
+def served_specs(path: Path = PROJECT_FILE) -> list[DeploymentSpec]:
+    """The deployments `cityradar serve` runs: those of the local pool."""
+    return [spec for spec in project_specs(path) if spec.work_pool in (None, LOCAL_POOL)]
 
 
 def load_flow(entrypoint: str) -> Flow[..., Any]:
@@ -117,7 +129,7 @@ def runner_deployment(spec: DeploymentSpec) -> RunnerDeployment:
 def serve_project(
     path: Path = PROJECT_FILE, port: int = DEFAULT_PORT, say: Callable[[str], None] = print
 ) -> None:
-    """Serve every deployment of prefect.yaml until stopped (Ctrl-C or SIGTERM).
+    """Serve the local pool's deployments of prefect.yaml until stopped (Ctrl-C or SIGTERM).
 
     With a Prefect server configured (PREFECT_API_URL) the deployments go there; without one a
     local server is started under the data folder, on ``port`` if it is free, and stopped after.
@@ -140,8 +152,8 @@ def serve_project(
 
 
 def project_deployments(path: Path = PROJECT_FILE) -> list[RunnerDeployment]:
-    """The deployments of prefect.yaml, ready to serve."""
-    return [runner_deployment(spec) for spec in project_specs(path)]
+    """The deployments of prefect.yaml's local pool, ready to serve."""
+    return [runner_deployment(spec) for spec in served_specs(path)]
 
 
 def _serve(deployments: list[RunnerDeployment], say: Callable[[str], None]) -> None:

@@ -41,6 +41,7 @@ def _command(
 # ingest and run (flows/cli/ingest.py), the digest (flows/cli/digest.py)
 _command(app, ingest.ingest, loads_batch=True)
 _command(app, ingest.backfill, loads_batch=True)
+_command(app, ingest.load_staged_command, name="load-staged", loads_batch=True)
 _command(app, ingest.serve)
 _command(app, digest_commands.digest)
 _command(app, ingest.run, loads_batch=True)

@@ -20,7 +20,7 @@ from flows.cli.options import (
     ToOption,
     WeekOption,
 )
-from flows.cli.report import inline, print_digest, print_ingest
+from flows.cli.report import inline, print_digest, print_ingest, print_staged_load
 from flows.cli.session import orchestrate, progress_bars, warm_crawls
 
 
@@ -32,6 +32,14 @@ def ingest(
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="crawl failing sources now, ignoring their backoff")
+    ] = False,
+    no_load: Annotated[
+        bool,
+        typer.Option(
+            "--no-load",
+            help="crawl only, for a loader elsewhere: the batch goes to CITYRADAR_STAGING_URL "
+            "(or stays in the staging folder)",
+        ),
     ] = False,
 ) -> None:
     """Crawl the enabled sources that are due and load them into the warehouse.
@@ -45,9 +53,27 @@ def ingest(
     from flows.ingest import ingest as ingest_flow
 
     with progress_bars():
-        summary = ingest_flow(sources_path=sources, db_path=db, only=source or None, force=force)
+        summary = ingest_flow(
+            sources_path=sources, db_path=db, only=source or None, force=force, load=not no_load
+        )
     print_ingest(summary)
     _exit_with(exits.ingest_status(summary))
+
+
+def load_staged_command(db: DbOption = None) -> None:
+    """Load every batch crawled elsewhere (`ingest --no-load` on a crawl machine): those in the
+    staging folder, and those on CITYRADAR_STAGING_URL.
+
+    Exit status 1 when the shared store could not be read or marked (each problem is listed;
+    what was loaded stays loaded, and the next run takes the rest).
+    """
+    orchestrate("load-staged")
+    check_config(warehouse=db)
+    from flows.ingest import load_staged_batches
+
+    done = load_staged_batches(db_path=db)
+    print_staged_load(done)
+    _exit_with(exits.FAILED if done.problems else exits.OK)
 
 
 def backfill(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
-    from flows.ingest import IngestSummary
+    from flows.ingest import IngestSummary, StagedLoad
     from flows.weekly_digest import DigestResult
 
 
@@ -51,6 +51,10 @@ def print_ingest(summary: IngestSummary) -> None:
         else ""
     )
     typer.echo(f"{len(summary.reports)} sources: {inline(by_status)}{loaded}")
+    for batch_id in summary.published:
+        typer.echo(f"Published batch {batch_id} for the loader")
+    for problem in summary.staging_problems:
+        typer.echo(f"warning: {problem}", err=True)
     if summary.outage is not None:  # the network, not the sources: not held against them
         typer.echo(f"warning: {summary.outage.message}", err=True)
     elif len(summary.failed_sources) == len(summary.reports):
@@ -59,6 +63,20 @@ def print_ingest(summary: IngestSummary) -> None:
             "(`make demo` runs the pipeline offline on sample sites.)",
             err=True,
         )
+
+
+def print_staged_load(done: StagedLoad) -> None:
+    """What loading the staged batches did: a line per batch, then a line per problem."""
+    for result in done.loaded:
+        typer.echo(
+            f"Loaded batch {result.batch_id}: {result.items_new} new, {result.items_changed} "
+            f"changed, {result.items_unchanged} unchanged"
+            + (" (already loaded before)" if result.already_loaded else "")
+        )
+    if not done.loaded:
+        typer.echo("No batch was waiting.")
+    for problem in done.problems:
+        typer.echo(f"warning: {problem}", err=True)
 
 
 def print_digest(result: DigestResult) -> None:

@@ -92,6 +92,19 @@ def test_pending_batches_are_those_not_yet_loaded(tmp_path):
     assert [b.batch_id for b in pending_batches(tmp_path)] == [second.batch_id]
 
 
+def test_a_batch_loaded_again_replaces_its_earlier_copy_in_loaded(tmp_path):
+    batch = Batch.create(tmp_path, [make_source()])
+    earlier = batch.mark_loaded()
+    (earlier / "old-only.txt").write_text("from the first load", encoding="utf-8")
+    again = Batch.create(tmp_path, [make_source()])
+    again_same = again.path.rename(tmp_path / batch.batch_id)  # fetched again from its store
+    moved = Batch(again_same).mark_loaded()
+    assert moved == earlier
+    assert (moved / "batch.json").exists()
+    assert not (moved / "old-only.txt").exists()
+    assert pending_batches(tmp_path) == []
+
+
 def test_crawled_mark_and_age(tmp_path):
     batch = Batch.create(tmp_path, [make_source()])
     assert not batch.is_crawled()

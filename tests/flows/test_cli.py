@@ -510,3 +510,18 @@ def test_a_bad_setting_is_named_in_one_line_by_every_command(tmp_path, command):
     )
     assert "Traceback" not in done.stdout + done.stderr
     assert "s3cret" not in done.stdout + done.stderr
+
+
+def test_load_staged_with_nothing_waiting_says_so(prefect_harness, monkeypatch, tmp_path):
+    monkeypatch.setenv("CITYRADAR_DATA_DIR", str(tmp_path))
+    result = runner.invoke(app, ["load-staged", "--db", str(tmp_path / "w.duckdb")])
+    assert result.exit_code == 0, result.output
+    assert "No batch was waiting." in result.output
+
+
+def test_a_staging_url_with_no_driver_is_a_configuration_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("CITYRADAR_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CITYRADAR_STAGING_URL", "nosuch://bucket/staging")
+    result = runner.invoke(app, ["load-staged", "--db", str(tmp_path / "w.duckdb")])
+    assert result.exit_code == 2, result.output
+    assert "CITYRADAR_STAGING_URL nosuch://bucket/staging" in result.output

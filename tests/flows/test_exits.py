@@ -95,6 +95,13 @@ def test_a_run_where_some_sources_failed_did_its_job():
     assert exits.ingest_status(summary) == exits.OK
 
 
+def test_a_crawl_worker_that_could_not_publish_its_batch_failed():
+    summary = IngestSummary(db_path="w.duckdb")
+    summary.reports = [report("a", "ok")]
+    summary.staging_problems = ["could not publish batch x to s3://b/s: Access Denied"]
+    assert exits.ingest_status(summary) == exits.FAILED
+
+
 def test_a_run_where_every_crawled_source_failed_got_nothing_in():
     summary = IngestSummary(db_path="w.duckdb")
     summary.reports = [report("a", "failed"), report("b", "failed")]

@@ -23,7 +23,7 @@ import yaml
 
 from cityradar.demo.server import SiteServer
 from cityradar.demo.sites import bundled_sites
-from flows.serve import project_specs
+from flows.serve import served_specs
 from tests.helpers.network import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -241,7 +241,7 @@ def test_cityradar_serve_schedules_and_runs_the_deployments_itself(prefect_serve
             names = {d["name"] for d in found}
             # every deployment, not only the ones asserted on: serve registers them one by one,
             # and the run below needs load-staged registered too
-            return found if {spec.name for spec in project_specs()} <= names else []
+            return found if {spec.name for spec in served_specs()} <= names else []
 
         deployments = {
             d["name"]: d for d in _wait_until(served, 90, "served deployments", serve_log)
@@ -275,3 +275,104 @@ def test_cityradar_serve_schedules_and_runs_the_deployments_itself(prefect_serve
     # PREFECT_API_URL was set: serve used that server and started none of its own
     assert "local Prefect server" not in serve_log.read_text(errors="replace")
     assert not (data / "prefect").exists()
+
+
+HOLD_SOURCE_SLOT = """
+import time
+from flows.slots import source_slots
+with source_slots(["held_source"]) as (held, busy):
+    print("held", held, busy, flush=True)
+    time.sleep(600)
+"""
+
+
+def _source_slots_taken(server: PrefectServer, source_id: str) -> int:
+    return server.get(f"/v2/concurrency_limits/cityradar-source-{source_id}")["active_slots"]
+
+
+def test_a_source_slot_held_by_a_run_that_died_comes_free_when_its_lease_ends(
+    prefect_server, tmp_path
+):
+    log = tmp_path / "holder.log"
+    holder = prefect_server.start(sys.executable, "-c", HOLD_SOURCE_SLOT, log=log)
+    try:
+        _wait_until(lambda: "held ['held_source'] []" in log.read_text(), 60, "the slot", log)
+        assert _source_slots_taken(prefect_server, "held_source") == 1
+        started = time.monotonic()
+        os.killpg(holder.pid, signal.SIGKILL)  # a crawl machine lost mid-run: no release
+        holder.wait()
+        assert _source_slots_taken(prefect_server, "held_source") == 1
+        # the lease (60 s) runs out and the server's repossessor frees the slot
+        _wait_until(
+            lambda: _source_slots_taken(prefect_server, "held_source") == 0, 180, "the slot freed"
+        )
+        assert time.monotonic() - started >= 30  # freed by the lease's end, not at once
+    finally:
+        _stop(holder)
+
+
+def test_a_crawl_worker_and_a_load_worker_apart_load_each_story_once(
+    prefect_server, sample_sites, tmp_path
+):
+    """Two machines: a crawl pool's worker and a load pool's worker, each with a data folder of
+    its own, meeting only through an S3 store (moto's server on 127.0.0.1)."""
+    import duckdb
+
+    from tests.helpers.s3 import CREDENTIALS, s3_server
+
+    sources, sites = sample_sites
+    for pool in ("cityradar-crawl", "cityradar-load"):
+        created = prefect_server.cli("work-pool", "create", pool, "--type", "process")
+        assert created.returncode == 0, created.stdout + created.stderr
+    deployed = prefect_server.cli("deploy", "--name", "crawl-every-6h", "--name", "load-every-15m")
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    crawler, loader = tmp_path / "crawler", tmp_path / "loader"
+    with s3_server() as s3:
+        store = CREDENTIALS | {
+            "CITYRADAR_STAGING_URL": s3.url("staging"),
+            "FSSPEC_S3_ENDPOINT_URL": s3.endpoint,  # how an operator points fsspec at MinIO & co
+        }
+        crawl_env = store | {
+            "CITYRADAR_DATA_DIR": str(crawler),
+            "CITYRADAR_SOURCES": str(sources),
+            "CITYRADAR_CRAWL_DELAY": "0",
+        }
+        workers = [
+            prefect_server.start(
+                sys.executable, "-m", "prefect", "worker", "start", "--pool", pool, log=log, env=env
+            )
+            for pool, log, env in (
+                ("cityradar-crawl", tmp_path / "crawl-worker.log", crawl_env),
+                (
+                    "cityradar-load",
+                    tmp_path / "load-worker.log",
+                    store | {"CITYRADAR_DATA_DIR": str(loader)},
+                ),
+            )
+        ]
+        try:
+            runs = [
+                prefect_server.cli(
+                    "deployment", "run", name, "--watch", "--watch-timeout", "150", timeout=180
+                )
+                for name in ("ingest/crawl-every-6h", "load-staged/load-every-15m")
+            ]
+        finally:
+            for worker in workers:
+                _stop(worker)
+    logs = "".join(
+        (tmp_path / f"{w}-worker.log").read_text(errors="replace")[-2000:]
+        for w in ("crawl", "load")
+    )
+    for run in runs:
+        assert run.returncode == 0, run.stdout + run.stderr + logs
+        assert "Completed" in run.stdout + run.stderr
+    assert not (crawler / "cityradar.duckdb").exists()  # the crawl machine holds no warehouse
+    assert [p.name for p in (crawler / "staging").iterdir() if not p.name.startswith(".")] == []
+    with duckdb.connect(str(loader / "cityradar.duckdb"), read_only=True) as con:
+        by_source = dict(
+            con.execute("select source_id, count(*) from items group by source_id").fetchall()
+        )
+        (urls,) = con.execute("select count(*) = count(distinct url) from items").fetchone()
+    assert by_source == {site.source_entry("")["id"]: len(site.articles) for site in sites}
+    assert urls  # every story once

@@ -33,12 +33,19 @@ def broken_entries(base: str) -> list[dict[str, object]]:
     ]
 
 
+def write_entries(entries: list[dict[str, object]], data_dir: Path) -> Path:
+    """Write `entries` as data_dir/sources.yaml; its path."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    sources_path = data_dir / "sources.yaml"
+    sources_path.write_text(yaml.safe_dump(entries, allow_unicode=True), encoding="utf-8")
+    return sources_path
+
+
 def ingest_entries(entries: list[dict[str, object]], data_dir: Path) -> tuple[object, Path]:
     """Write `entries` as data_dir/sources.yaml and ingest them into data_dir/w.duckdb at once."""
     from flows.ingest import ingest
 
-    sources_path = data_dir / "sources.yaml"
-    sources_path.write_text(yaml.safe_dump(entries, allow_unicode=True), encoding="utf-8")
+    sources_path = write_entries(entries, data_dir)
     summary = ingest(
         sources_path=sources_path,
         db_path=data_dir / "w.duckdb",
