@@ -40,7 +40,7 @@ from flows.engine import (
     tries_left,
     unmapped,
 )
-from flows.slots import load_slot, source_slots
+from flows.slots import load_slot
 from spiders.process import crawl_in_subprocess
 from spiders.settings import crawl_overrides
 from transforms.normalize import normalize_chunks, release_models
@@ -563,26 +563,20 @@ def _timed(step: Callable[..., T], *args: Any) -> tuple[T, float]:
 def _lock_sources(
     locks: ExitStack, sources: list[Source], staging: Path, run_id: str | None
 ) -> tuple[list[Source], list[Busy]]:
-    """Take each source's crawl lock (this machine's) and its slot (every machine's, through
-    the Prefect server); sources another run holds are left out, and returned apart with the
-    run that holds them."""
+    """Take each source's crawl lock; sources another run holds are left out, and returned
+    apart with the run that holds them."""
     mine, busy = [], []
     for source in sources:
         try:
             locks.enter_context(held(lock_path(staging, f"source-{source.id}"), run=run_id))
         except LockTaken as taken:
-            busy.append(_skipped(source.id, taken.who))
+            busy.append(Busy(source.id, taken.who))
+            get_run_logger().warning(
+                "%s: skipped, another run is crawling it (%s)", source.id, taken.who
+            )
             continue
         mine.append(source)
-    held_ids, elsewhere = locks.enter_context(source_slots([s.id for s in mine]))
-    busy += [_skipped(source_id, "a run on another machine") for source_id in elsewhere]
-    return [s for s in mine if s.id in held_ids], busy
-
-
-def _skipped(source_id: str, who: str) -> Busy:
-    """A source left out because another run is crawling it, said in the run's log."""
-    get_run_logger().warning("%s: skipped, another run is crawling it (%s)", source_id, who)
-    return Busy(source_id, who)
+    return mine, busy
 
 
 def _excuse_outage(

@@ -16,7 +16,7 @@ A plain run of the command line (no Prefect: flows/engine.py) holds the OS lock 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from cityradar.locks import Holder, LockTaken, describe_holder, held
@@ -130,48 +130,3 @@ def _prefect_slot(timeout: float) -> Iterator[None]:
             f"another run held the warehouse load slot ({LOAD_LIMIT}) for more than {wait:.0f} s; "
             "nothing was written, and the batch stays staged for the next run"
         ) from None
-
-
-# --- one crawl of a source at a time, whichever machine runs it ------------------------------
-
-SOURCE_LIMIT_PREFIX = "cityradar-source-"
-# seconds to wait for the sources' slots: they were seen free just before, so a wait means
-# another run took one in between (it is then left out this time, not waited for)
-SOURCE_SLOT_WAIT = 5.0
-
-
-@contextmanager
-def source_slots(source_ids: list[str]) -> Iterator[tuple[list[str], list[str]]]:
-    """Hold Prefect's slot of each source no other run holds, for the block: (the ids held,
-    the ids another run holds).
-
-    The per-source file locks (cityradar.locks) keep two runs of one machine apart; these slots
-    keep runs on different machines apart (crawl workers of one pool), through the Prefect
-    server all of them use. Each slot is leased: a run that dies stops renewing its lease, and
-    the slot comes free when the lease runs out (SLOT_LEASE_SECONDS). A plain run of the command
-    line (no Prefect server) has no other machine to meet: it holds every source.
-    """
-    if plain_runs() or not source_ids:
-        yield list(source_ids), []
-        return
-    from prefect.concurrency.sync import concurrency
-
-    names = {source_id: SOURCE_LIMIT_PREFIX + source_id for source_id in source_ids}
-    busy = [source_id for source_id, name in names.items() if ensure_limit(name) > 0]
-    free = [source_id for source_id in source_ids if source_id not in busy]
-    slots = ExitStack()
-    if free:
-        try:
-            slots.enter_context(
-                concurrency(
-                    [names[source_id] for source_id in free],
-                    occupy=1,
-                    timeout_seconds=SOURCE_SLOT_WAIT,
-                    strict=True,
-                    lease_duration=SLOT_LEASE_SECONDS,
-                )
-            )
-        except TimeoutError:  # another run took one of them since: leave them all this time
-            free, busy = [], list(source_ids)
-    with slots:
-        yield free, busy

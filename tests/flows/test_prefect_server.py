@@ -277,40 +277,6 @@ def test_cityradar_serve_schedules_and_runs_the_deployments_itself(prefect_serve
     assert not (data / "prefect").exists()
 
 
-HOLD_SOURCE_SLOT = """
-import time
-from flows.slots import source_slots
-with source_slots(["held_source"]) as (held, busy):
-    print("held", held, busy, flush=True)
-    time.sleep(600)
-"""
-
-
-def _source_slots_taken(server: PrefectServer, source_id: str) -> int:
-    return server.get(f"/v2/concurrency_limits/cityradar-source-{source_id}")["active_slots"]
-
-
-def test_a_source_slot_held_by_a_run_that_died_comes_free_when_its_lease_ends(
-    prefect_server, tmp_path
-):
-    log = tmp_path / "holder.log"
-    holder = prefect_server.start(sys.executable, "-c", HOLD_SOURCE_SLOT, log=log)
-    try:
-        _wait_until(lambda: "held ['held_source'] []" in log.read_text(), 60, "the slot", log)
-        assert _source_slots_taken(prefect_server, "held_source") == 1
-        started = time.monotonic()
-        os.killpg(holder.pid, signal.SIGKILL)  # a crawl machine lost mid-run: no release
-        holder.wait()
-        assert _source_slots_taken(prefect_server, "held_source") == 1
-        # the lease (60 s) runs out and the server's repossessor frees the slot
-        _wait_until(
-            lambda: _source_slots_taken(prefect_server, "held_source") == 0, 180, "the slot freed"
-        )
-        assert time.monotonic() - started >= 30  # freed by the lease's end, not at once
-    finally:
-        _stop(holder)
-
-
 def test_a_crawl_worker_and_a_load_worker_apart_load_each_story_once(
     prefect_server, sample_sites, tmp_path
 ):
