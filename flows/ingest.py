@@ -484,13 +484,14 @@ def crawl_and_load(
         yield crawled
         if transformer is not None:
             # the transform's tail: the sources whose crawls ended last, then the batch's tables
-            items = transformer.finish()
-            tables, transform_seconds = _timed(normalize_staged, batch.path, quote(items))
+            items, tail_seconds = _timed(transformer.finish)
+            tables, tables_seconds = _timed(normalize_staged, batch.path, quote(items))
             # quoted: Prefect would otherwise walk the tables looking for futures
             loaded, load_seconds = _timed(load_staged, run.db, batch.path, quote(tables))
             seconds = {
                 **crawled.stage_seconds,
-                "transform": transform_seconds,
+                # what the transform took after the last crawl ended (the rest ran beside it)
+                "transform": tail_seconds + tables_seconds,
                 "load": load_seconds,
             }
             yield replace(crawled, load=loaded, stage_seconds=seconds)
