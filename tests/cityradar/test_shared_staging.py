@@ -17,7 +17,7 @@ from cityradar.shared_staging import (
 )
 from cityradar.staging import Batch, JsonlWriter, pending_batches
 from tests.helpers.factories import make_raw, make_source
-from tests.helpers.s3 import CREDENTIALS, S3Server, s3_server
+from tests.helpers.s3 import S3Server, s3_server, use_endpoint
 
 pytestmark = pytest.mark.slow  # starts a server
 
@@ -32,11 +32,7 @@ def s3() -> Iterator[S3Server]:
 def store(s3, monkeypatch, request) -> SharedStaging:
     """A store of its own per test (its own prefix), reached as an operator would configure
     it: fsspec's options for the endpoint, the usual AWS variables for credentials."""
-    import fsspec.config
-
-    for name, value in CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setitem(fsspec.config.conf, "s3", {"endpoint_url": s3.endpoint})
+    use_endpoint(monkeypatch, s3.endpoint)
     shared = open_shared_staging(s3.url(request.node.name))
     assert shared is not None
     return shared
@@ -155,11 +151,7 @@ def test_a_local_store_inside_the_staging_folder_is_refused(tmp_path):
 
 
 def test_a_store_that_refuses_keeps_the_batch_and_says_why(s3, monkeypatch, tmp_path):
-    import fsspec.config
-
-    for name, value in CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setitem(fsspec.config.conf, "s3", {"endpoint_url": s3.endpoint})
+    use_endpoint(monkeypatch, s3.endpoint)
     shared = open_shared_staging("s3://no-such-bucket/staging")
     assert shared is not None
     batch = crawled_batch(tmp_path, ["대구 스마트 교통"])

@@ -78,8 +78,10 @@ def place(prefect_harness, tmp_path) -> Iterator[Place]:
         )
 
 
-def start(place: Place, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    """`cityradar ARGS` in a process group of its own."""
+def start(
+    place: Place | None, *args: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """`cityradar ARGS` in a process group of its own (with ``env``, or the place's)."""
     return subprocess.Popen(
         [CLI, *args],
         env=env or place.env,
@@ -117,8 +119,25 @@ def _wait_for_group_to_die(group: int) -> None:
     raise AssertionError("processes of the killed run survived")
 
 
-def finish(place: Place, *args: str, env: dict[str, str] | None = None) -> str:
-    """Run `cityradar ARGS` to the end; its output."""
+def kill_while_loading(db: Path, args: list[str], env: dict[str, str]) -> None:
+    """Run `cityradar ARGS` against an empty warehouse another process holds, and SIGKILL it
+    while its load waits for the file (inside the load task)."""
+    with connect(db):
+        pass
+    holder = hold(db, 300)
+    try:
+        run = start(None, *args, env=env)
+        seen: list[str] = []
+        reader = threading.Thread(target=lambda: seen.extend(run.stdout), daemon=True)
+        reader.start()
+        kill_when(run, lambda: any("is in use by process" in line for line in seen))
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def finish(place: Place | None, *args: str, env: dict[str, str] | None = None) -> str:
+    """Run `cityradar ARGS` to the end (with ``env``, or the place's); its output."""
     done = subprocess.run(
         [CLI, *args], env=env or place.env, capture_output=True, text=True, timeout=300, check=False
     )
@@ -177,18 +196,7 @@ def test_killed_while_transforming(place):
 
 
 def test_killed_while_loading(place):
-    with connect(place.db):  # an empty warehouse, held by another process while the run loads
-        pass
-    holder = hold(place.db, 300)  # the load will wait for the file, inside the load task
-    try:
-        run = start(place, "ingest")
-        seen: list[str] = []
-        reader = threading.Thread(target=lambda: seen.extend(run.stdout), daemon=True)
-        reader.start()
-        kill_when(run, lambda: any("is in use by process" in line for line in seen))
-    finally:
-        holder.kill()
-        holder.wait()
+    kill_while_loading(place.db, ["ingest"], place.env)
     (left,) = staged(place)
     assert left.is_crawled()
     assert rows(place, "select count(*) from items") == [(0,)]

@@ -8,7 +8,6 @@ machine would be; the crawl machine and the loader have data folders of their ow
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,10 +20,8 @@ import yaml
 from cityradar.demo.server import SiteServer
 from cityradar.demo.sites import bundled_sites
 from cityradar.shared_staging import open_shared_staging
-from tests.flows.test_crash_restart import finish, kill_when, start
+from tests.flows.test_crash_restart import finish, kill_when, kill_while_loading, start
 from tests.helpers.s3 import CREDENTIALS, S3Server, StallingProxy, s3_server
-from tests.helpers.warehouses import hold
-from warehouse.db import connect
 
 SITES = ("seoul-news", "korea-daily", "molit-demo")
 
@@ -117,18 +114,7 @@ def test_a_loader_killed_mid_merge_loads_the_batch_once_next_time(machines):
     finish(None, "ingest", "--no-load", env=machines.crawler)
     store = machines.store()
     (published,) = store.complete_batches()
-    with connect(machines.loader_db):  # an empty warehouse, held while the loader merges
-        pass
-    holder = hold(machines.loader_db, 300)
-    try:
-        run = start(None, "load-staged", env=machines.loader)
-        seen: list[str] = []
-        reader = threading.Thread(target=lambda: seen.extend(run.stdout), daemon=True)
-        reader.start()
-        kill_when(run, lambda: any("is in use by process" in line for line in seen))
-    finally:
-        holder.kill()
-        holder.wait()
+    kill_while_loading(machines.loader_db, ["load-staged"], machines.loader)
     assert store.complete_batches() == [published]  # not marked: it was never loaded
     output = finish(None, "load-staged", env=machines.loader)
     assert f"Loaded batch {published}: {machines.stories} new" in output

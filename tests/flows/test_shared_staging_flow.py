@@ -10,19 +10,15 @@ import pytest
 from cityradar.demo.server import SiteServer
 from cityradar.demo.sites import bundled_sites
 from tests.helpers.ingest import write_entries
-from tests.helpers.s3 import CREDENTIALS, s3_server
+from tests.helpers.s3 import s3_server, use_endpoint
 from tests.helpers.warehouses import query
 
 
 @pytest.fixture
 def staging_on_s3(monkeypatch):
     """CITYRADAR_STAGING_URL on a fresh S3 server, configured as an operator would."""
-    import fsspec.config
-
     with s3_server() as s3:
-        for name, value in CREDENTIALS.items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.setitem(fsspec.config.conf, "s3", {"endpoint_url": s3.endpoint})
+        use_endpoint(monkeypatch, s3.endpoint)
         monkeypatch.setenv("CITYRADAR_STAGING_URL", s3.url("staging"))
         yield s3
 

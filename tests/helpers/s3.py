@@ -16,6 +16,16 @@ CREDENTIALS = {
 }
 
 
+def use_endpoint(monkeypatch, endpoint: str) -> None:
+    """Point this process's fsspec and boto at the server, as an operator would configure them
+    (fsspec's options for the endpoint, the usual AWS variables for credentials)."""
+    import fsspec.config
+
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setitem(fsspec.config.conf, "s3", {"endpoint_url": endpoint})
+
+
 @dataclass(frozen=True)
 class S3Server:
     """Where the server listens, and a bucket made on it."""
