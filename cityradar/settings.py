@@ -110,6 +110,12 @@ class Settings(BaseSettings):
     staging_keep_days: float = Field(
         default=30.0, gt=0, description="days a loaded batch stays on CITYRADAR_STAGING_URL"
     )
+    staging_lease_seconds: float = Field(
+        default=300.0,
+        ge=5,
+        description="seconds a lease on CITYRADAR_STAGING_URL (a source being crawled, the "
+        "store's loader) outlives a holder that died; held leases are renewed every third of it",
+    )
     db_lock_timeout: float = Field(
         default=300.0,
         ge=0,

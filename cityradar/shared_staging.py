@@ -83,8 +83,10 @@ class SharedStaging:
         target = self._batch_folder(batch.batch_id)
         try:
             for path in files:
-                self.fs.put_file(str(path), f"{target}/{path.relative_to(batch.path).as_posix()}")
-            self.fs.pipe_file(self._marker(CRAWLED, batch.batch_id), utc_now_iso().encode())
+                remote = f"{target}/{path.relative_to(batch.path).as_posix()}"
+                self._make_folder_of(remote)
+                self.fs.put_file(str(path), remote)
+            self._write_marker(CRAWLED, batch.batch_id)
         except Exception as exc:  # any store's own errors: boto's, OSError, fsspec's
             raise SharedStagingError(
                 f"could not publish batch {batch.batch_id} to {self.url}: {reason(exc)}"
@@ -146,7 +148,7 @@ class SharedStaging:
                 warehouse then merges nothing twice).
         """
         try:
-            self.fs.pipe_file(self._marker(LOADED, batch_id), utc_now_iso().encode())
+            self._write_marker(LOADED, batch_id)
         except Exception as exc:
             raise SharedStagingError(
                 f"could not mark batch {batch_id} loaded on {self.url}: {reason(exc)}"
@@ -204,6 +206,18 @@ class SharedStaging:
             return set()
         return {path.rsplit("/", 1)[-1] for path in self.fs.ls(folder, detail=False)}
 
+    def _write_marker(self, kind: str, batch_id: str) -> None:
+        """Write a batch's marker of this kind, saying when."""
+        path = self._marker(kind, batch_id)
+        self._make_folder_of(path)
+        self.fs.pipe_file(path, utc_now_iso().encode())
+
+    def _make_folder_of(self, path: str) -> None:
+        """Make the folder ``path`` goes in, where folders must exist before their files (a
+        local disk; an object store has no folders, and is not asked)."""
+        if is_local(self.fs):
+            self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+
     def _marker(self, kind: str, batch_id: str) -> str:
         """The path of a batch's ``crawled/`` or ``loaded/`` marker."""
         return f"{self.root}/{kind}/{batch_id}"
@@ -236,7 +250,7 @@ def open_shared_staging(url: str | None, staging_dir: Path | None = None) -> Sha
     except (ImportError, ValueError) as exc:
         raise StagingUrlError(f"CITYRADAR_STAGING_URL {url}: {reason(exc)}") from None
     root = root.rstrip("/")
-    if staging_dir is not None and _is_local(fs) and _within(Path(root), staging_dir):
+    if staging_dir is not None and is_local(fs) and _within(Path(root), staging_dir):
         raise StagingUrlError(
             f"CITYRADAR_STAGING_URL {url} is inside the staging folder {staging_dir}: "
             "give the shared store a folder of its own"
@@ -250,7 +264,8 @@ def reason(exc: BaseException) -> str:
     return text[:300]
 
 
-def _is_local(fs: Any) -> bool:
+def is_local(fs: Any) -> bool:
+    """Whether ``fs`` is this machine's disk (where folders must exist before their files)."""
     protocols = fs.protocol if isinstance(fs.protocol, tuple | list) else (fs.protocol,)
     return bool({"file", "local"}.intersection(protocols))
 

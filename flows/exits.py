@@ -83,4 +83,4 @@ def ingest_status(summary: IngestSummary) -> int:
         return NOTHING_IN
     if not summary.reports and summary.deferred and not summary.busy:
         return NOTHING_IN
-    return FAILED if summary.staging_problems else OK
+    return FAILED if summary.store_problems else OK

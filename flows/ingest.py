@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import duckdb
 
 from cityradar.items import CrawlReport, SourceState, utc_now_iso
+from cityradar.leases import LeaseError, LeaseKeeper, LeaseTaken, keeping, store_leases
 from cityradar.locks import LockTaken, held, is_held, lock_path
 from cityradar.memory import return_freed_memory
 from cityradar.outage import NetworkOutage, network_outage
@@ -103,6 +105,12 @@ class IngestSummary:
     outage: NetworkOutage | None = None  # every source failed to connect: not their fault
     published: list[str] = field(default_factory=list)  # batches sent to CITYRADAR_STAGING_URL
     staging_problems: list[str] = field(default_factory=list)  # the shared store's failures
+    lease_problems: list[str] = field(default_factory=list)  # its leases' (CrawlRun.shared)
+
+    @property
+    def store_problems(self) -> list[str]:
+        """Every line saying what went wrong with the shared store (CITYRADAR_STAGING_URL)."""
+        return [*self.lease_problems, *self.staging_problems]
 
     @property
     def failed_sources(self) -> list[CrawlReport]:
@@ -112,6 +120,7 @@ class IngestSummary:
     def take(self, crawled: Crawled) -> None:
         """Take in what ``crawl_and_load`` measured so far."""
         self.busy = crawled.busy
+        self.lease_problems = crawled.lease_problems
         self.batch_id = crawled.batch_id
         self.reports = crawled.reports
         self.outage = crawled.outage
@@ -130,6 +139,7 @@ class CrawlRun:
     crawl_delay: float | None = None  # seconds between requests to one host; None: the setting
     since: str | None = None  # a backfill's first day
     load: bool = True  # False: the batch stays staged for a `load-staged` run
+    shared: SharedStaging | None = None  # CITYRADAR_STAGING_URL: sources are leased there too
 
 
 @dataclass(frozen=True)
@@ -142,6 +152,7 @@ class Crawled:
     outage: NetworkOutage | None = None
     load: LoadResult | None = None
     stage_seconds: dict[str, float] = field(default_factory=dict)  # crawl, transform, load
+    lease_problems: list[str] = field(default_factory=list)  # the shared store's leases
 
 
 def read_registry(path: Path) -> list[Source]:
@@ -316,7 +327,7 @@ def ingest(
     candidates = select_sources(registry, only)
     knowledge = read_knowledge(db, candidates)
     selected, summary.deferred = _due(candidates, knowledge.history, force or bool(only))
-    run = CrawlRun(settings, staging, db, summary.run_id, crawl_delay, load=load)
+    run = CrawlRun(settings, staging, db, summary.run_id, crawl_delay, load=load, shared=shared)
     try:
         for crawled in crawl_and_load(selected, knowledge, run):
             summary.take(crawled)
@@ -357,8 +368,28 @@ def load_leftovers(
     """
     done = StagedLoad()
     published: list[str] = []
+    store = ExitStack()  # holds the store's loader lease while its batches are loaded
+    if shared is not None and _take_loader_lease(store, shared, settings, done.problems):
+        published, problems = list_published(shared.url)
+        done.problems += problems
+    with store:
+        _load_batches(staging, db, settings, shared, published, done)
     if shared is not None:
-        published, done.problems = list_published(shared.url)
+        for problem in shared.prune(settings.staging_keep_days)[1]:
+            _note_problem(done.problems, problem)
+    return done
+
+
+def _load_batches(
+    staging: Path,
+    db: Path,
+    settings: Settings,
+    shared: SharedStaging | None,
+    published: list[str],
+    done: StagedLoad,
+) -> None:
+    """Load the batches left on this disk and those ``published`` on the shared store, each
+    under its own lock, into ``done``."""
     local = {b.batch_id: b.path for b in _abandoned(staging, settings.crawl_timeout)}
     for batch_id in sorted(set(local) | set(published)):
         with ExitStack() as stack:
@@ -379,10 +410,34 @@ def load_leftovers(
                     shared.mark_loaded(batch_id)
                 except SharedStagingError as exc:  # taken again next time: nothing twice
                     _note_problem(done.problems, str(exc))
-    if shared is not None:
-        for problem in shared.prune(settings.staging_keep_days)[1]:
-            _note_problem(done.problems, problem)
-    return done
+
+
+LOADER_LEASE = "loader"
+
+
+def _take_loader_lease(
+    stack: ExitStack, shared: SharedStaging, settings: Settings, problems: list[str]
+) -> bool:
+    """Hold the store's loader lease for the rest of ``stack``: one loader takes a store's
+    batches, however many machines run one. False when another loader holds it (said, and a
+    problem when it is on another machine: two warehouses would split the batches between
+    them). A store that cannot hold leases is a problem line; its batches are loaded anyway."""
+    try:
+        keeper = stack.enter_context(keeping(store_leases(shared, settings.staging_lease_seconds)))
+        keeper.take(LOADER_LEASE, current_run_id())
+    except LeaseTaken as taken:
+        line = (
+            f"the batches on {shared.url} are being loaded by another loader ({taken.who}); "
+            "this run loads only the batches on this disk"
+        )
+        if taken.holder is not None and taken.holder.host == socket.gethostname():
+            get_run_logger().info("%s", line)  # a run beside this one, on this machine
+        else:
+            _note_problem(problems, line)
+        return False
+    except LeaseError as exc:
+        _note_problem(problems, f"{exc}; loaded without the loader's lease")
+    return True
 
 
 # the tasks take the store's URL, not the store: Prefect walks a task's arguments
@@ -467,10 +522,11 @@ def crawl_and_load(
     next schedule, a backfill) skips it rather than crawl it twice.
     """
     with ExitStack() as locks:
-        mine, busy = _lock_sources(locks, selected, run.staging, run.run_id)
+        locked = _lock_sources(locks, selected, run)
+        mine, busy = locked.mine, locked.busy
         if not mine:
             get_run_logger().warning("no source to crawl now")
-            yield Crawled(busy=busy)
+            yield Crawled(busy=busy, lease_problems=locked.problems)
             return
         batch = Batch.create(run.staging, mine)
         for source in mine:
@@ -479,7 +535,12 @@ def crawl_and_load(
         transformer = TransformAsCrawled(batch) if run.load else None
         (reports, outage), crawl_seconds = _timed(_crawl, mine, batch, run, transformer)
         crawled = Crawled(
-            busy, batch.batch_id, reports, outage, stage_seconds={"crawl": crawl_seconds}
+            busy,
+            batch.batch_id,
+            reports,
+            outage,
+            stage_seconds={"crawl": crawl_seconds},
+            lease_problems=locked.lease_problems(),
         )
         yield crawled
         if transformer is not None:
@@ -494,7 +555,12 @@ def crawl_and_load(
                 "transform": tail_seconds + tables_seconds,
                 "load": load_seconds,
             }
-            yield replace(crawled, load=loaded, stage_seconds=seconds)
+            yield replace(
+                crawled,
+                load=loaded,
+                stage_seconds=seconds,
+                lease_problems=locked.lease_problems(),
+            )
 
 
 def _crawl(
@@ -561,23 +627,69 @@ def _timed(step: Callable[..., T], *args: Any) -> tuple[T, float]:
     return result, time.perf_counter() - started
 
 
-def _lock_sources(
-    locks: ExitStack, sources: list[Source], staging: Path, run_id: str | None
-) -> tuple[list[Source], list[Busy]]:
-    """Take each source's crawl lock; sources another run holds are left out, and returned
-    apart with the run that holds them."""
-    mine, busy = [], []
+@dataclass
+class Locked:
+    """The sources a run holds, those another run holds, and the shared store's leases."""
+
+    mine: list[Source]
+    busy: list[Busy]
+    keeper: LeaseKeeper | None = None  # renews the sources' leases on the shared store
+    problems: list[str] = field(default_factory=list)  # leases that could not be taken
+
+    def lease_problems(self) -> list[str]:
+        """Leases that could not be taken, and those lost since (renewed too late)."""
+        lost = (
+            [f"{line}; it may be crawled twice" for line in self.keeper.lost] if self.keeper else []
+        )
+        return [*self.problems, *lost]
+
+
+def _lock_sources(locks: ExitStack, sources: list[Source], run: CrawlRun) -> Locked:
+    """Take each source's crawl lock on this machine and, with a shared store, its lease there
+    (every machine's); sources another run holds are left out, and returned apart with the run
+    that holds them. The locks and leases last while ``locks`` is open (leases renewed)."""
+    locked = Locked([], [])
     for source in sources:
         try:
-            locks.enter_context(held(lock_path(staging, f"source-{source.id}"), run=run_id))
+            locks.enter_context(held(lock_path(run.staging, f"source-{source.id}"), run=run.run_id))
         except LockTaken as taken:
-            busy.append(Busy(source.id, taken.who))
-            get_run_logger().warning(
-                "%s: skipped, another run is crawling it (%s)", source.id, taken.who
-            )
+            locked.busy.append(_skipped(source.id, taken.who))
             continue
-        mine.append(source)
-    return mine, busy
+        locked.mine.append(source)
+    if run.shared is not None and locked.mine:
+        _lease_sources(locks, locked, run.shared, run)
+    return locked
+
+
+def _lease_sources(locks: ExitStack, locked: Locked, shared: SharedStaging, run: CrawlRun) -> None:
+    """Take the lease of each source in ``locked.mine`` on the shared store; those another
+    machine holds move to ``locked.busy``. A store that cannot hold leases now is one problem
+    line, and the sources are crawled without them (the loader merges any copies into one)."""
+    try:
+        leases = store_leases(shared, run.settings.staging_lease_seconds)
+    except LeaseError as exc:
+        _note_problem(locked.problems, f"{exc}; crawled without leases")
+        return
+    locked.keeper = keeper = locks.enter_context(keeping(leases))
+    leased = []
+    for position, source in enumerate(locked.mine):
+        try:
+            keeper.take(f"source-{source.id}", run.run_id)
+        except LeaseTaken as taken:
+            locked.busy.append(_skipped(source.id, taken.who))
+            continue
+        except LeaseError as exc:  # the store went away: crawl the rest without asking it
+            _note_problem(locked.problems, f"{exc}; crawled without leases")
+            leased += locked.mine[position:]
+            break
+        leased.append(source)
+    locked.mine = leased
+
+
+def _skipped(source_id: str, who: str) -> Busy:
+    """A source left out because another run is crawling it, said in the run's log."""
+    get_run_logger().warning("%s: skipped, another run is crawling it (%s)", source_id, who)
+    return Busy(source_id, who)
 
 
 def _excuse_outage(

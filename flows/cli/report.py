@@ -53,7 +53,7 @@ def print_ingest(summary: IngestSummary) -> None:
     typer.echo(f"{len(summary.reports)} sources: {inline(by_status)}{loaded}")
     for batch_id in summary.published:
         typer.echo(f"Published batch {batch_id} for the loader")
-    for problem in summary.staging_problems:
+    for problem in summary.store_problems:
         typer.echo(f"warning: {problem}", err=True)
     if summary.outage is not None:  # the network, not the sources: not held against them
         typer.echo(f"warning: {summary.outage.message}", err=True)

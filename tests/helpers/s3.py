@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,14 +40,18 @@ class S3Server:
 
 
 @contextmanager
-def s3_server(bucket: str = "cityradar-staging") -> Iterator[S3Server]:
+def s3_server() -> Iterator[S3Server]:
     """Start moto's S3 server on a free loopback port with one empty bucket; stop it after.
+
+    The bucket's name is new each time: moto's servers in one process share what they store,
+    so a test that left batches behind would otherwise hand them to the next.
 
     The caller points fsspec at it (``s3_endpoint``) and sets CREDENTIALS in the environment.
     """
     import boto3
     from moto.server import ThreadedMotoServer
 
+    bucket = f"cityradar-staging-{uuid.uuid4().hex[:8]}"
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -67,9 +72,9 @@ def s3_server(bucket: str = "cityradar-staging") -> Iterator[S3Server]:
 
 class StallingProxy:
     """An HTTP proxy on 127.0.0.1 in front of the S3 server that forwards ``put_budget`` PUT
-    requests, then stops answering (the connection stays open, as when a network drops mid-
-    upload): ``stalled`` is set at that moment. A crawl machine killed then has uploaded part
-    of a batch, at a known point."""
+    requests of batch files (``…/batches/…``; leases and markers pass), then stops answering
+    (the connection stays open, as when a network drops mid-upload): ``stalled`` is set at that
+    moment. A crawl machine killed then has uploaded part of a batch, at a known point."""
 
     def __init__(self, upstream: str, put_budget: int) -> None:
         import http.server
@@ -92,7 +97,7 @@ class StallingProxy:
             def _forward(self) -> None:
                 import http.client
 
-                if self.command == "PUT":
+                if self.command == "PUT" and "/batches/" in self.path:
                     with proxy._lock:
                         proxy._puts += 1
                         over = proxy._puts > put_budget

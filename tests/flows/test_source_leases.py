@@ -1,0 +1,105 @@
+"""One crawl of a source, and one loader of a store, across machines sharing a store
+(CITYRADAR_STAGING_URL): a source another machine's lease holds is skipped and said so, and
+crawled once the lease has run out; a loader finds the store's batches left to the loader that
+holds its lease, and loads them once that lease has run out."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from cityradar.demo.server import SiteServer
+from cityradar.demo.sites import bundled_sites
+from cityradar.shared_staging import SharedStaging, open_shared_staging
+from tests.helpers.ingest import write_entries
+from tests.helpers.warehouses import query
+
+pytestmark = pytest.mark.slow  # crawls loopback sites
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch) -> SharedStaging:
+    """The store the machines share: a folder of its own (the S3 driver's leases are tested in
+    tests/cityradar/test_leases.py)."""
+    url = f"file://{tmp_path / 'store'}"
+    monkeypatch.setenv("CITYRADAR_STAGING_URL", url)
+    shared = open_shared_staging(url)
+    assert shared is not None
+    return shared
+
+
+def lease_elsewhere(store: SharedStaging, name: str, generation: int, minutes: float) -> None:
+    """A lease held by a run on another machine, running out in ``minutes`` (past when < 0)."""
+    expires = datetime.now(UTC) + timedelta(minutes=minutes)
+    record = {"pid": 4242, "host": "crawl-b", "since": "2026-12-07T20:00:00Z", "run": "run-b"}
+    folder = f"{store.root}/leases/{name}"
+    store.fs.makedirs(folder, exist_ok=True)
+    record["expires"] = expires.isoformat()
+    store.fs.pipe_file(f"{folder}/{generation:06d}", json.dumps(record).encode())
+
+
+def two_sites():
+    return [s for s in bundled_sites(datetime.now(UTC)) if s.slug in ("seoul-news", "busan-ilbo")]
+
+
+def test_a_source_another_machine_is_crawling_is_skipped_then_crawled_when_its_lease_ends(
+    prefect_harness, store, tmp_path
+):
+    from flows.ingest import ingest
+
+    sites = two_sites()
+    here = tmp_path / "crawl-a"
+    with SiteServer(sites, {}) as server:
+        sources = write_entries([s.source_entry(server.base_url) for s in sites], here)
+        held, free = (site.source_entry(server.base_url)["id"] for site in sites)
+        lease_elsewhere(store, f"source-{held}", 1, minutes=5)
+        first = ingest(sources_path=sources, data_dir=here, crawl_delay=0.0, load=False)
+        lease_elsewhere(store, f"source-{held}", 2, minutes=-1)  # crawl-b died; it ran out
+        second = ingest(sources_path=sources, data_dir=here, crawl_delay=0.0, load=False)
+
+    assert [(b.source_id, b.held_by) for b in first.busy] == [
+        (held, "process 4242 on crawl-b since 2026-12-07T20:00:00Z, flow run run-b")
+    ]
+    assert [r.source_id for r in first.reports] == [free]
+    assert first.store_problems == []
+    assert first.published == [first.batch_id]
+    assert second.busy == []
+    assert sorted(r.source_id for r in second.reports) == sorted([held, free])
+    # the run gave its leases up when it ended: the next machine finds them free
+    leases = store.fs.ls(f"{store.root}/leases/source-{free}", detail=False)
+    record = json.loads(store.fs.cat_file(leases[-1]))
+    assert datetime.fromisoformat(record["expires"]) <= datetime.now(UTC)
+
+
+def test_a_loader_leaves_the_store_to_the_loader_holding_its_lease_then_takes_over(
+    prefect_harness, store, tmp_path
+):
+    from flows.ingest import ingest, load_staged_batches
+
+    sites = two_sites()[:1]
+    crawler, loader = tmp_path / "crawl-a", tmp_path / "warehouse-a"
+    with SiteServer(sites, {}) as server:
+        sources = write_entries([s.source_entry(server.base_url) for s in sites], crawler)
+        crawled = ingest(sources_path=sources, data_dir=crawler, crawl_delay=0.0, load=False)
+    assert crawled.published == [crawled.batch_id]
+
+    lease_elsewhere(store, "loader", 7, minutes=5)  # a second warehouse on another machine
+    waiting = load_staged_batches(data_dir=loader)
+    assert waiting.loaded == []
+    assert waiting.problems == [
+        f"the batches on {store.url} are being loaded by another loader (process 4242 on "
+        "crawl-b since 2026-12-07T20:00:00Z, flow run run-b); this run loads only the batches "
+        "on this disk"
+    ]
+    assert not Path(loader, "cityradar.duckdb").exists() or query(
+        loader / "cityradar.duckdb", "select count(*) from raw.items"
+    ) == [(0,)]
+
+    lease_elsewhere(store, "loader", 8, minutes=-1)  # that machine is gone; its lease ran out
+    taken = load_staged_batches(data_dir=loader)
+    assert taken.problems == []
+    assert [r.batch_id for r in taken.loaded] == [crawled.batch_id]
+    assert taken.loaded[0].items_new > 0
