@@ -368,12 +368,16 @@ def load_leftovers(
     """
     done = StagedLoad()
     published: list[str] = []
-    store = ExitStack()  # holds the store's loader lease while its batches are loaded
-    if shared is not None and _take_loader_lease(store, shared, settings, done.problems):
-        published, problems = list_published(shared.url)
-        done.problems += problems
-    with store:
+    with ExitStack() as store:  # holds the store's loader lease while its batches are loaded
+        keeper = None
+        if shared is not None:
+            takes_store, keeper = _take_loader_lease(store, shared, settings, done.problems)
+            if takes_store:
+                published, problems = list_published(shared.url)
+                done.problems += problems
         _load_batches(staging, db, settings, shared, published, done)
+        for line in keeper.lost if keeper else []:
+            _note_problem(done.problems, f"{line}; that loader may load the same batches")
     if shared is not None:
         for problem in shared.prune(settings.staging_keep_days)[1]:
             _note_problem(done.problems, problem)
@@ -417,11 +421,14 @@ LOADER_LEASE = "loader"
 
 def _take_loader_lease(
     stack: ExitStack, shared: SharedStaging, settings: Settings, problems: list[str]
-) -> bool:
+) -> tuple[bool, LeaseKeeper | None]:
     """Hold the store's loader lease for the rest of ``stack``: one loader takes a store's
-    batches, however many machines run one. False when another loader holds it (said, and a
-    problem when it is on another machine: two warehouses would split the batches between
-    them). A store that cannot hold leases is a problem line; its batches are loaded anyway."""
+    batches, however many machines run one. Whether this run takes the store's batches, and
+    the keeper renewing the lease (None when it could not be taken).
+
+    Another loader holding it is said, and is a problem when it is on another machine (two
+    warehouses would split the batches between them). A store that cannot hold leases is a
+    problem line; its batches are loaded anyway."""
     try:
         keeper = stack.enter_context(keeping(store_leases(shared, settings.staging_lease_seconds)))
         keeper.take(LOADER_LEASE, current_run_id())
@@ -434,10 +441,11 @@ def _take_loader_lease(
             get_run_logger().info("%s", line)  # a run beside this one, on this machine
         else:
             _note_problem(problems, line)
-        return False
+        return False, None
     except LeaseError as exc:
         _note_problem(problems, f"{exc}; loaded without the loader's lease")
-    return True
+        return True, None
+    return True, keeper
 
 
 # the tasks take the store's URL, not the store: Prefect walks a task's arguments

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -19,9 +20,11 @@ from fsspec.implementations.memory import MemoryFileSystem
 
 from cityradar.leases import (
     LeaseError,
+    LeaseKeeper,
     LeaseLost,
     Leases,
     LeaseTaken,
+    _machine,
     check_exclusive_create,
     keeping,
     store_leases,
@@ -78,8 +81,7 @@ def test_a_lease_is_held_by_one_holder_until_released(store):
     assert leases.take("source-busan_ilbo").generation == 1  # names are apart
     leases.release(lease)
     assert leases.holder_of("source-seoul_news") is None
-    again = leases.take("source-seoul_news")
-    assert again.generation == 2  # the next generation, raced for as always
+    assert leases.take("source-seoul_news").generation == 3  # after the ended one (2)
 
 
 @pytest.mark.slow
@@ -212,3 +214,163 @@ def test_a_store_that_cannot_be_reached_is_a_one_line_lease_error(monkeypatch):
         "could not write a lease at s3://cityradar-nowhere/staging: "
     )
     assert "\n" not in str(error.value)
+
+
+class Wrapped:
+    """A machine's view of a real store, with some of its calls changed."""
+
+    def __init__(self, fs, **calls) -> None:
+        self._fs, self._calls = fs, calls
+
+    def __getattr__(self, name):
+        return self._calls.get(name) or getattr(self._fs, name)
+
+
+def on_a_folder(tmp_path) -> SharedStaging:
+    store = open_shared_staging(f"file://{tmp_path / 'store'}")
+    assert store is not None
+    return store
+
+
+def test_a_taker_that_read_the_store_before_others_came_and_went_gives_way(tmp_path):
+    store = on_a_folder(tmp_path)
+    others = Leases(store.fs, store.root, store.url, seconds=60)
+    others.release(others.take("source-x"))  # an earlier run: generations 1 and 2
+    holder = {}
+
+    class Stalled(Leases):
+        def _newest(self, name):
+            found = super()._newest(name)  # generation 2, ended: free
+            # while this taker stalls, another run takes and ends the name, and a third takes it
+            others.release(others.take(name))  # 3 and 4
+            holder["lease"] = others.take(name)  # 5 (4 and before deleted)
+            return found
+
+    with pytest.raises(LeaseTaken) as taken:  # its 3 was deleted, so it could be created again
+        Stalled(store.fs, store.root, store.url, seconds=60).take("source-x")
+    assert taken.value.holder is not None
+    assert holder["lease"].generation == 5
+    assert others.holder_of("source-x") is not None
+    generations = store.fs.ls(f"{store.root}/leases/source-x", detail=False)
+    assert [g.rsplit("/", 1)[-1] for g in generations] == ["000005"]  # its 3 taken back
+
+
+def test_a_holder_whose_store_was_away_past_its_lease_finds_it_lost_not_taken_back(tmp_path):
+    store = on_a_folder(tmp_path)
+    away = threading.Event()
+
+    def unless_away(call):
+        def maybe(*args, **kwargs):
+            if away.is_set():
+                raise ConnectionError("network unreachable")
+            return call(*args, **kwargs)
+
+        return maybe
+
+    cut_off = Wrapped(
+        store.fs, **{n: unless_away(getattr(store.fs, n)) for n in ("ls", "open", "cat_file")}
+    )
+    a = Leases(cut_off, store.root, store.url, seconds=1.5)  # machine A
+    b = Leases(store.fs, store.root, store.url, seconds=60)  # machine B
+    with keeping(a) as keeper:
+        keeper.take("source-x")
+        away.set()  # A's renewals fail until its lease has ended
+        time.sleep(1.7)
+        lease_b = b.renew(b.take("source-x"))  # B takes it (2) and renews (3, 2 deleted)
+        away.clear()
+        time.sleep(1.2)  # A's keeper tries again
+        assert keeper.held == {}
+        assert len(keeper.lost) == 1
+    assert "the lease on source-x ended" in keeper.lost[0]
+    assert b.holder_of("source-x") == lease_b.holder
+    generations = store.fs.ls(f"{store.root}/leases/source-x", detail=False)
+    assert max(int(g.rsplit("/", 1)[-1]) for g in generations) == lease_b.generation
+
+
+def test_a_store_that_refuses_to_be_read_is_an_error_not_a_free_name(tmp_path):
+    store = on_a_folder(tmp_path)
+    Leases(store.fs, store.root, store.url, seconds=300).take("source-x")
+
+    def denied(*args, **kwargs):
+        raise PermissionError("Access Denied")
+
+    blind = Wrapped(store.fs, cat_file=denied, modified=denied)
+    with pytest.raises(LeaseError, match=r"could not read the lease on source-x .*Access Denied"):
+        Leases(blind, store.root, store.url, seconds=300).take("source-x")
+
+
+def test_a_same_named_host_is_not_this_machine(tmp_path):
+    """Containers and cloned machines share a hostname; a pid means nothing across them."""
+    store = on_a_folder(tmp_path)
+    dead_pid = 4_000_000  # beyond Linux's pid_max: no such process here
+    plant(store, "loader", 1, host=socket.gethostname(), pid=dead_pid, expires=in_a_minute())
+    with pytest.raises(LeaseTaken):
+        leases_of(store).take("loader")
+    plant(store, "loader", 2, pid=dead_pid, machine=_machine(), expires=in_a_minute())
+    assert leases_of(store).take("loader").generation == 3  # this machine's, and dead
+
+
+def test_a_create_refused_because_its_own_retried_request_landed_counts_as_taken(tmp_path):
+    store = on_a_folder(tmp_path)
+
+    def lands_then_times_out(path, mode="rb", **kwargs):
+        """S3 stored the first PUT, its answer was lost, the client's retry got 412."""
+        if "x" in mode:
+            return _LandsThenRefused(store.fs, path)
+        return store.fs.open(path, mode, **kwargs)
+
+    leases = Leases(Wrapped(store.fs, open=lands_then_times_out), store.root, store.url, 60)
+    lease = leases.take("source-x")
+    assert lease.generation == 1
+    assert leases.holder_of("source-x") == lease.holder
+
+
+class _LandsThenRefused:
+    def __init__(self, fs, path) -> None:
+        self._fs, self._path = fs, path
+
+    def __enter__(self):
+        return self
+
+    def write(self, data: bytes) -> None:
+        self._fs.pipe_file(self._path, data)
+        raise FileExistsError(self._path)
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+def test_an_s3_conflict_between_two_creates_is_a_taken_lease(tmp_path):
+    store = on_a_folder(tmp_path)
+
+    def conflict(path, mode="rb", **kwargs):
+        if "x" in mode:
+            raise OSError(
+                "An error occurred (ConditionalRequestConflict) when calling the PutObject "
+                "operation: A conflicting conditional operation is currently in progress"
+            )
+        return store.fs.open(path, mode, **kwargs)
+
+    with pytest.raises(LeaseTaken):
+        Leases(Wrapped(store.fs, open=conflict), store.root, store.url, 60).take("source-x")
+
+
+def test_giving_leases_up_never_waits_longer_than_its_budget_on_a_hung_store(tmp_path):
+    store = on_a_folder(tmp_path)
+    hung, answered = threading.Event(), threading.Event()
+    leases = Leases(store.fs, store.root, store.url, seconds=60)
+    keeper = LeaseKeeper(leases)
+    keeper.take("source-x")
+    keeper.take("source-y")
+
+    def hangs(path, mode="rb", **kwargs):
+        hung.set()
+        answered.wait(30)  # a store that stopped answering
+        return store.fs.open(path, mode, **kwargs)
+
+    keeper.leases = Leases(Wrapped(store.fs, open=hangs), store.root, store.url, seconds=60)
+    keeper.release_all(budget=0.5)
+    assert hung.is_set()
+    assert not answered.is_set()  # returned while the store still hung
+    assert keeper.held == {}
+    answered.set()

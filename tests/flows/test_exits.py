@@ -102,6 +102,19 @@ def test_a_crawl_worker_that_could_not_publish_its_batch_failed():
     assert exits.ingest_status(summary) == exits.FAILED
 
 
+def test_a_run_that_lost_a_source_lease_failed():
+    """Another machine took a source's lease after this run could not renew it: the source
+    may have been crawled twice, which the operator hears of."""
+    summary = IngestSummary(db_path="w.duckdb")
+    summary.reports = [report("a", "ok")]
+    summary.lease_problems = [
+        "the lease on source-a ended and is now held by process 42 on crawl-b; "
+        "it may be crawled twice"
+    ]
+    assert exits.ingest_status(summary) == exits.FAILED
+    assert summary.store_problems == summary.lease_problems
+
+
 def test_a_run_where_every_crawled_source_failed_got_nothing_in():
     summary = IngestSummary(db_path="w.duckdb")
     summary.reports = [report("a", "failed"), report("b", "failed")]

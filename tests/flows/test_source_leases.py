@@ -9,7 +9,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import fsspec
 import pytest
+from fsspec.implementations.memory import MemoryFileSystem
 
 from cityradar.demo.server import SiteServer
 from cityradar.demo.sites import bundled_sites
@@ -103,3 +105,34 @@ def test_a_loader_leaves_the_store_to_the_loader_holding_its_lease_then_takes_ov
     assert taken.problems == []
     assert [r.batch_id for r in taken.loaded] == [crawled.batch_id]
     assert taken.loaded[0].items_new > 0
+
+
+class OverwritingStore(MemoryFileSystem):
+    """An fsspec driver that ignores exclusive writes (it writes over the file instead)."""
+
+    protocol = "overwriting"
+
+    def _open(self, path, mode="rb", **kwargs):
+        return super()._open(path, mode.replace("x", "w"), **kwargs)
+
+
+def test_a_store_that_cannot_hold_leases_is_said_and_the_crawl_goes_on(
+    prefect_harness, monkeypatch, tmp_path
+):
+    from flows.exits import FAILED, ingest_status
+    from flows.ingest import ingest
+
+    fsspec.register_implementation("overwriting", OverwritingStore, clobber=True)
+    monkeypatch.setenv("CITYRADAR_STAGING_URL", "overwriting://staging")
+    sites = two_sites()[:1]
+    with SiteServer(sites, {}) as server:
+        sources = write_entries([s.source_entry(server.base_url) for s in sites], tmp_path)
+        crawled = ingest(sources_path=sources, data_dir=tmp_path, crawl_delay=0.0, load=False)
+    assert [r.status for r in crawled.reports] == ["ok"]
+    assert crawled.published == [crawled.batch_id]  # the batch still reaches the loader
+    assert crawled.store_problems == [
+        "overwriting://staging overwrote a file it was asked to create only if absent: its "
+        "store cannot hold leases, so machines sharing it cannot tell who crawls a source; "
+        "crawled without leases"
+    ]
+    assert ingest_status(crawled) == FAILED
