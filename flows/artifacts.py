@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 from flows import engine
 
 if TYPE_CHECKING:
-    from flows.ingest import IngestSummary
+    from flows.ingest import IngestSummary, StagedLoad
     from flows.weekly_digest import DigestResult
 
 INGEST_KEY = "ingest-report"
 BACKFILL_KEY = "backfill-report"
 DIGEST_KEY = "weekly-digest"
+LOAD_STAGED_KEY = "load-staged-report"
 
 
 def ingest_rows(summary: IngestSummary) -> list[dict[str, Any]]:
@@ -64,12 +65,37 @@ def ingest_description(summary: IngestSummary) -> str:
     if summary.outage is not None:
         crawled += f" ({summary.outage.message})"
     if summary.load is None:
-        return f"{crawled}; nothing loaded (batch {summary.batch_id or 'none'} stays staged)"
-    load = summary.load
-    return (
-        f"{crawled}; batch {load.batch_id}: {load.items_new} new, {load.items_changed} changed, "
-        f"{load.items_unchanged} unchanged items"
-    )
+        line = f"{crawled}; nothing loaded (batch {summary.batch_id or 'none'} stays staged)"
+    else:
+        load = summary.load
+        line = (
+            f"{crawled}; batch {load.batch_id}: {load.items_new} new, {load.items_changed} "
+            f"changed, {load.items_unchanged} unchanged items"
+        )
+    return line + _store_problems(summary.store_problems)
+
+
+def staged_load_markdown(done: StagedLoad) -> str:
+    """A `load-staged` run in a few lines: each batch loaded, and what went wrong with the
+    shared store (CITYRADAR_STAGING_URL), which the run's Completed state does not say."""
+    lines = ["# Staged batches loaded", ""]
+    lines += [
+        f"- {r.batch_id}: "
+        + ("already loaded before" if r.already_loaded else f"{r.items_new} new")
+        for r in done.loaded
+    ] or ["- none was waiting"]
+    if done.problems:
+        lines += ["", f"## Problems with the shared store ({len(done.problems)})", ""]
+        lines += [f"- {problem}" for problem in done.problems]
+    return "\n".join(lines) + "\n"
+
+
+def _store_problems(problems: list[str]) -> str:
+    """The shared store's problems, appended to a run's line (the first said in full)."""
+    if not problems:
+        return ""
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return f"; PROBLEM with the shared store: {problems[0]}{more}"
 
 
 def digest_markdown(result: DigestResult) -> str:
@@ -120,6 +146,20 @@ def publish_ingest_report(summary: IngestSummary) -> None:
         table=ingest_rows(summary),
         key=BACKFILL_KEY if summary.since else INGEST_KEY,
         description=ingest_description(summary),
+    )
+
+
+def publish_staged_load_report(done: StagedLoad) -> None:
+    """The `load-staged` run's markdown note, when running in a flow run."""
+    if current_run_id() is None:
+        return
+    from prefect.artifacts import create_markdown_artifact
+
+    problems = _store_problems(done.problems)
+    create_markdown_artifact(
+        markdown=staged_load_markdown(done),
+        key=LOAD_STAGED_KEY,
+        description=f"{len(done.loaded)} staged batches loaded{problems}",
     )
 
 

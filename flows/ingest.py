@@ -29,7 +29,7 @@ from cityradar.shared_staging import (
     open_shared_staging,
 )
 from cityradar.staging import Batch, pending_batches
-from flows.artifacts import current_run_id, publish_ingest_report
+from flows.artifacts import current_run_id, publish_ingest_report, publish_staged_load_report
 from flows.as_crawled import TransformAsCrawled
 from flows.engine import (
     NONE,
@@ -353,7 +353,10 @@ def load_staged_batches(data_dir: Path | None = None, db_path: Path | None = Non
     DuckDB: the warehouse machine's flow."""
     settings = Settings()
     staging, db = run_places(settings, data_dir, db_path)
-    return load_leftovers(staging, db, settings, open_shared_staging(settings.staging_url, staging))
+    shared = open_shared_staging(settings.staging_url, staging)
+    done = load_leftovers(staging, db, settings, shared)
+    publish_staged_load_report(done)
+    return done
 
 
 def load_leftovers(

@@ -96,6 +96,7 @@ def test_a_loader_leaves_the_store_to_the_loader_holding_its_lease_then_takes_ov
         "crawl-b since 2026-12-07T20:00:00Z, flow run run-b); this run loads only the batches "
         "on this disk"
     ]
+    assert waiting.problems[0] in _latest_note("load-staged-report")  # said in Prefect's UI
     assert not Path(loader, "cityradar.duckdb").exists() or query(
         loader / "cityradar.duckdb", "select count(*) from raw.items"
     ) == [(0,)]
@@ -136,3 +137,19 @@ def test_a_store_that_cannot_hold_leases_is_said_and_the_crawl_goes_on(
         "crawled without leases"
     ]
     assert ingest_status(crawled) == FAILED
+
+
+def _latest_note(key: str) -> str:
+    """The markdown of the newest artifact under ``key`` on the test's Prefect server."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
+
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+            sort=ArtifactSort.CREATED_DESC,
+            limit=1,
+        )
+    assert artifacts, f"no {key} artifact"
+    return str(artifacts[0].data)
