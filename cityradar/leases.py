@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from cityradar.locks import Holder, describe_holder
-from cityradar.shared_staging import SharedStaging, is_local, reason
+from cityradar.shared_staging import SharedStaging, create_only, is_local, reason
 
 LEASES = "leases"
 _WIDTH = 6  # digits of a generation's file name: they sort as numbers
@@ -193,7 +193,7 @@ class Leases:
         try:
             if is_local(self.fs):  # a disk's folder must exist; an object store has none
                 self.fs.makedirs(f"{self.root}/{LEASES}/{name}", exist_ok=True)
-            _create_only(self.fs, self._path(name, generation), json.dumps(record).encode())
+            create_only(self.fs, self._path(name, generation), json.dumps(record).encode())
         except FileExistsError:
             existing = self._read(name, generation)
             if _is(existing, token):  # a retried request, after the first had landed
@@ -304,9 +304,9 @@ def check_exclusive_create(fs: Any, root: str, url: str) -> None:
     try:
         if is_local(fs):
             fs.makedirs(f"{root}/{LEASES}", exist_ok=True)
-        _create_only(fs, probe, b"1")
+        create_only(fs, probe, b"1")
         try:
-            _create_only(fs, probe, b"2")
+            create_only(fs, probe, b"2")
         except FileExistsError:
             return
         raise LeaseError(
@@ -405,14 +405,6 @@ def keeping(leases: Leases) -> Iterator[LeaseKeeper]:
         keeper.release_all()
         # a renewal under way gives its new generation up itself (renew_due): wait for it
         thread.join(timeout=RELEASE_BUDGET)
-
-
-def _create_only(fs: Any, path: str, data: bytes) -> None:
-    """Write a new file, atomically refused (FileExistsError) when it exists: ``open(…, "xb")``
-    is O_EXCL on a disk and ``If-None-Match: *`` on S3 (fsspec's ``pipe_file(mode="create")``
-    looks first and then writes, which two machines can both pass)."""
-    with fs.open(path, "xb") as file:
-        file.write(data)
 
 
 def _machine() -> str | None:

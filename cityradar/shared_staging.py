@@ -31,6 +31,7 @@ load into a fresh warehouse by deleting their ``loaded/`` markers), then the loa
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import tempfile
@@ -45,12 +46,17 @@ from cityradar.staging import CRAWLED_MARKER, Batch
 log = logging.getLogger(__name__)
 
 BATCHES, CRAWLED, LOADED = "batches", "crawled", "loaded"
+LOADER_CLAIM = "loader.json"  # which warehouse takes the store's batches
 INCOMING = ".incoming"  # downloads under way, in the loader's staging folder
 _META = "batch.json"  # what makes a folder a batch (cityradar.staging.pending_batches)
 
 
 class SharedStagingError(RuntimeError):
     """The shared store could not be read or written; the message says which batch and why."""
+
+
+class StoreClaimed(SharedStagingError):
+    """The store's batches belong to another warehouse (its ``loader.json`` says which)."""
 
 
 class StagingUrlError(SharedStagingError):
@@ -154,6 +160,45 @@ class SharedStaging:
                 f"could not mark batch {batch_id} loaded on {self.url}: {reason(exc)}"
             ) from None
 
+    def claim_for(self, warehouse: str) -> None:
+        """Make the store's batches this warehouse's (``<url>/loader.json``, created only if
+        absent), or make sure they are: one warehouse takes a store's batches, however many
+        loaders are started, and whenever (a second warehouse would split them, each batch
+        marked loaded by whichever took it first).
+
+        Args:
+            warehouse: the warehouse as ``host:/absolute/path/cityradar.duckdb``.
+
+        Raises:
+            StoreClaimed: another warehouse claimed the store (to move the warehouse for good,
+                delete ``<url>/loader.json``).
+            SharedStagingError: the store could not be read or written.
+        """
+        path = f"{self.root}/{LOADER_CLAIM}"
+        claim = json.dumps({"warehouse": warehouse, "since": utc_now_iso()}).encode()
+        try:
+            self._make_folder_of(path)
+            create_only(self.fs, path, claim)
+            return
+        except FileExistsError:
+            pass
+        except Exception as exc:
+            raise SharedStagingError(
+                f"could not claim the batches on {self.url} for {warehouse}: {reason(exc)}"
+            ) from None
+        try:
+            owner = json.loads(self.fs.cat_file(path)).get("warehouse")
+        except Exception as exc:
+            raise SharedStagingError(
+                f"could not read which warehouse loads {self.url}: {reason(exc)}"
+            ) from None
+        if owner != warehouse:
+            raise StoreClaimed(
+                f"the batches on {self.url} belong to the warehouse {owner}; this one "
+                f"({warehouse}) loads only the batches on its own disk (to move the warehouse "
+                f"for good, delete {self.url.rstrip('/')}/{LOADER_CLAIM})"
+            )
+
     def prune(self, keep_days: float, now: datetime | None = None) -> tuple[list[str], list[str]]:
         """Delete the batches loaded more than ``keep_days`` ago: the ids deleted, and one line
         per batch that could not be (each batch on its own: one bad marker stops nothing)."""
@@ -256,6 +301,14 @@ def open_shared_staging(url: str | None, staging_dir: Path | None = None) -> Sha
             "give the shared store a folder of its own"
         )
     return SharedStaging(fs=fs, root=root, url=url)
+
+
+def create_only(fs: Any, path: str, data: bytes) -> None:
+    """Write a new file, atomically refused (FileExistsError) when it exists: ``open(…, "xb")``
+    is O_EXCL on a disk and ``If-None-Match: *`` on S3 (fsspec's ``pipe_file(mode="create")``
+    looks first and then writes, which two machines can both pass)."""
+    with fs.open(path, "xb") as file:
+        file.write(data)
 
 
 def reason(exc: BaseException) -> str:

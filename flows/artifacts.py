@@ -64,7 +64,11 @@ def ingest_description(summary: IngestSummary) -> str:
     crawled = f"{kind}: {len(summary.reports)} sources crawled, {failed} failed"
     if summary.outage is not None:
         crawled += f" ({summary.outage.message})"
-    if summary.load is None:
+    if summary.load is None and summary.batch_id in summary.published:
+        line = f"{crawled}; batch {summary.batch_id} published to the shared store for the loader"
+    elif summary.load is None and not summary.loads:
+        line = f"{crawled}; batch {summary.batch_id or 'none'} staged for a loader"
+    elif summary.load is None:
         line = f"{crawled}; nothing loaded (batch {summary.batch_id or 'none'} stays staged)"
     else:
         load = summary.load

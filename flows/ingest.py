@@ -106,6 +106,7 @@ class IngestSummary:
     published: list[str] = field(default_factory=list)  # batches sent to CITYRADAR_STAGING_URL
     staging_problems: list[str] = field(default_factory=list)  # the shared store's failures
     lease_problems: list[str] = field(default_factory=list)  # its leases' (CrawlRun.shared)
+    loads: bool = True  # False: a crawl-only run (ingest --no-load), the batch is for a loader
 
     @property
     def store_problems(self) -> list[str]:
@@ -319,7 +320,7 @@ def ingest(
     settings = Settings()
     staging, db = run_places(settings, data_dir, db_path)
     shared = open_shared_staging(settings.staging_url, staging)
-    summary = IngestSummary(db_path=str(db), run_id=current_run_id())
+    summary = IngestSummary(db_path=str(db), run_id=current_run_id(), loads=load)
     if load:
         leftovers = load_leftovers(staging, db, settings, shared)
         summary.recovered, summary.staging_problems = leftovers.loaded, leftovers.problems
@@ -374,7 +375,7 @@ def load_leftovers(
     with ExitStack() as store:  # holds the store's loader lease while its batches are loaded
         keeper = None
         if shared is not None:
-            takes_store, keeper = _take_loader_lease(store, shared, settings, done.problems)
+            takes_store, keeper = _take_store(store, shared, db, settings, done.problems)
             if takes_store:
                 published, problems = list_published(shared.url)
                 done.problems += problems
@@ -422,33 +423,44 @@ def _load_batches(
 LOADER_LEASE = "loader"
 
 
-def _take_loader_lease(
-    stack: ExitStack, shared: SharedStaging, settings: Settings, problems: list[str]
+def _take_store(
+    stack: ExitStack, shared: SharedStaging, db: Path, settings: Settings, problems: list[str]
 ) -> tuple[bool, LeaseKeeper | None]:
-    """Hold the store's loader lease for the rest of ``stack``: one loader takes a store's
-    batches, however many machines run one. Whether this run takes the store's batches, and
-    the keeper renewing the lease (None when it could not be taken).
+    """Whether this run takes the store's batches, and the keeper renewing its loader lease
+    (None when it holds none).
 
-    Another loader holding it is said, and is a problem when it is on another machine (two
-    warehouses would split the batches between them). A store that cannot hold leases is a
-    problem line; its batches are loaded anyway."""
+    One warehouse takes a store's batches: the first to load claims the store
+    (``SharedStaging.claim_for``); a loader of another warehouse is refused, and says so (a
+    problem: two warehouses would split the batches). Among the runs loading into the claiming
+    warehouse (a scheduled ingest beside `load-staged`), the loader lease picks one at a time;
+    the others load their own disk's batches. A store that cannot hold leases is a problem
+    line; its batches are loaded anyway."""
+    try:
+        shared.claim_for(warehouse_identity(db))
+    except SharedStagingError as exc:
+        _note_problem(problems, str(exc))
+        return False, None
     try:
         keeper = stack.enter_context(keeping(store_leases(shared, settings.staging_lease_seconds)))
         keeper.take(LOADER_LEASE, current_run_id())
     except LeaseTaken as taken:
-        line = (
-            f"the batches on {shared.url} are being loaded by another loader ({taken.who}); "
-            "this run loads only the batches on this disk"
+        get_run_logger().info(
+            "the batches on %s are being loaded by another run (%s); this run loads only the "
+            "batches on this disk",
+            shared.url,
+            taken.who,
         )
-        if taken.holder is not None and taken.holder.host == socket.gethostname():
-            get_run_logger().info("%s", line)  # a run beside this one, on this machine
-        else:
-            _note_problem(problems, line)
         return False, None
     except LeaseError as exc:
         _note_problem(problems, f"{exc}; loaded without the loader's lease")
         return True, None
     return True, keeper
+
+
+def warehouse_identity(db: Path) -> str:
+    """The warehouse as a store's claim names it: ``host:/absolute/path`` (stable across
+    restarts; another machine, or another file here, is another warehouse)."""
+    return f"{socket.gethostname()}:{db.resolve()}"
 
 
 # the tasks take the store's URL, not the store: Prefect walks a task's arguments

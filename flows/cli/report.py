@@ -30,7 +30,8 @@ def print_ingest(summary: IngestSummary) -> None:
         typer.echo("No source was crawled.")
         return
     kind = f"Backfill since {summary.since}," if summary.since else "Ingest"
-    typer.echo(f"\n{kind} batch {summary.batch_id} -> {summary.db_path}")
+    where = summary.db_path if summary.loads else "staged for a loader (--no-load)"
+    typer.echo(f"\n{kind} batch {summary.batch_id} -> {where}")
     typer.echo(f"{'source':28} {'status':8} {'entries':>7} {'pages':>5}  problem")
     for r in sorted(summary.reports, key=lambda r: (r.status == "ok", r.source_id)):
         tries = f" (tried {r.attempts} times)" if r.attempts > 1 else ""

@@ -162,3 +162,20 @@ def test_a_store_that_refuses_keeps_the_batch_and_says_why(s3, monkeypatch, tmp_
         shared.publish(batch)
     assert batch.is_crawled()
     assert batch.items_file("seoul_news").exists()
+
+
+def test_the_first_warehouse_to_load_claims_the_store_and_another_is_refused(store):
+    from cityradar.shared_staging import StoreClaimed
+
+    store.claim_for("warehouse-a:/srv/radar/cityradar.duckdb")
+    store.claim_for("warehouse-a:/srv/radar/cityradar.duckdb")  # its own: again and again
+    with pytest.raises(StoreClaimed, match="belong to the warehouse warehouse-a:/srv/radar/"):
+        store.claim_for("warehouse-b:/srv/radar/cityradar.duckdb")
+
+
+def test_a_bucket_that_does_not_exist_is_no_empty_store(s3, monkeypatch):
+    use_endpoint(monkeypatch, s3.endpoint)
+    shared = open_shared_staging("s3://no-such-bucket/staging")
+    assert shared is not None
+    with pytest.raises(SharedStagingError, match="could not claim the batches on s3://no-such-b"):
+        shared.claim_for("warehouse-a:/srv/radar/cityradar.duckdb")

@@ -35,3 +35,12 @@ def test_a_staged_load_note_lists_each_batch_and_every_store_problem():
     assert "- b1: 12 new\n- b0: already loaded before\n" in note
     assert f"## Problems with the shared store (1)\n\n- {PUBLISH}\n" in note
     assert "- none was waiting" in staged_load_markdown(StagedLoad())
+
+
+def test_a_crawl_only_line_says_where_its_batch_went():
+    summary = IngestSummary(db_path="w.duckdb", batch_id="b1", loads=False)
+    assert ingest_description(summary).endswith("; batch b1 staged for a loader")
+    summary.published = ["b1"]
+    assert ingest_description(summary).endswith(
+        "; batch b1 published to the shared store for the loader"
+    )

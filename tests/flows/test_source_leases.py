@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import fsspec
 import pytest
@@ -76,36 +75,48 @@ def test_a_source_another_machine_is_crawling_is_skipped_then_crawled_when_its_l
     assert datetime.fromisoformat(record["expires"]) <= datetime.now(UTC)
 
 
-def test_a_loader_leaves_the_store_to_the_loader_holding_its_lease_then_takes_over(
+def test_one_warehouse_takes_a_stores_batches_and_one_run_of_it_at_a_time(
     prefect_harness, store, tmp_path
 ):
-    from flows.ingest import ingest, load_staged_batches
+    from flows.ingest import ingest, load_staged_batches, warehouse_identity
 
     sites = two_sites()[:1]
-    crawler, loader = tmp_path / "crawl-a", tmp_path / "warehouse-a"
+    crawler, loader, other = tmp_path / "crawl-a", tmp_path / "warehouse-a", tmp_path / "wh-b"
     with SiteServer(sites, {}) as server:
         sources = write_entries([s.source_entry(server.base_url) for s in sites], crawler)
         crawled = ingest(sources_path=sources, data_dir=crawler, crawl_delay=0.0, load=False)
     assert crawled.published == [crawled.batch_id]
 
-    lease_elsewhere(store, "loader", 7, minutes=5)  # a second warehouse on another machine
-    waiting = load_staged_batches(data_dir=loader)
-    assert waiting.loaded == []
-    assert waiting.problems == [
-        f"the batches on {store.url} are being loaded by another loader (process 4242 on "
-        "crawl-b since 2026-12-07T20:00:00Z, flow run run-b); this run loads only the batches "
-        "on this disk"
-    ]
-    assert waiting.problems[0] in _latest_note("load-staged-report")  # said in Prefect's UI
-    assert not Path(loader, "cityradar.duckdb").exists() or query(
-        loader / "cityradar.duckdb", "select count(*) from raw.items"
-    ) == [(0,)]
-
-    lease_elsewhere(store, "loader", 8, minutes=-1)  # that machine is gone; its lease ran out
+    # a run loading into this warehouse holds the loader lease: this one leaves the store to it
+    lease_elsewhere(store, "loader", 7, minutes=5)
+    beside = load_staged_batches(data_dir=loader)
+    assert (beside.loaded, beside.problems) == ([], [])
+    lease_elsewhere(store, "loader", 8, minutes=-1)  # it ended
     taken = load_staged_batches(data_dir=loader)
     assert taken.problems == []
     assert [r.batch_id for r in taken.loaded] == [crawled.batch_id]
     assert taken.loaded[0].items_new > 0
+    claim = json.loads(store.fs.cat_file(f"{store.root}/loader.json"))
+    assert claim["warehouse"] == warehouse_identity(loader / "cityradar.duckdb")
+
+    # a second warehouse, started later (on another machine, or another folder here), is
+    # refused the store's batches, and says so: they belong to the first
+    with SiteServer(sites, {}) as server:
+        sources = write_entries([s.source_entry(server.base_url) for s in sites], crawler)
+        again = ingest(sources_path=sources, data_dir=crawler, crawl_delay=0.0, load=False)
+    refused = load_staged_batches(data_dir=other)
+    assert refused.loaded == []
+    first = warehouse_identity(loader / "cityradar.duckdb")
+    assert refused.problems == [
+        f"the batches on {store.url} belong to the warehouse {first}; this one "
+        f"({warehouse_identity(other / 'cityradar.duckdb')}) loads only the batches on its own "
+        f"disk (to move the warehouse for good, delete {store.url}/loader.json)"
+    ]
+    assert refused.problems[0] in _latest_note("load-staged-report")  # said in Prefect's UI
+    assert not (other / "cityradar.duckdb").exists() or query(
+        other / "cityradar.duckdb", "select count(*) from raw.items"
+    ) == [(0,)]
+    assert [r.batch_id for r in load_staged_batches(data_dir=loader).loaded] == [again.batch_id]
 
 
 class OverwritingStore(MemoryFileSystem):
