@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -110,11 +111,18 @@ def is_held(path: Path) -> bool:
 
 
 def current_holder(path: Path) -> Holder | None:
-    """Who holds the lock, as they recorded it (None when unknown)."""
-    try:
-        return Holder(**json.loads(_holder_file(path).read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError):
-        return None
+    """Who holds the lock, as they recorded it (None when unknown). A holder writes its record
+    just after taking the lock, so a missing one is looked for again for a moment."""
+    for _ in range(_HOLDER_LOOKS):
+        try:
+            return Holder(**json.loads(_holder_file(path).read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            time.sleep(_HOLDER_PAUSE)
+    return None
+
+
+# a holder's record appears within milliseconds of its lock: look up to 5 times, 50 ms apart
+_HOLDER_LOOKS, _HOLDER_PAUSE = 5, 0.05
 
 
 def _holder_file(path: Path) -> Path:
