@@ -167,9 +167,7 @@ class Leases:
         except FileNotFoundError:
             return False
         except Exception as exc:
-            raise LeaseError(
-                f"could not read the lease on {name} at {self.url}: {reason(exc)}"
-            ) from None
+            raise self._unreadable(name, exc) from None
         if written.tzinfo is None:
             written = written.replace(tzinfo=UTC)
         return written + timedelta(seconds=self.seconds) > datetime.now(UTC)
@@ -237,9 +235,7 @@ class Leases:
             self.fs.invalidate_cache(folder)  # another machine may have written since
             names = self.fs.ls(folder, detail=False) if self.fs.exists(folder) else []
         except Exception as exc:
-            raise LeaseError(
-                f"could not read the lease on {name} at {self.url}: {reason(exc)}"
-            ) from None
+            raise self._unreadable(name, exc) from None
         tails = (path.rsplit("/", 1)[-1] for path in names)
         return [int(tail) for tail in tails if tail.isdigit()]
 
@@ -254,9 +250,7 @@ class Leases:
         except FileNotFoundError:
             return _Unread.GONE
         except Exception as exc:
-            raise LeaseError(
-                f"could not read the lease on {name} at {self.url}: {reason(exc)}"
-            ) from None
+            raise self._unreadable(name, exc) from None
         try:
             record = json.loads(data)
         except ValueError:
@@ -271,6 +265,10 @@ class Leases:
                     self.fs.rm_file(self._path(name, old))
         except Exception:  # old generations only take space; the next take deletes them
             return
+
+    def _unreadable(self, name: str, exc: BaseException) -> LeaseError:
+        """The error of a lease the store would not let us read, in one line."""
+        return LeaseError(f"could not read the lease on {name} at {self.url}: {reason(exc)}")
 
     def _path(self, name: str, generation: int) -> str:
         return f"{self.root}/{LEASES}/{name}/{generation:0{_WIDTH}d}"

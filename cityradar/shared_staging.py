@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import socket
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -301,6 +302,12 @@ def open_shared_staging(url: str | None, staging_dir: Path | None = None) -> Sha
             "give the shared store a folder of its own"
         )
     return SharedStaging(fs=fs, root=root, url=url)
+
+
+def warehouse_identity(db: Path) -> str:
+    """The warehouse as a store's claim names it: ``host:/absolute/path`` (stable across
+    restarts; another machine, or another file here, is another warehouse)."""
+    return f"{socket.gethostname()}:{db.resolve()}"
 
 
 def create_only(fs: Any, path: str, data: bytes) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -27,6 +26,7 @@ from cityradar.shared_staging import (
     SharedStagingError,
     StagingUrlError,
     open_shared_staging,
+    warehouse_identity,
 )
 from cityradar.staging import Batch, pending_batches
 from flows.artifacts import current_run_id, publish_ingest_report, publish_staged_load_report
@@ -455,12 +455,6 @@ def _take_store(
         _note_problem(problems, f"{exc}; loaded without the loader's lease")
         return True, None
     return True, keeper
-
-
-def warehouse_identity(db: Path) -> str:
-    """The warehouse as a store's claim names it: ``host:/absolute/path`` (stable across
-    restarts; another machine, or another file here, is another warehouse)."""
-    return f"{socket.gethostname()}:{db.resolve()}"
 
 
 # the tasks take the store's URL, not the store: Prefect walks a task's arguments

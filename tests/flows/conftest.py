@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from cityradar.demo.sites import Site, bundled_sites
 from digest.week import IsoWeek
 from tests.helpers.ingest import broken_entries, ingest_entries
 from tests.helpers.paths import FIXTURES
+from tests.helpers.prefect_server import PrefectServer, prefect_server_in, sample_sites_in
 
 
 @dataclass
@@ -52,3 +54,17 @@ def ingested(prefect_harness, tmp_path_factory) -> Ingested:
         IsoWeek.last_complete(now, "Asia/Seoul"),
         requested,
     )
+
+
+# a real Prefect server, and two loopback sites, for each module that deploys and runs workers
+# (module scope: one server per module, so the suite's workers can run two such modules at once)
+@pytest.fixture(scope="module")
+def prefect_server(tmp_path_factory) -> Iterator[PrefectServer]:
+    with prefect_server_in(tmp_path_factory.mktemp("prefect-home")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def sample_sites(tmp_path_factory) -> Iterator[tuple[Path, list]]:
+    with sample_sites_in(tmp_path_factory.mktemp("sites")) as sites:
+        yield sites

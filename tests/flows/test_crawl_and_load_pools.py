@@ -9,30 +9,13 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.helpers.prefect_server import (
     PrefectServer,
-    prefect_server_in,
-    sample_sites_in,
     stop,
     wait_until,
 )
-
-
-@pytest.fixture(scope="module")
-def prefect_server(tmp_path_factory) -> Iterator[PrefectServer]:
-    with prefect_server_in(tmp_path_factory.mktemp("prefect-home")) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def sample_sites(tmp_path_factory) -> Iterator[tuple[Path, list]]:
-    with sample_sites_in(tmp_path_factory.mktemp("sites")) as sites:
-        yield sites
 
 
 def test_a_crawl_worker_and_a_load_worker_apart_load_each_story_once(

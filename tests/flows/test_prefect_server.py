@@ -9,33 +9,16 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from flows.serve import served_specs
 from tests.helpers.prefect_server import (
     PrefectServer,
-    prefect_server_in,
-    sample_sites_in,
     stop,
     wait_until,
 )
 
 POOL = "cityradar-local"  # the pool prefect.yaml names
-
-
-@pytest.fixture(scope="module")
-def prefect_server(tmp_path_factory) -> Iterator[PrefectServer]:
-    with prefect_server_in(tmp_path_factory.mktemp("prefect-home")) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def sample_sites(tmp_path_factory) -> Iterator[tuple[Path, list]]:
-    with sample_sites_in(tmp_path_factory.mktemp("sites")) as sites:
-        yield sites
 
 
 def _finished_runs(server: PrefectServer, deployment: str) -> list[dict]:

@@ -78,7 +78,8 @@ def test_a_source_another_machine_is_crawling_is_skipped_then_crawled_when_its_l
 def test_one_warehouse_takes_a_stores_batches_and_one_run_of_it_at_a_time(
     prefect_harness, store, tmp_path
 ):
-    from flows.ingest import ingest, load_staged_batches, warehouse_identity
+    from cityradar.shared_staging import warehouse_identity
+    from flows.ingest import ingest, load_staged_batches
 
     sites = two_sites()[:1]
     crawler, loader, other = tmp_path / "crawl-a", tmp_path / "warehouse-a", tmp_path / "wh-b"
