@@ -272,19 +272,10 @@ def _cascade_scores(
     gold: np.ndarray,
     band: tuple[float, float],
 ) -> dict[str, float]:
-    unsure = (quick[:, 0] > band[0]) & (quick[:, 0] < band[1])
-    smart_threshold = np.where(
-        unsure, model.heads[FULL][SMART].threshold, model.heads[QUICK][SMART].threshold
-    )
-    probabilities = np.where(unsure[:, None], full, quick)
-    decided = probabilities[:, 0] >= smart_threshold
+    decided, areas, unsure = cascade_decisions(model, quick, full, band)
     counts = _Counts()
-    for row, truth, smart, stage in zip(
-        probabilities, gold, decided, np.where(unsure, FULL, QUICK), strict=True
-    ):
-        chosen = set(model.choose_focus(stage, _areas(row))) if smart else set()
-        wanted = {a for a, on in zip(FOCUS_AREAS, truth[1:], strict=True) if on}
-        counts.add(chosen, wanted)
+    for chosen, truth in zip(areas, gold, strict=True):
+        counts.add(chosen, {a for a, on in zip(FOCUS_AREAS, truth[1:], strict=True) if on})
     return {
         "relevance_accuracy": round(float(np.mean(decided == gold[:, 0])), 4),
         "focus_f1": round(counts.f1, 4),
@@ -292,6 +283,26 @@ def _cascade_scores(
         "band_low": band[0],
         "band_high": band[1],
     }
+
+
+def cascade_decisions(
+    model: LearnedModel, quick: np.ndarray, full: np.ndarray, band: tuple[float, float]
+) -> tuple[np.ndarray, list[set[str]], np.ndarray]:
+    """What the tagger decides from both stages' probabilities: each story's smart-city flag,
+    its focus areas, and whether the full stage decided it (quick probability inside the band)."""
+    unsure = (quick[:, 0] > band[0]) & (quick[:, 0] < band[1])
+    smart_threshold = np.where(
+        unsure, model.heads[FULL][SMART].threshold, model.heads[QUICK][SMART].threshold
+    )
+    probabilities = np.where(unsure[:, None], full, quick)
+    decided = probabilities[:, 0] >= smart_threshold
+    areas = [
+        set(model.choose_focus(stage, _areas(row))) if smart else set()
+        for row, smart, stage in zip(
+            probabilities, decided, np.where(unsure, FULL, QUICK), strict=True
+        )
+    ]
+    return decided, areas, unsure
 
 
 def _areas(row: np.ndarray) -> dict[str, float]:

@@ -33,14 +33,21 @@ def retrain(
     Raises:
         FileNotFoundError: the labelled folder is missing (the committed heads stay as they are).
     """
+    fitted = fit.train(training_rows(labelled, db), params or fit.Params())
+    fit.write(fitted, out)
+    return TrainingResult(fitted.spec["meta"]["rows"], fitted.dev, out)
+
+
+def training_rows(
+    labelled: Path = DEFAULT_FOLDER, db: Path | None = None
+) -> list[dataset.TrainingItem]:
+    """Every row the heads are fitted on: the labelled folder's items (all splits; the fit reads
+    train and dev only), the analysts' corrections in ``db`` when given, the grown items."""
     labelled_items = read_labelled(labelled)
     text_items = dataset.from_labelled(labelled_items)
     if db is not None:
         text_items += corrections_for_training(read_corrections(db), labelled_items)
-    rows = dataset.build(text_items, read_grown())
-    fitted = fit.train(rows, params or fit.Params())
-    fit.write(fitted, out)
-    return TrainingResult(fitted.spec["meta"]["rows"], fitted.dev, out)
+    return dataset.build(text_items, read_grown())
 
 
 def corrections_for_training(

@@ -125,6 +125,17 @@ def train(
         typer.Option("--labelled", help="real labelled news (default ../shared/labelled)"),
     ] = None,
     db: DbOption = None,
+    cross_validate: Annotated[
+        bool,
+        typer.Option(
+            "--cross-validate",
+            help="write nothing: fit five times, each without a fifth of the labelled train and "
+            "dev news, and print how that fifth was decided (the test split is never read)",
+        ),
+    ] = False,
+    mistakes: Annotated[
+        bool, typer.Option("--mistakes", help="with --cross-validate: list the relevance errors")
+    ] = False,
 ) -> None:
     """Fit the learned tagging heads on the labelled news, the grown items and the analysts'
     corrections in the warehouse; write them to transforms/data/learned (then re-run eval)."""
@@ -137,6 +148,9 @@ def train(
             f"no labelled news at {folder}: training needs it (the committed heads stay)",
             exits.CONFIG,
         )
+    if cross_validate:
+        _print_cross_validation(folder, warehouse_if_any(db), mistakes)
+        return
     result = retrain(folder, db=warehouse_if_any(db))
     rows = ", ".join(f"{key} {count}" for key, count in result.rows.items())
     typer.echo(f"trained on {rows}")
@@ -150,6 +164,24 @@ def train(
     typer.echo(
         f"heads written to {result.folder}; `cityradar reclassify` applies them to the warehouse"
     )
+
+
+def _print_cross_validation(folder: Path, db: Path | None, mistakes: bool) -> None:
+    from training.crossval import cross_validate, figures
+    from training.retrain import training_rows
+
+    decisions = cross_validate(training_rows(folder, db))
+    for language in ("ko", "en", None):
+        part = [d for d in decisions if language in (None, d.language)]
+        shown = figures(part)
+        typer.echo(
+            f"{language or 'all'} ({shown['items']} items): relevance accuracy "
+            f"{shown['relevance']:.3f}, smart-city precision {shown['precision']:.3f} and recall "
+            f"{shown['recall']:.3f}, focus micro-F1 {shown['focus_f1']:.3f}"
+        )
+    for d in decisions if mistakes else ():
+        if d.smart != d.gold_smart:
+            typer.echo(f"{d.id}: smart-city {d.smart}, labelled {d.gold_smart}")
 
 
 def grow(

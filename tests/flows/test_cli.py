@@ -525,3 +525,37 @@ def test_a_staging_url_with_no_driver_is_a_configuration_error(monkeypatch, tmp_
     result = runner.invoke(app, ["load-staged", "--db", str(tmp_path / "w.duckdb")])
     assert result.exit_code == 2, result.output
     assert "CITYRADAR_STAGING_URL nosuch://bucket/staging" in result.output
+
+
+def test_train_cross_validates_without_writing_the_heads(tmp_path):
+    from training.eval_sets import load_set
+    from training.labelled import split_of
+    from transforms.learned import HEADS_FILE
+
+    heads = Path(__file__).resolve().parents[2] / "transforms" / "data" / "learned" / HEADS_FILE
+    shipped = heads.read_bytes()
+    folder = tmp_path / "labelled"
+    folder.mkdir()
+    written = load_set(Path(__file__).resolve().parents[2] / "eval" / "tagging_set.yaml")
+    rows = [
+        {
+            "id": g.id,
+            "source_url": f"written:{g.id}",
+            "language": g.lang,
+            "title": g.title,
+            "summary": g.body,
+            "cities": sorted(g.cities),
+            "focus_areas": sorted(g.focus) if g.smart else [],
+            "is_smart_city": g.smart,
+        }
+        for g in written
+    ]
+    (folder / "written.jsonl").write_text("\n".join(json.dumps(r) for r in rows), "utf-8")
+    result = runner.invoke(app, ["train", "--labelled", str(folder), "--cross-validate"])
+    assert result.exit_code == 0, result.output
+    korean = sum(r["language"] == "ko" and split_of(r["source_url"]) != "test" for r in rows)
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"ko ({korean} items): relevance accuracy 0.")
+    assert lines[2].startswith(f"all ({sum(split_of(r['source_url']) != 'test' for r in rows)}")
+    assert "focus micro-F1" in lines[1]
+    assert heads.read_bytes() == shipped  # nothing written
