@@ -2,8 +2,8 @@
 the rules' evidence, in the split it belongs to.
 
 Three sources feed it: the real labelled folder (text at hand; split by URL hash), the items
-grown from stored pages (embedding only; train), and analysts' corrections from the warehouse
-(text at hand; train).
+grown from stored pages (embedding and the rules' evidence, no text; train), and analysts'
+corrections from the warehouse (text at hand; train).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class TrainingItem:
     language: str
     labels: np.ndarray  # (len(LABELS),) bool: smart-city, then the focus areas
     embeddings: dict[str, np.ndarray]  # stage (quick, full) -> (512,) float32
-    evidence: Evidence | None  # None where the text is not kept (grown items)
+    evidence: Evidence | None  # None for a grown item whose evidence is not stored (or stale)
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def build(text_items: Sequence[TextItem], grown: Sequence[GrownItem]) -> list[Tr
             language=g.language,
             labels=label_vector(g.smart, g.focus),
             embeddings=g.embeddings,
-            evidence=None,
+            evidence=g.evidence,
         )
         for g in grown
     )

@@ -19,6 +19,7 @@ class TrainingResult:
     rows: dict[str, int]
     dev: dict[str, float]
     folder: Path
+    without_evidence: int = 0  # grown items that trained the embedding heads only
 
 
 def retrain(
@@ -33,9 +34,11 @@ def retrain(
     Raises:
         FileNotFoundError: the labelled folder is missing (the committed heads stay as they are).
     """
-    fitted = fit.train(training_rows(labelled, db), params or fit.Params())
+    rows = training_rows(labelled, db)
+    fitted = fit.train(rows, params or fit.Params())
     fit.write(fitted, out)
-    return TrainingResult(fitted.spec["meta"]["rows"], fitted.dev, out)
+    without = sum(r.origin == "grown" and r.evidence is None for r in rows)
+    return TrainingResult(fitted.spec["meta"]["rows"], fitted.dev, out, without)
 
 
 def training_rows(

@@ -154,6 +154,12 @@ def train(
     result = retrain(folder, db=warehouse_if_any(db))
     rows = ", ".join(f"{key} {count}" for key, count in result.rows.items())
     typer.echo(f"trained on {rows}")
+    if result.without_evidence:
+        typer.echo(
+            f"{result.without_evidence} grown items have no rules' evidence found with today's "
+            "rules (their text was not at hand since): they train the embedding heads only; "
+            "`cityradar grow LABELS TEXTS` with their text finds it again"
+        )
     dev = result.dev
     typer.echo(
         f"dev (heads fitted on train): relevance accuracy {dev['relevance_accuracy']:.3f}, "
@@ -193,5 +199,7 @@ def grow(
     """Add labelled items found on real pages: keep their labels and embeddings, not their text."""
     from training.grown import add_grown
 
-    added = add_grown(labels, texts)
-    typer.echo(f"added {added} items to training/data (their text stays where it is)")
+    grown = add_grown(labels, texts)
+    typer.echo(f"added {grown.added} items to training/data (their text stays where it is)")
+    if grown.refreshed:
+        typer.echo(f"found the rules' evidence again for {grown.refreshed} known items")

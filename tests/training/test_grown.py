@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.grown import EMBEDDINGS_FILE, LABELS_FILE, add_grown, read_grown
+from training.grown import EMBEDDINGS_FILE, LABELS_FILE, Grown, add_grown, read_grown
 from transforms.embedding import encode, opening_text, quick_encode
+from transforms.tagging import rule_evidence
 
 TITLE = "Harbour city installs leak sensors on its water mains"
 SUMMARY = "The utility says acoustic sensors found forty leaks in the first month."
@@ -38,7 +39,7 @@ def _write(folder: Path, url: str = "https://news.example/leaks") -> tuple[Path,
 def test_a_grown_item_keeps_labels_and_embedding_but_no_text(tmp_path: Path):
     store = tmp_path / "store"
     labels, texts = _write(tmp_path)
-    assert add_grown(labels, texts, store) == 1
+    assert add_grown(labels, texts, store) == Grown(added=1, refreshed=0)
     kept = (store / LABELS_FILE).read_text(encoding="utf-8")
     assert "GT001" in kept
     assert "leak sensors on its water mains" not in kept  # the title stays outside
@@ -50,14 +51,46 @@ def test_a_grown_item_keeps_labels_and_embedding_but_no_text(tmp_path: Path):
     # float16 on disk: the same direction
     assert float(item.embeddings["full"] @ encode(opening)[0]) > 0.999
     assert float(item.embeddings["quick"] @ quick_encode(opening)[0]) > 0.999
+    # the rules' evidence, as training finds it for a labelled item with this text
+    assert item.evidence is not None
+    assert item.evidence.vector() == pytest.approx(rule_evidence(TITLE, SUMMARY).vector())
+    assert item.evidence.focus.get("water", 0.0) > 0
 
 
-def test_adding_the_same_items_again_adds_nothing(tmp_path: Path):
+def test_adding_the_same_items_again_adds_nothing_and_finds_their_evidence_again(tmp_path: Path):
     store = tmp_path / "store"
     labels, texts = _write(tmp_path)
     add_grown(labels, texts, store)
-    assert add_grown(labels, texts, store) == 0
+    assert add_grown(labels, texts, store) == Grown(added=0, refreshed=1)
     assert len(read_grown(store)) == 1
+    assert (store / LABELS_FILE).read_text("utf-8").count("GT001") == 1
+
+
+def test_evidence_found_with_other_rules_is_not_used_until_found_again(tmp_path: Path):
+    store = tmp_path / "store"
+    labels, texts = _write(tmp_path)
+    add_grown(labels, texts, store)
+    with np.load(store / EMBEDDINGS_FILE) as arrays:
+        saved = dict(arrays)
+    saved["rules"] = np.array("rules of another taxonomy")
+    np.savez_compressed(store / EMBEDDINGS_FILE, **saved)
+    (item,) = read_grown(store)
+    assert item.evidence is None  # the embedding still counts
+    assert item.embeddings["full"].shape == (512,)
+    add_grown(labels, texts, store)
+    (item,) = read_grown(store)
+    assert item.evidence is not None
+
+
+def test_files_grown_before_evidence_was_kept_still_read(tmp_path: Path):
+    store = tmp_path / "store"
+    labels, texts = _write(tmp_path)
+    add_grown(labels, texts, store)
+    with np.load(store / EMBEDDINGS_FILE) as arrays:
+        saved = {k: v for k, v in arrays.items() if k not in ("rules", "evidence")}
+    np.savez_compressed(store / EMBEDDINGS_FILE, **saved)
+    (item,) = read_grown(store)
+    assert item.evidence is None
 
 
 def test_a_label_without_its_text_is_refused(tmp_path: Path):
