@@ -13,8 +13,10 @@ vocabulary finds its terms in one Aho-Corasick pass over the text.
 
 from __future__ import annotations
 
-import os
+import atexit
+import logging
 import re
+import threading
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -24,6 +26,15 @@ from itertools import accumulate
 
 from ahocorasick_rs import AhoCorasick
 from kiwipiepy import Kiwi
+
+from transforms.kiwi_process import (
+    NOMINAL_TAGS,
+    AnalyserGone,
+    KiwiProcess,
+    Spans,
+    new_kiwi,
+    spans_of,
+)
 
 # What may follow a name inside one morpheme: 부산시, 서울시민, 인천항, 세종시청…
 NAME_SUFFIXES: frozenset[str] = frozenset(
@@ -67,9 +78,8 @@ NAME_SUFFIXES: frozenset[str] = frozenset(
         "시립",
     }
 )
-# Kiwi tags of nouns and of what names start with besides nouns: numbers and serials (5-1생활권),
-# Latin and Chinese letters (K-water, 世宗)
-_NOMINAL_TAGS = ("NN", "SN", "SL", "SH", "W_SERIAL")
+_NOMINAL_TAGS = NOMINAL_TAGS
+_log = logging.getLogger(__name__)
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _LATIN_EDGE_BEFORE = r"(?<![A-Za-z0-9])"
 # the same edge, written after a term's first character: a pattern that opens with the terms'
@@ -99,20 +109,90 @@ def has_hangul(text: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _kiwi() -> Kiwi:
-    # ~1 s to load; one analyser per process, analysing batches on every core
-    # without the multi-word dictionary: 250 MB less memory, the same tags (make eval)
-    return Kiwi(num_workers=os.cpu_count() or 1, load_multi_dict=False)
+    # ~1.5 s to load; in this process for a text at a time (a search query, Morphemes.of) and
+    # where the analyser's process cannot run
+    return new_kiwi()
+
+
+class _Analyser:
+    """Where the tagger's texts are analysed: Kiwi's own process (see transforms.kiwi_process),
+    or this process's Kiwi once that process cannot be started or has ended."""
+
+    def __init__(self) -> None:
+        self._process: KiwiProcess | None = None
+        try:
+            self._process = KiwiProcess()
+        except AnalyserGone as error:
+            self._give_up(error)
+
+    @property
+    def pid(self) -> int | None:
+        """The analyser process's id, or None when analysing in this process."""
+        return self._process.pid if self._process is not None else None
+
+    def spans(self, pieces: list[str]) -> list[Spans]:
+        """Each piece's morphemes."""
+        if self._process is not None:
+            try:
+                return self._process.spans(pieces)
+            except AnalyserGone as error:
+                self._give_up(error)
+        return spans_of(_kiwi(), pieces)
+
+    def close(self) -> None:
+        """End the analyser's process (if any)."""
+        if self._process is not None:
+            self._process.close()
+            self._process = None
+
+    def _give_up(self, error: AnalyserGone) -> None:
+        _log.warning("%s; Korean text is analysed in this process from now on", error)
+        if self._process is not None:
+            self._process.close()
+        self._process = None
+
+
+_analyser_lock = threading.Lock()
+_analyser: _Analyser | None = None
+
+
+def _the_analyser() -> _Analyser:
+    global _analyser
+    with _analyser_lock:  # two threads asking at once start one process
+        if _analyser is None:
+            _analyser = _Analyser()
+        return _analyser
 
 
 def load_kiwi() -> None:
-    """Load the analyser now (about 2 s), ahead of the first text that needs it."""
-    _kiwi()
+    """Start Kiwi's process now (it loads in ~1.5 s beside whatever this process does next),
+    ahead of the first text that needs it."""
+    _the_analyser()
+
+
+def kiwi_loaded() -> bool:
+    """Whether the analyser has been started (and not released since)."""
+    return _analyser is not None
+
+
+def analyser_pid() -> int | None:
+    """The id of Kiwi's process while it runs (its memory is not this process's)."""
+    return _analyser.pid if _analyser is not None else None
 
 
 def release_kiwi() -> None:
-    """Drop the analyser and what it analysed (it loads again on first use)."""
+    """End Kiwi's process and drop this process's Kiwi and what it analysed (it loads again on
+    first use)."""
+    global _analyser
+    with _analyser_lock:
+        if _analyser is not None:
+            _analyser.close()
+        _analyser = None
     _kiwi.cache_clear()
     kiwi_tokens.cache_clear()
+
+
+atexit.register(release_kiwi)
 
 
 # Kiwi's boundaries at a match depend on the words around it; the words of the match and two
@@ -199,8 +279,7 @@ def analysis_windows(text: str, names_only: bool = False) -> list[tuple[int, int
     return [(words[first][0], words[final][1]) for first, final in merged]
 
 
-# (start, end, nominal) of each morpheme of a piece of text, in Kiwi's order
-_Spans = list[tuple[int, int, bool]]
+_Spans = Spans
 # texts analysed ahead together (using_analysis), read before asking Kiwi one by one
 _primed: dict[str, Morphemes] = {}
 
@@ -209,7 +288,8 @@ def analyse_texts(texts: Iterable[str], names: Iterable[str] = ()) -> dict[str, 
     """The boundaries around known terms of each Korean text, the texts analysed together.
 
     Only the words around known terms are read (``analysis_windows``), each distinct window
-    once, on Kiwi's threads (which leave the interpreter free: this may run beside tagging).
+    once, in Kiwi's own process (so this may run in a thread beside tagging: the thread waits
+    on a pipe, not on the interpreter).
     The ``names`` texts are read only around names (a text in both is read around every term).
     """
     generation = _KNOWN.generation
@@ -248,13 +328,10 @@ def primed_analysis(texts: Iterable[str], names: Iterable[str] = ()) -> Iterator
 
 
 def _analyse(pieces: list[str]) -> list[_Spans]:
-    """Kiwi's morphemes of each piece, on every core."""
+    """Kiwi's morphemes of each piece, in Kiwi's process (on every core, beside this one)."""
     if not pieces:
         return []
-    return [
-        [(t.start, t.start + t.len, t.tag.startswith(_NOMINAL_TAGS)) for t in tokens]
-        for tokens in _kiwi().tokenize(iter(pieces))
-    ]
+    return _the_analyser().spans(pieces)
 
 
 @dataclass(frozen=True)

@@ -184,20 +184,21 @@ def normalize_chunks(
 
 
 def load_models(korean: bool) -> None:
-    """Load what tagging and clustering will need (3-4 s, most of it Kiwi's model), so that a
-    caller can do it while it waits for items instead of when the first one arrives.
+    """Load what tagging and clustering will need (~3 s; Kiwi loads in its own process beside the
+    rest), so that a caller can do it while it waits for items instead of when the first one
+    arrives.
 
     Args:
         korean: load Kiwi too (only Korean text is analysed by it).
     """
+    if korean:
+        matching.load_kiwi()  # first: its process loads beside everything below
     gazetteer()
     taxonomy()
     language.load_identifier()
     embedding.load_encoder()
     learned.learned_model()
     clusters.load_minhash()
-    if korean:
-        matching.load_kiwi()
 
 
 def release_models() -> None:
@@ -226,9 +227,9 @@ def analysed_ahead(
 ) -> Iterator[tuple[T, list[CleanText]]]:
     """Each (chunk, its clean texts), handed on while the texts' Korean analysis is in place.
 
-    Kiwi analyses a chunk's texts together on every core; the next chunk's analysis starts
-    before this one is handed on, so Kiwi's threads work while the caller tags (they leave the
-    interpreter free). At most two chunks' analyses are held at once.
+    Kiwi analyses a chunk's texts together, in its own process; the next chunk's analysis
+    starts before this one is handed on, so Kiwi works while the caller tags (in this process
+    it held the interpreter lock, and did not). At most two chunks' analyses are held at once.
     """
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis") as pool:
         waiting: tuple[T, list[CleanText], Future[dict[str, Morphemes]]] | None = None

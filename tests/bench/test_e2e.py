@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from bench.e2e import MemorySampler
+import os
+import time
+from pathlib import Path
+
+from bench.e2e import MemorySampler, _vm_rss_mib
+from transforms import matching
 
 
 def test_each_stage_gets_the_highest_sample_inside_its_window():
@@ -27,3 +32,16 @@ def test_the_sampler_reads_this_process_while_the_block_runs():
     assert len(sampler.samples) >= 3
     first, highest = sampler.samples[0][1], max(mib for _, mib in sampler.samples)
     assert highest - first >= 60  # the ballast was seen
+
+
+def test_memory_samples_count_kiwis_process_too():
+    matching.load_kiwi()
+    matching._analyse(["부산시는 스마트시티를 추진한다."])  # loaded and answering
+    pid = matching.analyser_pid()
+    assert pid is not None
+    with MemorySampler() as memory:
+        time.sleep(0.3)
+    own = _vm_rss_mib(Path(f"/proc/{os.getpid()}/status"))
+    kiwi = _vm_rss_mib(Path(f"/proc/{pid}/status"))
+    assert kiwi > 100  # Kiwi's model is hundreds of MiB
+    assert max(mib for _, mib in memory.samples) > own + kiwi * 0.9

@@ -39,3 +39,14 @@ def test_only_train_and_dev_items_are_taken():
     ]
     assert allowed
     assert tagging.labelled_texts(DEFAULT_FOLDER) == allowed
+
+
+def test_loading_is_timed_until_kiwi_in_its_process_answers():
+    from transforms import matching
+
+    matching.release_kiwi()
+    rules, learned, ready = tagging.load_everything()
+    assert matching.analyser_pid() is not None  # Kiwi analyses in its own process
+    assert 0 < rules < ready
+    assert 0 < learned < ready
+    assert ready >= rules + learned

@@ -79,7 +79,7 @@ def test_a_failure_to_transform_is_raised_when_the_flow_asks_for_the_columns(tmp
 
 
 def _kiwi_loaded() -> bool:
-    return matching._kiwi.cache_info().currsize == 1
+    return matching.kiwi_loaded()
 
 
 def test_models_load_once_a_crawl_writes_an_item_not_when_it_ends(tmp_path):

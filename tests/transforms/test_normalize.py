@@ -117,14 +117,16 @@ def test_released_models_load_again_and_tag_the_same():
         summary_html="<p>인천시는 송도국제도시에서 자율주행 셔틀을 운행한다고 밝혔다.</p>",
     )
     before = normalize(raw, make_source())
+    pid = matching.analyser_pid()
     release_models()
-    assert matching._kiwi.cache_info().currsize == 0
+    assert not matching.kiwi_loaded()
     assert language._identifier.cache_info().currsize == 0
     after = normalize(raw, make_source())
     assert [c.value for c in after.tags.cities] == [c.value for c in before.tags.cities]
     assert "Incheon" in [c.value for c in after.tags.cities]
     assert after.tags.focus_areas == before.tags.focus_areas
-    assert matching._kiwi.cache_info().currsize == 1  # loaded again on first use
+    assert matching.kiwi_loaded()  # loaded again on first use
+    assert matching.analyser_pid() not in (None, pid)  # a new process: the old one ended
 
 
 def test_chunks_analysed_ahead_tag_as_items_normalised_one_by_one():
