@@ -54,8 +54,8 @@ def cross_validate(
 def _decide(fitted: fit.Fitted, rows: Sequence[TrainingItem]) -> list[Decision]:
     model = fitted.model()
     band = tuple(fitted.spec["band"])
-    quick = fit._probabilities(model, QUICK, rows)
-    full = fit._probabilities(model, FULL, rows)
+    quick = fit.stage_probabilities(model, QUICK, rows)
+    full = fit.stage_probabilities(model, FULL, rows)
     smart, areas, _ = fit.cascade_decisions(model, quick, full, (band[0], band[1]))
     return [
         Decision(

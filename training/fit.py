@@ -230,7 +230,7 @@ def choose_thresholds(
 ) -> dict[str, float]:
     """The smart-city threshold with the best dev accuracy, then one focus threshold for every
     area with the best dev focus F1 (areas decided as the tagger decides them)."""
-    probabilities = _probabilities(model, stage, dev_rows)
+    probabilities = stage_probabilities(model, stage, dev_rows)
     gold = np.vstack([r.labels for r in dev_rows])
     smart = _middle_of_best(
         [float(np.mean((probabilities[:, 0] >= t) == gold[:, 0])) for t in THRESHOLD_GRID]
@@ -247,8 +247,8 @@ def choose_band(
     """The narrowest band whose cascade decides dev as well as the full stage alone (relevance
     accuracy lower by at most one dev story, focus F1 by at most FOCUS_SLACK); with the dev
     figures of that cascade."""
-    quick = _probabilities(model, QUICK, dev_rows)
-    full = _probabilities(model, FULL, dev_rows)
+    quick = stage_probabilities(model, QUICK, dev_rows)
+    full = stage_probabilities(model, FULL, dev_rows)
     gold = np.vstack([r.labels for r in dev_rows])
     best = _cascade_scores(model, quick, full, gold, FULL_BAND)
     chosen = (FULL_BAND, best)
@@ -316,7 +316,10 @@ def _middle_of_best(scores: list[float]) -> float:
     return float(candidates[len(candidates) // 2])
 
 
-def _probabilities(model: LearnedModel, stage: str, rows: Sequence[TrainingItem]) -> np.ndarray:
+def stage_probabilities(
+    model: LearnedModel, stage: str, rows: Sequence[TrainingItem]
+) -> np.ndarray:
+    """Each row's probability of each label in one stage (rows with the rules' evidence only)."""
     # rows without text have no rules' evidence; `train` keeps them out of the dev rows
     evidence = [r.evidence for r in rows if r.evidence is not None]
     if len(evidence) != len(rows):

@@ -38,12 +38,12 @@ class AnalyserGone(Exception):
     """The child process cannot be started, or ended before it answered."""
 
 
-def new_kiwi(num_workers: int | None = None) -> Any:
+def new_kiwi() -> Any:
     """Kiwi as cityradar configures it (here, in the child, or in the fallback in-process)."""
     from kiwipiepy import Kiwi
 
     # without the multi-word dictionary: 250 MB less memory, the same tags (make eval)
-    return Kiwi(num_workers=num_workers or os.cpu_count() or 1, load_multi_dict=False)
+    return Kiwi(num_workers=os.cpu_count() or 1, load_multi_dict=False)
 
 
 def spans_of(kiwi: Any, pieces: list[str]) -> list[Spans]:

@@ -78,7 +78,6 @@ NAME_SUFFIXES: frozenset[str] = frozenset(
         "시립",
     }
 )
-_NOMINAL_TAGS = NOMINAL_TAGS
 _log = logging.getLogger(__name__)
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _LATIN_EDGE_BEFORE = r"(?<![A-Za-z0-9])"
@@ -147,9 +146,7 @@ class _Analyser:
 
     def _give_up(self, error: AnalyserGone) -> None:
         _log.warning("%s; Korean text is analysed in this process from now on", error)
-        if self._process is not None:
-            self._process.close()
-        self._process = None
+        self.close()
 
 
 _analyser_lock = threading.Lock()
@@ -279,7 +276,6 @@ def analysis_windows(text: str, names_only: bool = False) -> list[tuple[int, int
     return [(words[first][0], words[final][1]) for first, final in merged]
 
 
-_Spans = Spans
 # texts analysed ahead together (using_analysis), read before asking Kiwi one by one
 _primed: dict[str, Morphemes] = {}
 
@@ -327,7 +323,7 @@ def primed_analysis(texts: Iterable[str], names: Iterable[str] = ()) -> Iterator
         yield
 
 
-def _analyse(pieces: list[str]) -> list[_Spans]:
+def _analyse(pieces: list[str]) -> list[Spans]:
     """Kiwi's morphemes of each piece, in Kiwi's process (on every core, beside this one)."""
     if not pieces:
         return []
@@ -374,7 +370,7 @@ class Morphemes:
         if not has_hangul(text):
             return cls.of_windows([], [], None)
         tokens = [
-            (t.start, t.start + t.len, t.tag.startswith(_NOMINAL_TAGS)) for t in kiwi_tokens(text)
+            (t.start, t.start + t.len, t.tag.startswith(NOMINAL_TAGS)) for t in kiwi_tokens(text)
         ]
         return cls.of_windows([(0, len(text))], [tokens], None)
 
@@ -407,7 +403,7 @@ class Morphemes:
     def of_windows(
         cls,
         windows: list[tuple[int, int]],
-        tokens: list[_Spans],
+        tokens: list[Spans],
         generation: int | None,
         names_only: bool = False,
     ) -> Morphemes:

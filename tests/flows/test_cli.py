@@ -528,30 +528,15 @@ def test_a_staging_url_with_no_driver_is_a_configuration_error(monkeypatch, tmp_
 
 
 def test_train_cross_validates_without_writing_the_heads(tmp_path, monkeypatch):
+    from tests.helpers.written import write_written_folder
     from training import retrain
-    from training.eval_sets import load_set
     from training.labelled import split_of
     from transforms.learned import HEADS_FILE
 
     heads = Path(__file__).resolve().parents[2] / "transforms" / "data" / "learned" / HEADS_FILE
     shipped = heads.read_bytes()
     folder = tmp_path / "labelled"
-    folder.mkdir()
-    written = load_set(Path(__file__).resolve().parents[2] / "eval" / "tagging_set.yaml")
-    rows = [
-        {
-            "id": g.id,
-            "source_url": f"written:{g.id}",
-            "language": g.lang,
-            "title": g.title,
-            "summary": g.body,
-            "cities": sorted(g.cities),
-            "focus_areas": sorted(g.focus) if g.smart else [],
-            "is_smart_city": g.smart,
-        }
-        for g in written
-    ]
-    (folder / "written.jsonl").write_text("\n".join(json.dumps(r) for r in rows), "utf-8")
+    rows = write_written_folder(folder)
     # without the 699 grown items in each of the five fits: the command's path at a fraction of
     # the time (a fit with them: tests/training/test_retrain.py)
     monkeypatch.setattr(retrain, "read_grown", lambda: [])

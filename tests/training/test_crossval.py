@@ -5,31 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.training.test_fit import WRITTEN
+from tests.helpers.written import written_text_items
 from training import crossval, dataset, fit
-from training.eval_sets import load_set
-from training.labelled import split_of
 
 
 @pytest.fixture(scope="module")
 def rows() -> list[dataset.TrainingItem]:
     """The written tagging set, with one story of it in the test split."""
-    items = [
-        dataset.TextItem(
-            g.id,
-            f"written:{g.id}",
-            "labelled",
-            split_of(f"written:{g.id}"),
-            g.lang,
-            g.title,
-            g.summary,
-            g.body,
-            g.smart,
-            g.focus,
-        )
-        for g in load_set(WRITTEN)
-    ]
-    return dataset.build(items, grown=[])
+    return dataset.build(written_text_items(), grown=[])
 
 
 def test_each_train_and_dev_item_is_decided_once_and_test_never(rows):

@@ -8,32 +8,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.helpers.written import written_text_items
 from training import dataset, fit
-from training.eval_sets import load_set
 from training.labelled import read_labelled, split_of
 from transforms.learned import LABELS, SMART, STAGES, examples_from_arrays, model_from_spec
-
-WRITTEN = Path(__file__).resolve().parents[2] / "eval" / "tagging_set.yaml"
 
 
 @pytest.fixture(scope="module")
 def written_rows() -> list[dataset.TrainingItem]:
     """The project's written tagging set as training rows (always at hand, no ../shared)."""
-    items = [
-        dataset.TextItem(
-            g.id,
-            f"written:{g.id}",
-            "labelled",
-            "dev" if split_of(f"written:{g.id}") != "train" else "train",
-            g.lang,
-            g.title,
-            g.summary,
-            g.body,
-            g.smart,
-            g.focus,
-        )
-        for g in load_set(WRITTEN)
-    ]
+    items = written_text_items(lambda url: "dev" if split_of(url) != "train" else "train")
     return dataset.build(items, grown=[])
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,15 @@ def _write(folder: Path, url: str = "https://news.example/leaks") -> tuple[Path,
     text = {"id": "GT001", "source_url": url, "title": TITLE, "summary": SUMMARY}
     texts.write_text(json.dumps(text) + "\n", encoding="utf-8")
     return labels, texts
+
+
+def _rewrite_arrays(
+    store: Path, change: Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
+) -> None:
+    """Write the store's embeddings file again as ``change`` makes it (an older or other file)."""
+    with np.load(store / EMBEDDINGS_FILE) as arrays:
+        saved = dict(arrays)
+    np.savez_compressed(store / EMBEDDINGS_FILE, **change(saved))
 
 
 def test_a_grown_item_keeps_labels_and_embedding_but_no_text(tmp_path: Path):
@@ -70,10 +80,7 @@ def test_evidence_found_with_other_rules_is_not_used_until_found_again(tmp_path:
     store = tmp_path / "store"
     labels, texts = _write(tmp_path)
     add_grown(labels, texts, store)
-    with np.load(store / EMBEDDINGS_FILE) as arrays:
-        saved = dict(arrays)
-    saved["rules"] = np.array("rules of another taxonomy")
-    np.savez_compressed(store / EMBEDDINGS_FILE, **saved)
+    _rewrite_arrays(store, lambda saved: {**saved, "rules": np.array("rules of another taxonomy")})
     (item,) = read_grown(store)
     assert item.evidence is None  # the embedding still counts
     assert item.embeddings["full"].shape == (512,)
@@ -86,9 +93,9 @@ def test_files_grown_before_evidence_was_kept_still_read(tmp_path: Path):
     store = tmp_path / "store"
     labels, texts = _write(tmp_path)
     add_grown(labels, texts, store)
-    with np.load(store / EMBEDDINGS_FILE) as arrays:
-        saved = {k: v for k, v in arrays.items() if k not in ("rules", "evidence")}
-    np.savez_compressed(store / EMBEDDINGS_FILE, **saved)
+    _rewrite_arrays(
+        store, lambda saved: {k: v for k, v in saved.items() if k not in ("rules", "evidence")}
+    )
     (item,) = read_grown(store)
     assert item.evidence is None
 
@@ -105,10 +112,7 @@ def test_embeddings_of_another_recipe_are_refused(tmp_path: Path):
     store = tmp_path / "store"
     labels, texts = _write(tmp_path)
     add_grown(labels, texts, store)
-    with np.load(store / EMBEDDINGS_FILE) as arrays:
-        saved = dict(arrays)
-    saved["recipe"] = np.array("another encoder")
-    np.savez_compressed(store / EMBEDDINGS_FILE, **saved)
+    _rewrite_arrays(store, lambda saved: {**saved, "recipe": np.array("another encoder")})
     with pytest.raises(ValueError, match="embed the grown items again"):
         read_grown(store)
 

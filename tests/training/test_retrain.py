@@ -8,13 +8,12 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.batches import load_raws
-from training.eval_sets import load_set
+from tests.helpers.written import write_written_folder
 from training.labelled import LabelledItem, split_of
 from training.retrain import corrections_for_training, retrain
 from warehouse.corrections import LabelChange, read_corrections, record_correction
 from warehouse.db import connect
 
-WRITTEN = Path(__file__).resolve().parents[2] / "eval" / "tagging_set.yaml"
 FESTIVAL = {
     "link": "https://www.busan.example.kr/news/2",
     "guid": "n2",
@@ -64,21 +63,7 @@ def test_training_reads_the_labelled_folder_the_grown_items_and_the_corrections(
 ):
     db, _ = corrected_db
     folder = tmp_path / "labelled"
-    folder.mkdir()
-    rows = [
-        {
-            "id": g.id,
-            "source_url": f"written:{g.id}",
-            "language": g.lang,
-            "title": g.title,
-            "summary": g.body,
-            "cities": sorted(g.cities),
-            "focus_areas": sorted(g.focus) if g.smart else [],
-            "is_smart_city": g.smart,
-        }
-        for g in load_set(WRITTEN)
-    ]
-    (folder / "written.jsonl").write_text("\n".join(json.dumps(r) for r in rows), "utf-8")
+    rows = write_written_folder(folder)
     result = retrain(folder, db=db, out=tmp_path / "learned")
     assert result.rows["correction:train"] == 1
     assert result.rows["grown:train"] >= 280

@@ -47,7 +47,7 @@ def _reference_morphemes(text: str) -> tuple[dict[int, int], dict[int, int], set
         for position in range(token.start, end):
             start_of[position] = token.start
             end_of[position] = end
-        if token.tag.startswith(matching._NOMINAL_TAGS):
+        if token.tag.startswith(matching.NOMINAL_TAGS):
             in_noun.update(range(token.start, end))
     return start_of, end_of, in_noun
 
