@@ -10,6 +10,7 @@ second crawl stores a new version of it.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import format_datetime
@@ -222,16 +223,24 @@ def render_list_page(site: Site, base: str, page: int) -> bytes:
     return html.encode(_codec(site.encoding), errors="xmlcharrefreplace")
 
 
+# python-hwpx checks each document it writes against XML Schemas with libxml2, which sets up its
+# built-in schema types on first use without a lock: two server threads writing at once failed
+# `make demo` once in five runs ("xmlSchemaPValAttrNodeValue, the given type is not a built-in
+# type"). One document is written at a time.
+_HWPX_WRITING = threading.Lock()
+
+
 def render_attachment(site: Site, article: Article) -> bytes:
     """The release's attached document (보도자료.hwpx), made with python-hwpx."""
     from hwpx import HwpxDocument
 
-    document = HwpxDocument.new()
-    document.add_paragraph(f"[보도자료] {article.title}")
-    for paragraph in article.body:
-        document.add_paragraph(paragraph)
-    document.add_paragraph(f"붙임: {site.name} 세부 추진 계획")
-    return document.to_bytes()
+    with _HWPX_WRITING:
+        document = HwpxDocument.new()
+        document.add_paragraph(f"[보도자료] {article.title}")
+        for paragraph in article.body:
+            document.add_paragraph(paragraph)
+        document.add_paragraph(f"붙임: {site.name} 세부 추진 계획")
+        return document.to_bytes()
 
 
 def content_type(site: Site, kind: str) -> str:
